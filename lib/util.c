@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: ISC */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "util.h"
+
+int
+cl_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (s == NULL || *s == '\0')
+		return CL_ERR_FORMAT;
+	if (s[0] == '0' && s[1] != '\0')
+		return CL_ERR_FORMAT; /* leading zero */
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return CL_ERR_FORMAT;
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return CL_ERR_RANGE;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v < min || v > max)
+		return CL_ERR_RANGE;
+	*out = v;
+	return 0;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+cl_parse_uuid(const char *s, uint8_t out[static CL_UUID_LEN])
+{
+	uint8_t t[CL_UUID_LEN];
+	size_t i, n = 0;
+	int hi, lo;
+
+	if (s == NULL || strlen(s) != CL_UUID_STRLEN)
+		return CL_ERR_FORMAT;
+	for (i = 0; i < CL_UUID_STRLEN;) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i++] != '-')
+				return CL_ERR_FORMAT;
+			continue;
+		}
+		if ((hi = hexval(s[i])) < 0 || (lo = hexval(s[i + 1])) < 0)
+			return CL_ERR_FORMAT;
+		t[n++] = (uint8_t)(hi << 4 | lo);
+		i += 2;
+	}
+	memcpy(out, t, sizeof(t));
+	return 0;
+}
+
+void
+cl_format_uuid(
+    const uint8_t u[static CL_UUID_LEN], char buf[static CL_UUID_STRLEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	for (i = 0; i < CL_UUID_LEN; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			buf[o++] = '-';
+		buf[o++] = hex[u[i] >> 4];
+		buf[o++] = hex[u[i] & 15];
+	}
+	buf[o] = '\0';
+}
+
+int
+cl_parse_addr(const char *s, struct cl_addr *addr)
+{
+	struct cl_addr t;
+
+	memset(&t, 0, sizeof(t));
+	if (s == NULL)
+		return CL_ERR_FORMAT;
+	if (inet_pton(AF_INET, s, t.a) == 1)
+		t.family = 4;
+	else if (inet_pton(AF_INET6, s, t.a) == 1)
+		t.family = 6;
+	else
+		return CL_ERR_FORMAT;
+	*addr = t;
+	return 0;
+}
+
+int
+cl_parse_prefix(const char *s, struct cl_addr *addr, unsigned *plen)
+{
+	char tmp[CL_ADDR_STRLEN + 8];
+	struct cl_addr t;
+	const char *slash;
+	uint64_t len;
+	size_t n;
+	unsigned i, bits;
+	int r;
+
+	if (s == NULL || (n = strlen(s)) >= sizeof(tmp))
+		return CL_ERR_FORMAT;
+	memcpy(tmp, s, n + 1);
+	slash = strchr(s, '/');
+	if (slash != NULL)
+		tmp[slash - s] = '\0';
+	if ((r = cl_parse_addr(tmp, &t)) != 0)
+		return r;
+	bits = t.family == 4 ? 32 : 128;
+	len = bits;
+	if (slash != NULL && (r = cl_parse_u64(slash + 1, 0, bits, &len)) != 0)
+		return r;
+	/* Host bits must be zero: reject "10.0.0.1/8" rather than guess. */
+	for (i = (unsigned)len; i < bits; i++)
+		if (t.a[i / 8] & (0x80 >> (i % 8)))
+			return CL_ERR_FORMAT;
+	*addr = t;
+	*plen = (unsigned)len;
+	return 0;
+}
+
+const char *
+cl_format_addr(const struct cl_addr *addr, char *buf, size_t len)
+{
+	if (addr->family == 4)
+		return inet_ntop(AF_INET, addr->a, buf, (socklen_t)len);
+	if (addr->family == 6)
+		return inet_ntop(AF_INET6, addr->a, buf, (socklen_t)len);
+	snprintf(buf, len, "-");
+	return buf;
+}
+
+int
+cl_parse_mac(const char *s, uint8_t mac[static CL_MAC_LEN])
+{
+	uint8_t t[CL_MAC_LEN];
+	int i, hi, lo;
+
+	if (s == NULL || strlen(s) != 17)
+		return CL_ERR_FORMAT;
+	for (i = 0; i < CL_MAC_LEN; i++) {
+		if ((hi = hexval(s[i * 3])) < 0 ||
+		    (lo = hexval(s[i * 3 + 1])) < 0)
+			return CL_ERR_FORMAT;
+		if (i < 5 && s[i * 3 + 2] != ':')
+			return CL_ERR_FORMAT;
+		t[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(mac, t, sizeof(t));
+	return 0;
+}
+
+void
+cl_format_mac(const uint8_t mac[static CL_MAC_LEN], char buf[static 18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+	    mac[2], mac[3], mac[4], mac[5]);
+}
+
+int
+cl_parse_hex(const char *s, uint8_t *out, size_t max, size_t *outlen)
+{
+	size_t n, i;
+	int hi, lo;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n % 2 != 0)
+		return CL_ERR_FORMAT;
+	if (n / 2 > max)
+		return CL_ERR_TOOBIG;
+	for (i = 0; i < n; i += 2)
+		if (hexval(s[i]) < 0 || hexval(s[i + 1]) < 0)
+			return CL_ERR_FORMAT;
+	for (i = 0; i < n; i += 2) {
+		hi = hexval(s[i]);
+		lo = hexval(s[i + 1]);
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	*outlen = n / 2;
+	return 0;
+}
+
+void
+cl_format_hex(const uint8_t *p, size_t n, char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		buf[2 * i] = hex[p[i] >> 4];
+		buf[2 * i + 1] = hex[p[i] & 15];
+	}
+	buf[2 * n] = '\0';
+}
+
+static int
+digits(const char *s, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+int
+cl_parse_time(const char *s, int64_t *out)
+{
+	static const int mdays[] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, mo, d, h, mi, se, dim;
+	struct tm tm;
+	time_t t;
+
+	if (s == NULL || strlen(s) != 20 || s[4] != '-' || s[7] != '-' ||
+	    s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+		return CL_ERR_FORMAT;
+	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) ||
+	    digits(s + 17, 2, &se))
+		return CL_ERR_FORMAT;
+	if (y < 1970 || mo < 1 || mo > 12 || h > 23 || mi > 59 || se > 59)
+		return CL_ERR_RANGE;
+	dim = mdays[mo - 1];
+	if (mo == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		dim = 29;
+	if (d < 1 || d > dim)
+		return CL_ERR_RANGE;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return CL_ERR_RANGE;
+	*out = (int64_t)t;
+	return 0;
+}
+
+void
+cl_format_time(int64_t t, char buf[static 21])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+bool
+cl_utf8_clean(const uint8_t *s, size_t len)
+{
+	size_t i = 0, n, k;
+	uint32_t cp, min;
+
+	while (i < len) {
+		uint8_t c = s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			n = 1, cp = c & 0x1f, min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2, cp = c & 0x0f, min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3, cp = c & 0x07, min = 0x10000;
+		} else
+			return false;
+		if (len - i - 1 < n)
+			return false;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		if (cp >= 0x80 && cp < 0xa0) /* C1 controls */
+			return false;
+		i += n + 1;
+	}
+	return true;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef CL_UTIL_H
+#define CL_UTIL_H
+
+/*
+ * Canonical parsing and formatting of the small values that appear in
+ * configuration, task files and protocol fields.  Every parser accepts only
+ * the canonical form and rejects anything else; none of them repairs input.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CL_UUID_LEN    16
+#define CL_UUID_STRLEN 36 /* without the NUL */
+#define CL_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
+#define CL_MAC_LEN     6
+
+/*
+ * Parses a decimal number with no sign, no leading zeros (except "0"
+ * itself), no white space and nothing after it, and checks that
+ * min <= value <= max.  *out is set only on success.
+ */
+int cl_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Parses a UUID in 8-4-4-4-12 hex form (either case) into 16 bytes. */
+int cl_parse_uuid(const char *s, uint8_t out[static CL_UUID_LEN]);
+/* Formats 16 bytes as a lower-case UUID; buf must hold 37 bytes. */
+void cl_format_uuid(const uint8_t uuid[static CL_UUID_LEN],
+    char buf[static CL_UUID_STRLEN + 1]);
+
+/* An IPv4 or IPv6 address; v4 uses the first 4 bytes of a. */
+struct cl_addr {
+	uint8_t family; /* 4 or 6; 0 = none */
+	uint8_t a[16];
+};
+
+/*
+ * Parses "a.b.c.d", an IPv6 address, or either with "/len".  Without a
+ * length, *plen is the full length (32 or 128).  Host bits below the prefix
+ * length must be zero.
+ */
+int cl_parse_prefix(const char *s, struct cl_addr *addr, unsigned *plen);
+/* Parses a single address (no prefix length). */
+int cl_parse_addr(const char *s, struct cl_addr *addr);
+/* Formats an address into buf (CL_ADDR_STRLEN bytes). */
+const char *cl_format_addr(const struct cl_addr *addr, char *buf, size_t len);
+
+/* Parses "aa:bb:cc:dd:ee:ff" (either case). */
+int cl_parse_mac(const char *s, uint8_t mac[static CL_MAC_LEN]);
+void cl_format_mac(const uint8_t mac[static CL_MAC_LEN], char buf[static 18]);
+
+/*
+ * Parses an even-length hex string of at most max bytes into out; *outlen
+ * gets the byte count.  Separators are not accepted.
+ */
+int cl_parse_hex(const char *s, uint8_t *out, size_t max, size_t *outlen);
+/* Formats n bytes as lower-case hex into buf (2n+1 bytes). */
+void cl_format_hex(const uint8_t *p, size_t n, char *buf);
+
+/*
+ * Parses an RFC 3339 UTC time "YYYY-MM-DDTHH:MM:SSZ" into seconds since
+ * the epoch.  Only the Z form is accepted.
+ */
+int cl_parse_time(const char *s, int64_t *out);
+void cl_format_time(int64_t t, char buf[static 21]);
+
+/* True if s is valid UTF-8 with no NUL or control characters. */
+bool cl_utf8_clean(const uint8_t *s, size_t len);
+
+#endif /* CL_UTIL_H */

@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+#
+# Installs the Debian 12 packages needed to build, test, fuzz and benchmark
+# clearli.  Only packages that are missing are installed; apt-get update runs
+# at most once.  Must run as root or through sudo.
+set -eu
+
+PKGS="meson ninja-build pkg-config gcc clang-14 clang-format-14 \
+libclang-rt-14-dev libssl-dev openssl libpcap-dev libseccomp-dev \
+libevent-dev libsqlite3-dev tshark valgrind python3 xxd"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 || {
+		echo "deps: need root or sudo to install:$missing" >&2
+		exit 1
+	}
+	SUDO="sudo"
+fi
+echo "deps: installing:$missing"
+# tshark asks whether non-root users may capture; answer for it.
+echo "wireshark-common wireshark-common/install-setuid boolean false" |
+    $SUDO debconf-set-selections
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    --no-install-recommends $missing

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: ISC */
+#include "harness.h"
+#include "err.h"
+#include "util.h"
+
+CL_TEST(parse_u64_canonical_only)
+{
+	uint64_t v = 7;
+
+	CHECK_INT_EQ(cl_parse_u64("0", 0, 10, &v), 0);
+	CHECK_INT_EQ(v, 0);
+	CHECK_INT_EQ(
+	    cl_parse_u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
+	CHECK(v == UINT64_MAX);
+	CHECK_INT_EQ(cl_parse_u64("18446744073709551616", 0, UINT64_MAX, &v),
+	    CL_ERR_RANGE);
+	CHECK_INT_EQ(cl_parse_u64("01", 0, 10, &v), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_parse_u64("+1", 0, 10, &v), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_parse_u64(" 1", 0, 10, &v), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_parse_u64("1 ", 0, 10, &v), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_parse_u64("", 0, 10, &v), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_parse_u64("11", 0, 10, &v), CL_ERR_RANGE);
+	CHECK_INT_EQ(cl_parse_u64("4", 5, 10, &v), CL_ERR_RANGE);
+	CHECK(v == UINT64_MAX); /* untouched by failures */
+}
+
+CL_TEST(uuid_roundtrip)
+{
+	uint8_t u[16];
+	char s[37];
+
+	CHECK_INT_EQ(
+	    cl_parse_uuid("8C292FA1-5831-46ec-86be-bd85f2083299", u), 0);
+	cl_format_uuid(u, s);
+	CHECK_STR_EQ(s, "8c292fa1-5831-46ec-86be-bd85f2083299");
+	CHECK(cl_parse_uuid("8c292fa1583146ec86bebd85f2083299", u) != 0);
+	CHECK(cl_parse_uuid("8c292fa1-5831-46ec-86be-bd85f208329g", u) != 0);
+	CHECK(cl_parse_uuid("8c292fa1-5831-46ec-86be_bd85f2083299", u) != 0);
+}
+
+CL_TEST(prefix_rules)
+{
+	struct cl_addr a;
+	unsigned plen;
+	char buf[CL_ADDR_STRLEN];
+
+	CHECK_INT_EQ(cl_parse_prefix("10.0.0.0/8", &a, &plen), 0);
+	CHECK_INT_EQ(a.family, 4);
+	CHECK_INT_EQ(plen, 8);
+	CHECK_INT_EQ(cl_parse_prefix("10.0.0.1", &a, &plen), 0);
+	CHECK_INT_EQ(plen, 32);
+	CHECK_INT_EQ(cl_parse_prefix("10.0.0.1/8", &a, &plen), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_parse_prefix("10.0.0.0/33", &a, &plen), CL_ERR_RANGE);
+	CHECK_INT_EQ(cl_parse_prefix("10.0.0.0/08", &a, &plen), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_parse_prefix("2a00:1:1:100::/56", &a, &plen), 0);
+	CHECK_INT_EQ(a.family, 6);
+	CHECK_INT_EQ(plen, 56);
+	CHECK_STR_EQ(cl_format_addr(&a, buf, sizeof(buf)), "2a00:1:1:100::");
+	CHECK(cl_parse_prefix("2a00::/129", &a, &plen) != 0);
+	CHECK(cl_parse_prefix("host.example", &a, &plen) != 0);
+}
+
+CL_TEST(mac_hex_time)
+{
+	uint8_t m[6], h[4];
+	char s[18];
+	size_t n;
+	int64_t t;
+	char ts[21];
+
+	CHECK_INT_EQ(cl_parse_mac("90:B1:1c:99:49:29", m), 0);
+	cl_format_mac(m, s);
+	CHECK_STR_EQ(s, "90:b1:1c:99:49:29");
+	CHECK(cl_parse_mac("90-b1-1c-99-49-29", m) != 0);
+	CHECK(cl_parse_mac("90:b1:1c:99:49", m) != 0);
+	CHECK_INT_EQ(cl_parse_hex("00010203", h, sizeof(h), &n), 0);
+	CHECK_INT_EQ(n, 4);
+	CHECK_INT_EQ(
+	    cl_parse_hex("0001020304", h, sizeof(h), &n), CL_ERR_TOOBIG);
+	CHECK_INT_EQ(cl_parse_hex("0", h, sizeof(h), &n), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_parse_time("2026-11-22T23:33:08Z", &t), 0);
+	cl_format_time(t, ts);
+	CHECK_STR_EQ(ts, "2026-11-22T23:33:08Z");
+	CHECK_INT_EQ(cl_parse_time("2026-02-29T00:00:00Z", &t), CL_ERR_RANGE);
+	CHECK_INT_EQ(cl_parse_time("2024-02-29T00:00:00Z", &t), 0);
+	CHECK(cl_parse_time("2026-11-22 23:33:08Z", &t) != 0);
+	CHECK(cl_parse_time("2026-11-22T23:33:08+00:00", &t) != 0);
+}
+
+CL_TEST(utf8_clean)
+{
+	CHECK(cl_utf8_clean((const uint8_t *)"user@example", 12));
+	CHECK(cl_utf8_clean((const uint8_t *)"J\xc3\xbcrgen", 7));
+	CHECK(!cl_utf8_clean((const uint8_t *)"a\0b", 3));
+	CHECK(!cl_utf8_clean((const uint8_t *)"a\nb", 3));
+	CHECK(!cl_utf8_clean((const uint8_t *)"\xc0\x80", 2)); /* overlong */
+	CHECK(!cl_utf8_clean((const uint8_t *)"\xed\xa0\x80", 3)); /* UTF-16 */
+	CHECK(!cl_utf8_clean((const uint8_t *)"\xe2\x82", 2));     /* cut */
+}
+
+int
+main(void)
+{
+	CL_RUN(parse_u64_canonical_only);
+	CL_RUN(uuid_roundtrip);
+	CL_RUN(prefix_rules);
+	CL_RUN(mac_hex_time);
+	CL_RUN(utf8_clean);
+	return cl_test_done();
+}
