@@ -1,1 +1,93 @@
 /* SPDX-License-Identifier: ISC */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "tls.h"
+
+void
+cl_tls_errors(char *buf, size_t len)
+{
+	unsigned long e;
+	size_t o = strlen(buf);
+	char one[256];
+
+	while ((e = ERR_get_error()) != 0 && o + 3 < len) {
+		ERR_error_string_n(e, one, sizeof(one));
+		snprintf(buf + o, len - o, "%s%s", o > 0 ? "; " : "", one);
+		o = strlen(buf);
+	}
+}
+
+static SSL_CTX *
+make_ctx(const SSL_METHOD *m, const char *cert, const char *key, const char *ca,
+    char *err, size_t errlen)
+{
+	SSL_CTX *ctx = NULL;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (cert == NULL || key == NULL || ca == NULL) {
+		snprintf(err, errlen,
+		    "TLS needs a certificate, a key and a CA file");
+		return NULL;
+	}
+	if ((ctx = SSL_CTX_new(m)) == NULL)
+		goto fail;
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1)
+		goto fail;
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		snprintf(err, errlen, "certificate %s: ", cert);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(err, errlen, "key %s: ", key);
+		goto fail;
+	}
+	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+		snprintf(err, errlen, "CA %s: ", ca);
+		goto fail;
+	}
+	SSL_CTX_set_mode(ctx,
+	    SSL_MODE_ENABLE_PARTIAL_WRITE |
+		SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* No session tickets: every connection authenticates in full. */
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	return ctx;
+fail:
+	cl_tls_errors(err, errlen);
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+SSL_CTX *
+cl_tls_client_ctx(
+    const char *cert, const char *key, const char *ca, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	if ((ctx = make_ctx(TLS_client_method(), cert, key, ca, err, errlen)) ==
+	    NULL)
+		return NULL;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	return ctx;
+}
+
+SSL_CTX *
+cl_tls_server_ctx(
+    const char *cert, const char *key, const char *ca, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	if ((ctx = make_ctx(TLS_server_method(), cert, key, ca, err, errlen)) ==
+	    NULL)
+		return NULL;
+	SSL_CTX_set_verify(
+	    ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	return ctx;
+}

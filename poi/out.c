@@ -1,1 +1,802 @@
 /* SPDX-License-Identifier: ISC */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "err.h"
+#include "log.h"
+#include "out.h"
+#include "tls.h"
+
+#define CHUNK_SIZE (256u * 1024)
+#define KA_MAX     4096
+/* A keepalive follows at most this much data, so confirmations (and the
+ * memory they release) keep pace with the stream. */
+#define KA_EVERY_BYTES (4u * 1024 * 1024)
+#define WRITE_MAX      (1u * 1024 * 1024)
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 30000
+#define HEADROOM       (CL_X2X3_MAX_PAYLOAD + CL_X2X3_MAX_HEADER)
+
+struct chunk {
+	struct chunk *next;
+	uint64_t base; /* stream offset of the first byte */
+	size_t len;
+	size_t cap;
+	uint8_t *data; /* NULL while on disk */
+	bool spill;    /* to be written to disk when closed */
+	bool on_disk;
+	uint64_t disk_off;
+};
+
+struct ka {
+	uint64_t end; /* stream offset just after this keepalive */
+	uint32_t seq;
+	int64_t sent_ms; /* 0 until written */
+};
+
+enum conn_state { DOWN, CONNECTING, HANDSHAKE, UP };
+
+struct cl_out {
+	struct cl_out_cfg cfg;
+	struct chunk *head, *tail;
+	uint64_t q_end; /* stream offset after the last queued byte */
+	uint64_t sent;  /* written on the current connection */
+	uint64_t acked; /* confirmed by the MDF */
+	size_t mem;
+	int spool_fd;
+	uint64_t spool_end, spool_used;
+	size_t disk_chunks;
+
+	int fd;
+	SSL *ssl;
+	enum conn_state state;
+	bool want_write, want_read;
+	int64_t next_attempt_ms;
+	unsigned backoff_ms;
+	char peer[300];
+
+	uint32_t ka_seq;
+	struct ka kas[KA_MAX];
+	size_t ka_head, ka_n;
+	int64_t last_ka_ms;
+	uint64_t last_ka_off;
+
+	struct cl_buf rbuf;
+	struct cl_out_stats st;
+	int64_t last_drop_log_ms;
+};
+
+int64_t
+cl_out_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+cl_out_new(const struct cl_out_cfg *cfg, struct cl_out **out)
+{
+	struct cl_out *o;
+
+	*out = NULL;
+	if (cfg->host == NULL || cfg->port == NULL)
+		return CL_ERR_INVALID_ARG;
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return CL_ERR_NOMEM;
+	o->cfg = *cfg;
+	if (o->cfg.mem_max == 0)
+		o->cfg.mem_max = 64u * 1024 * 1024;
+	if (o->cfg.spool_max == 0)
+		o->cfg.spool_max = 1024ULL * 1024 * 1024;
+	if (o->cfg.keepalive_ms == 0)
+		o->cfg.keepalive_ms = 1000;
+	if (o->cfg.ack_timeout_ms == 0)
+		o->cfg.ack_timeout_ms = 15000;
+	if (o->cfg.servername == NULL)
+		o->cfg.servername = o->cfg.host;
+	o->fd = -1;
+	o->spool_fd = -1;
+	o->backoff_ms = BACKOFF_MIN_MS;
+	cl_buf_init(&o->rbuf, 64 * 1024);
+	if (cfg->spool_path != NULL) {
+		o->spool_fd = open(cfg->spool_path,
+		    O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (o->spool_fd == -1) {
+			cl_err(
+			    "spool %s: %s", cfg->spool_path, strerror(errno));
+			cl_out_free(o);
+			return CL_ERR_SYSTEM;
+		}
+	}
+	*out = o;
+	return 0;
+}
+
+static void
+conn_close(struct cl_out *o)
+{
+	if (o->ssl != NULL) {
+		SSL_free(o->ssl);
+		o->ssl = NULL;
+	}
+	if (o->fd != -1) {
+		close(o->fd);
+		o->fd = -1;
+	}
+	if (o->state == UP)
+		o->st.disconnects++;
+	o->state = DOWN;
+	o->want_read = o->want_write = false;
+	cl_buf_reset(&o->rbuf);
+}
+
+void
+cl_out_free(struct cl_out *o)
+{
+	struct chunk *c, *n;
+
+	if (o == NULL)
+		return;
+	conn_close(o);
+	for (c = o->head; c != NULL; c = n) {
+		n = c->next;
+		free(c->data);
+		free(c);
+	}
+	if (o->spool_fd != -1) {
+		close(o->spool_fd);
+		if (o->cfg.spool_path != NULL)
+			unlink(o->cfg.spool_path);
+	}
+	cl_buf_release(&o->rbuf);
+	free(o);
+}
+
+/* Writes a closed spill chunk to the spool file and frees its memory. */
+static int
+spill(struct cl_out *o, struct chunk *c)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < c->len) {
+		n = pwrite(o->spool_fd, c->data + done, c->len - done,
+		    (off_t)(o->spool_end + done));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			cl_err("spool write: %s", strerror(errno));
+			return CL_ERR_SYSTEM;
+		}
+		done += (size_t)n;
+	}
+	c->disk_off = o->spool_end;
+	c->on_disk = true;
+	o->spool_end += c->len;
+	o->st.spilled_bytes += c->len;
+	free(c->data);
+	c->data = NULL;
+	o->spool_used -= c->cap - c->len;
+	o->disk_chunks++;
+	return 0;
+}
+
+/* Reads a chunk back from the spool file. */
+static int
+unspill(struct cl_out *o, struct chunk *c)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	if ((c->data = malloc(c->cap)) == NULL)
+		return CL_ERR_NOMEM;
+	while (done < c->len) {
+		n = pread(o->spool_fd, c->data + done, c->len - done,
+		    (off_t)(c->disk_off + done));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			cl_err("spool read: %s", strerror(errno));
+			free(c->data);
+			c->data = NULL;
+			return CL_ERR_SYSTEM;
+		}
+		done += (size_t)n;
+	}
+	c->on_disk = false;
+	c->spill = false;
+	o->mem += c->cap;
+	o->spool_used -= c->len;
+	if (--o->disk_chunks == 0) {
+		/* Spool drained: start the file again from zero. */
+		if (ftruncate(o->spool_fd, 0) == -1)
+			cl_warn("spool truncate: %s", strerror(errno));
+		o->spool_end = 0;
+	}
+	return 0;
+}
+
+/*
+ * A spill chunk the sender has reached stays in memory: it becomes an
+ * ordinary chunk.
+ */
+static void
+keep_in_memory(struct cl_out *o, struct chunk *c)
+{
+	if (!c->spill || c->on_disk || c->data == NULL)
+		return;
+	c->spill = false;
+	o->spool_used -= c->cap;
+	o->mem += c->cap;
+}
+
+/*
+ * Returns a chunk at the tail with room for len bytes, or NULL if memory
+ * and spool are both full.  force ignores the limits (keepalives).
+ */
+static struct chunk *
+room(struct cl_out *o, size_t len, bool force)
+{
+	struct chunk *c = o->tail;
+	size_t cap;
+	bool to_spool = false;
+
+	if (c != NULL && c->data != NULL && c->cap - c->len >= len)
+		return c;
+	cap = len > CHUNK_SIZE ? len : CHUNK_SIZE;
+	if (!force && o->mem + cap > o->cfg.mem_max) {
+		if (o->spool_fd == -1 || o->spool_used + cap > o->cfg.spool_max)
+			return NULL;
+		to_spool = true;
+	}
+	/* The old tail is closed: a spill chunk goes to disk now unless the
+	 * sender is already in it. */
+	if (c != NULL && c->spill && c->data != NULL) {
+		if (o->sent > c->base || spill(o, c) != 0)
+			keep_in_memory(o, c);
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->data = malloc(cap)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->cap = cap;
+	c->base = o->q_end;
+	c->spill = to_spool;
+	if (to_spool)
+		o->spool_used += cap; /* reserved until written */
+	else
+		o->mem += cap;
+	if (o->tail != NULL)
+		o->tail->next = c;
+	else
+		o->head = c;
+	o->tail = c;
+	return c;
+}
+
+static int
+enqueue(struct cl_out *o, const struct cl_x2x3_pdu *pdu, bool force)
+{
+	struct cl_buf b;
+	struct chunk *c;
+	size_t len = cl_x2x3_encoded_len(pdu), before;
+	int r;
+
+	if ((c = room(o, len, force)) == NULL)
+		return CL_ERR_FULL;
+	/* Encode in place: a cl_buf over the chunk's free space. */
+	b.d = c->data;
+	b.len = c->len;
+	b.alloc = c->cap;
+	b.max = c->cap;
+	before = b.len;
+	if ((r = cl_x2x3_encode(&b, pdu)) != 0)
+		return r;
+	c->len = b.len;
+	o->q_end += b.len - before;
+	o->st.pdus++;
+	o->st.bytes += b.len - before;
+	return 0;
+}
+
+static void
+send_keepalive(struct cl_out *o, int64_t now_ms)
+{
+	struct cl_x2x3_pdu ka;
+	struct ka *k;
+
+	if (o->ka_n == KA_MAX)
+		return;
+	cl_x2x3_keepalive(&ka, false, ++o->ka_seq);
+	if (enqueue(o, &ka, true) != 0)
+		return;
+	k = &o->kas[(o->ka_head + o->ka_n) % KA_MAX];
+	k->end = o->q_end;
+	k->seq = o->ka_seq;
+	k->sent_ms = 0;
+	o->ka_n++;
+	o->last_ka_ms = now_ms;
+	o->last_ka_off = o->q_end;
+	o->st.keepalives++;
+}
+
+int
+cl_out_emit(void *arg, const struct cl_x2x3_pdu *pdu)
+{
+	struct cl_out *o = arg;
+	int64_t now;
+	int r;
+
+	if ((r = enqueue(o, pdu, false)) != 0) {
+		o->st.dropped++;
+		o->st.dropped_bytes += pdu->payload.len;
+		now = cl_out_now_ms();
+		if (now - o->last_drop_log_ms >= 1000) {
+			cl_err("X2/X3 output full (memory %zu bytes, spool "
+			       "%llu bytes): dropping PDUs, %llu so far",
+			    o->mem, (unsigned long long)o->spool_used,
+			    (unsigned long long)o->st.dropped);
+			o->last_drop_log_ms = now;
+		}
+		return r;
+	}
+	if (o->q_end - o->last_ka_off >= KA_EVERY_BYTES)
+		send_keepalive(o, cl_out_now_ms());
+	return 0;
+}
+
+bool
+cl_out_full(const struct cl_out *o)
+{
+	if (o->mem + HEADROOM + CHUNK_SIZE <= o->cfg.mem_max)
+		return false;
+	return o->spool_fd == -1 ||
+	    o->spool_used + HEADROOM + CHUNK_SIZE > o->cfg.spool_max;
+}
+
+uint64_t
+cl_out_pending(const struct cl_out *o)
+{
+	return o->q_end - o->acked;
+}
+
+void
+cl_out_barrier(struct cl_out *o, int64_t now_ms)
+{
+	if (o->q_end != o->last_ka_off)
+		send_keepalive(o, now_ms);
+}
+
+static void
+release_acked(struct cl_out *o)
+{
+	struct chunk *c;
+
+	while ((c = o->head) != NULL && c->base + c->len <= o->acked) {
+		if (c == o->tail && c->len < c->cap)
+			break; /* keep the open tail for more PDUs */
+		o->head = c->next;
+		if (o->tail == c)
+			o->tail = NULL;
+		if (c->data != NULL)
+			o->mem -= c->cap;
+		free(c->data);
+		free(c);
+	}
+}
+
+static void
+on_ack(struct cl_out *o, uint32_t seq)
+{
+	bool found = false;
+
+	/* Acks come in order; each confirms its keepalive and all before. */
+	while (o->ka_n > 0) {
+		struct ka *k = &o->kas[o->ka_head];
+
+		if ((int32_t)(k->seq - seq) > 0)
+			break;
+		if (k->end > o->acked)
+			o->acked = k->end;
+		o->ka_head = (o->ka_head + 1) % KA_MAX;
+		o->ka_n--;
+		found = true;
+	}
+	if (!found)
+		return; /* an ack for a keepalive already confirmed */
+	o->st.keepalive_acks++;
+	o->st.acked_bytes = o->acked;
+	release_acked(o);
+}
+
+static void
+fail(struct cl_out *o, int64_t now_ms, const char *what)
+{
+	unsigned jitter;
+
+	if (o->state == UP)
+		cl_warn("MDF %s: connection lost: %s; %llu bytes to resend",
+		    o->peer, what, (unsigned long long)(o->q_end - o->acked));
+	else
+		cl_warn("MDF %s: %s; retrying in %u ms", o->peer, what,
+		    o->backoff_ms);
+	if (o->state != UP)
+		o->st.connect_failures++;
+	conn_close(o);
+	jitter = (unsigned)(now_ms % 1000) * o->backoff_ms / 2000;
+	o->next_attempt_ms =
+	    now_ms + o->backoff_ms / 2 + jitter + o->backoff_ms / 4;
+	o->backoff_ms = o->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+							   : o->backoff_ms * 2;
+}
+
+static void
+up(struct cl_out *o, int64_t now_ms)
+{
+	size_t i;
+
+	o->state = UP;
+	o->st.connects++;
+	o->backoff_ms = BACKOFF_MIN_MS;
+	/* Resend everything the MDF has not confirmed. */
+	o->sent = o->acked;
+	for (i = 0; i < o->ka_n; i++)
+		o->kas[(o->ka_head + i) % KA_MAX].sent_ms = 0;
+	if (o->ssl != NULL)
+		cl_info("connected to MDF %s (%s, %s)", o->peer,
+		    SSL_get_version(o->ssl), SSL_get_cipher_name(o->ssl));
+	else
+		cl_info("connected to MDF %s without TLS", o->peer);
+	send_keepalive(o, now_ms);
+}
+
+static void
+start_connect(struct cl_out *o, int64_t now_ms)
+{
+	struct addrinfo hints, *res = NULL;
+	int fd = -1, on = 1, r;
+
+	snprintf(o->peer, sizeof(o->peer), "%s:%s", o->cfg.host, o->cfg.port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((r = getaddrinfo(o->cfg.host, o->cfg.port, &hints, &res)) != 0) {
+		fail(o, now_ms, gai_strerror(r));
+		return;
+	}
+	fd = socket(
+	    res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		freeaddrinfo(res);
+		fail(o, now_ms, strerror(errno));
+		return;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	o->fd = fd;
+	r = connect(fd, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	if (r == -1 && errno != EINPROGRESS) {
+		fail(o, now_ms, strerror(errno));
+		return;
+	}
+	o->state = CONNECTING;
+	o->want_write = true;
+}
+
+static void
+handshake(struct cl_out *o, int64_t now_ms)
+{
+	char err[512] = "";
+	int r, e;
+
+	o->want_read = o->want_write = false;
+	if ((r = SSL_connect(o->ssl)) == 1) {
+		up(o, now_ms);
+		return;
+	}
+	e = SSL_get_error(o->ssl, r);
+	if (e == SSL_ERROR_WANT_READ) {
+		o->want_read = true;
+		return;
+	}
+	if (e == SSL_ERROR_WANT_WRITE) {
+		o->want_write = true;
+		return;
+	}
+	snprintf(err, sizeof(err), "TLS handshake failed: ");
+	if (SSL_get_verify_result(o->ssl) != X509_V_OK)
+		snprintf(err + strlen(err), sizeof(err) - strlen(err),
+		    "certificate: %s ",
+		    X509_verify_cert_error_string(
+			SSL_get_verify_result(o->ssl)));
+	cl_tls_errors(err, sizeof(err));
+	fail(o, now_ms, err);
+}
+
+static void
+connected(struct cl_out *o, int64_t now_ms)
+{
+	socklen_t sl = sizeof(int);
+	int soerr = 0;
+	X509_VERIFY_PARAM *vp;
+
+	if (getsockopt(o->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1 ||
+	    soerr != 0) {
+		fail(o, now_ms, strerror(soerr != 0 ? soerr : errno));
+		return;
+	}
+	if (o->cfg.tls == NULL) {
+		up(o, now_ms);
+		return;
+	}
+	if ((o->ssl = SSL_new(o->cfg.tls)) == NULL ||
+	    SSL_set_fd(o->ssl, o->fd) != 1) {
+		fail(o, now_ms, "cannot create TLS session");
+		return;
+	}
+	/* The MDF certificate must name the configured host (DNS name or IP
+	 * address). */
+	vp = SSL_get0_param(o->ssl);
+	if (X509_VERIFY_PARAM_set1_ip_asc(vp, o->cfg.servername) != 1) {
+		if (SSL_set1_host(o->ssl, o->cfg.servername) != 1 ||
+		    SSL_set_tlsext_host_name(o->ssl, o->cfg.servername) != 1) {
+			fail(o, now_ms, "bad server name");
+			return;
+		}
+	}
+	o->state = HANDSHAKE;
+	handshake(o, now_ms);
+}
+
+/* Reads what the MDF sent: keepalive acks, and its own keepalives. */
+static void
+do_read(struct cl_out *o, int64_t now_ms)
+{
+	struct cl_x2x3_pdu pdu;
+	const char *why;
+	uint8_t *w;
+	size_t consumed;
+	int n, r, e;
+
+	for (;;) {
+		if (cl_buf_reserve(&o->rbuf, 16384, &w) != 0) {
+			fail(o, now_ms, "MDF sent an oversized PDU");
+			return;
+		}
+		o->rbuf.len -= 16384;
+		if (o->ssl != NULL) {
+			n = SSL_read(o->ssl, w, 16384);
+			if (n <= 0) {
+				e = SSL_get_error(o->ssl, n);
+				if (e == SSL_ERROR_WANT_READ)
+					break;
+				if (e == SSL_ERROR_WANT_WRITE) {
+					o->want_write = true;
+					break;
+				}
+				fail(o, now_ms,
+				    e == SSL_ERROR_ZERO_RETURN
+					? "closed by the MDF"
+					: "TLS read error");
+				return;
+			}
+		} else {
+			ssize_t k = read(o->fd, w, 16384);
+
+			if (k == -1 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (k <= 0) {
+				fail(o, now_ms,
+				    k == 0 ? "closed by the MDF"
+					   : strerror(errno));
+				return;
+			}
+			n = (int)k;
+		}
+		o->rbuf.len += (size_t)n;
+		while (o->rbuf.len > 0) {
+			r = cl_x2x3_decode(
+			    o->rbuf.d, o->rbuf.len, &pdu, &consumed, &why);
+			if (r == CL_ERR_TRUNCATED)
+				break;
+			if (r != 0) {
+				char msg[200];
+
+				snprintf(msg, sizeof(msg),
+				    "MDF sent a malformed PDU (%s)", why);
+				fail(o, now_ms, msg);
+				return;
+			}
+			if (pdu.type == CL_X2X3_KEEPALIVE_ACK && pdu.has_seqno)
+				on_ack(o, pdu.seqno);
+			else if (pdu.type == CL_X2X3_KEEPALIVE) {
+				struct cl_x2x3_pdu ack;
+
+				cl_x2x3_keepalive(&ack, true, pdu.seqno);
+				(void)enqueue(o, &ack, true);
+			} else {
+				fail(o, now_ms,
+				    "MDF sent an unexpected PDU type");
+				return;
+			}
+			(void)cl_buf_consume(&o->rbuf, consumed);
+		}
+	}
+}
+
+static struct chunk *
+chunk_at(struct cl_out *o, uint64_t off)
+{
+	struct chunk *c;
+
+	for (c = o->head; c != NULL; c = c->next)
+		if (off >= c->base && off < c->base + c->len)
+			return c;
+	return NULL;
+}
+
+static void
+do_write(struct cl_out *o, int64_t now_ms)
+{
+	struct chunk *c = NULL;
+	size_t off, n, i;
+	int w, e;
+
+	o->want_write = false;
+	while (o->sent < o->q_end) {
+		if (c == NULL || o->sent >= c->base + c->len)
+			c = chunk_at(o, o->sent);
+		if (CL_NEVER(c == NULL))
+			return;
+		keep_in_memory(o, c);
+		if (c->on_disk && unspill(o, c) != 0) {
+			/* XXX a spool read error loses the chunk's PDUs
+			 * from here on; it is logged by unspill(). */
+			return;
+		}
+		off = (size_t)(o->sent - c->base);
+		n = c->len - off;
+		if (n > WRITE_MAX)
+			n = WRITE_MAX;
+		if (o->ssl != NULL) {
+			w = SSL_write(o->ssl, c->data + off, (int)n);
+			if (w <= 0) {
+				e = SSL_get_error(o->ssl, w);
+				if (e == SSL_ERROR_WANT_WRITE) {
+					o->want_write = true;
+					break;
+				}
+				if (e == SSL_ERROR_WANT_READ)
+					break;
+				fail(o, now_ms, "TLS write error");
+				return;
+			}
+		} else {
+			ssize_t k = write(o->fd, c->data + off, n);
+
+			if (k == -1 && (errno == EAGAIN || errno == EINTR)) {
+				o->want_write = true;
+				break;
+			}
+			if (k <= 0) {
+				fail(o, now_ms, strerror(errno));
+				return;
+			}
+			w = (int)k;
+		}
+		o->sent += (uint64_t)w;
+		if (o->sent > o->st.sent_bytes)
+			o->st.sent_bytes = o->sent;
+	}
+	for (i = 0; i < o->ka_n; i++) {
+		struct ka *k = &o->kas[(o->ka_head + i) % KA_MAX];
+
+		if (k->end > o->sent)
+			break;
+		if (k->sent_ms == 0)
+			k->sent_ms = now_ms;
+	}
+}
+
+bool
+cl_out_pollfd(struct cl_out *o, struct pollfd *pfd)
+{
+	if (o->fd == -1)
+		return false;
+	pfd->fd = o->fd;
+	pfd->events = 0;
+	if (o->state == UP) {
+		pfd->events |= POLLIN;
+		if (o->sent < o->q_end || o->want_write)
+			pfd->events |= POLLOUT;
+	} else {
+		if (o->want_read)
+			pfd->events |= POLLIN;
+		if (o->want_write)
+			pfd->events |= POLLOUT;
+	}
+	return true;
+}
+
+int
+cl_out_timeout(struct cl_out *o, int64_t now_ms)
+{
+	int64_t t;
+
+	if (o->state == DOWN)
+		t = o->next_attempt_ms - now_ms;
+	else if (o->state == UP)
+		t = o->last_ka_ms + o->cfg.keepalive_ms - now_ms;
+	else
+		return (int)o->cfg.ack_timeout_ms;
+	return t < 0 ? 0 : (int)t;
+}
+
+void
+cl_out_run(struct cl_out *o, short revents, int64_t now_ms)
+{
+	struct ka *k;
+
+	switch (o->state) {
+	case DOWN:
+		if (now_ms >= o->next_attempt_ms)
+			start_connect(o, now_ms);
+		if (o->state == CONNECTING)
+			break;
+		return;
+	case CONNECTING:
+		if (revents & (POLLOUT | POLLERR | POLLHUP))
+			connected(o, now_ms);
+		return;
+	case HANDSHAKE:
+		if (revents != 0)
+			handshake(o, now_ms);
+		return;
+	case UP:
+		break;
+	}
+	if (o->state != UP)
+		return;
+	if (revents & (POLLIN | POLLERR | POLLHUP))
+		do_read(o, now_ms);
+	if (o->state != UP)
+		return;
+	if (now_ms - o->last_ka_ms >= (int64_t)o->cfg.keepalive_ms)
+		send_keepalive(o, now_ms);
+	do_write(o, now_ms);
+	if (o->state != UP)
+		return;
+	if (o->ka_n > 0) {
+		k = &o->kas[o->ka_head];
+		if (k->sent_ms != 0 &&
+		    now_ms - k->sent_ms > (int64_t)o->cfg.ack_timeout_ms)
+			fail(o, now_ms, "keepalive not acknowledged in time");
+	}
+}
+
+void
+cl_out_stats(const struct cl_out *o, struct cl_out_stats *st)
+{
+	*st = o->st;
+	st->mem_bytes = o->mem;
+	st->spool_bytes = o->spool_used;
+	st->unacked_bytes = o->q_end - o->acked;
+	st->connected = o->state == UP;
+}
