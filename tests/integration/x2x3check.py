@@ -94,6 +94,8 @@ def main():
                     metavar=("XID", "FILTER"))
     ap.add_argument("--x2", nargs=3, action="append", default=[],
                     metavar=("XID", "COUNT", "PF"))
+    ap.add_argument("--x2frames", nargs=2, action="append", default=[],
+                    metavar=("XID", "FILTER"))
     ap.add_argument("--pdus", type=int)
     a = ap.parse_args()
 
@@ -133,6 +135,7 @@ def main():
     seqs = {}
     x3 = {}
     x2 = {}
+    x2pld = {}
     for typ, xid, sq, pf, pld in pdus:
         if typ not in (1, 2):
             continue
@@ -147,6 +150,7 @@ def main():
             x3.setdefault(xid, []).append(pld)
         else:
             x2.setdefault(xid, []).append(pf)
+            x2pld.setdefault(xid, []).append(pld)
     for xid, flt in tasks.items():
         want = expected_packets(a.input, flt)
         got = x3.get(xid, [])
@@ -166,6 +170,17 @@ def main():
             sys.exit("XID %s: X2 formats %s, want %s x %s"
                      % (xid, got, count, pf))
         print("ok %s: %s X2 PDUs of format %s" % (xid, count, pf))
+    for xid, flt in a.x2frames:
+        # X2 carries the signalling message as captured: the UDP payload.
+        want = [l.replace(":", "") for l in tshark(
+            ["-r", a.input, "-Y", flt, "-T", "fields", "-E",
+             "occurrence=f", "-e", "udp.payload"]).splitlines()]
+        got = x2pld.get(xid.lower(), [])
+        if got != want:
+            sys.exit("XID %s: X2 payloads are not the %d messages of %r"
+                     " (got %d)" % (xid, len(want), flt, len(got)))
+        print("ok %s: X2 payloads equal the %d messages of %r"
+              % (xid, len(want), flt))
 
 
 if __name__ == "__main__":
