@@ -99,7 +99,7 @@ struct cl_x2x3_pdu {
 	struct cl_span nfid; /* Network Function ID (UTF-8) */
 	bool has_did;
 	uint8_t did[CL_UUID_LEN];
-	/* Decoder only: count of attributes of types it skips (1-4, 19-22,
+	/* Decoder only: count of attributes of types it skips (1-4, 18-22,
 	 * which are opaque octets to clearli). */
 	unsigned other_attrs;
 

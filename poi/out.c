@@ -24,7 +24,7 @@
 #define KA_MAX     4096
 /* A keepalive follows at most this much data, so confirmations (and the
  * memory they release) keep pace with the stream. */
-#define KA_EVERY_BYTES (4u * 1024 * 1024)
+#define KA_EVERY_BYTES (256u * 1024)
 #define WRITE_MAX      (1u * 1024 * 1024)
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 30000

@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: ISC
 """Write a small Ethernet/IPv4/UDP capture for tests.
 
-usage: mkpcap.py OUT.pcap START_EPOCH SRC:SPORT>DST:DPORT[xN] ...
+usage: mkpcap.py OUT.pcap START_EPOCH SRC:SPORT>DST:DPORT[xN][@SIZE] ...
 
 Each argument adds N (default 1) UDP packets from SRC:SPORT to DST:DPORT,
 one millisecond apart after START_EPOCH, each with a distinct payload
-("clearli test packet <k>") and valid IPv4 checksums.
+("clearli test packet <k>", padded with '.' to SIZE bytes) and valid IPv4
+checksums.
 """
 
 import struct
@@ -32,6 +33,10 @@ def main():
     k = 0
     for spec in sys.argv[3:]:
         count = 1
+        size = 0
+        if "@" in spec:
+            spec, sz = spec.rsplit("@", 1)
+            size = int(sz)
         if "x" in spec:
             spec, n = spec.rsplit("x", 1)
             count = int(n)
@@ -41,6 +46,7 @@ def main():
         for _ in range(count):
             k += 1
             data = b"clearli test packet %d" % k
+            data += b"." * max(0, size - len(data))
             udp = struct.pack("!HHHH", int(sp), int(dp), 8 + len(data), 0)
             hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp) +
                               len(data), k, 0, 64, 17, 0, ip4(sa), ip4(da))

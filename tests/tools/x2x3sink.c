@@ -345,7 +345,9 @@ main(int argc, char **argv)
 					break;
 				}
 			}
-			if (k < 0 || cflush(&cl[i]) != 0)
+			/* Acknowledgements queued before a close still go
+			 * out: they confirm what was written. */
+			if (cflush(&cl[i]) != 0 || k < 0)
 				drop_client(&cl[i]);
 		}
 	}
