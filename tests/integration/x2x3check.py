@@ -16,7 +16,9 @@ OUT.pcap is the POI's X2/X3 stream as a TCP capture (stream2pcap.py
     packets that DISPLAY_FILTER selects in the input capture (the last IP
     layer, i.e. the inner packet of a tunnel), and nothing else;
   - with --x2, the task has COUNT X2 PDUs of payload format PF;
-  - with --pdus, the stream holds N PDUs in all.
+  - with --pdus, the stream holds N PDUs in all;
+  - with --count, the task has N X3 PDUs.
+A task whose DISPLAY_FILTER is "-" gets the sequence checks only.
 Prints one line per task and exits non-zero on the first failed check.
 """
 
@@ -87,7 +89,7 @@ def truncated_ip(hexpkt):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--input", required=True)
+    ap.add_argument("--input")
     ap.add_argument("--output", required=True)
     ap.add_argument("--port", required=True, type=int)
     ap.add_argument("--task", nargs=2, action="append", default=[],
@@ -96,6 +98,8 @@ def main():
                     metavar=("XID", "COUNT", "PF"))
     ap.add_argument("--x2frames", nargs=2, action="append", default=[],
                     metavar=("XID", "FILTER"))
+    ap.add_argument("--count", nargs=2, action="append", default=[],
+                    metavar=("XID", "N"))
     ap.add_argument("--pdus", type=int)
     a = ap.parse_args()
 
@@ -151,7 +155,14 @@ def main():
         else:
             x2.setdefault(xid, []).append(pf)
             x2pld.setdefault(xid, []).append(pld)
+    for xid, n in a.count:
+        if len(x3.get(xid.lower(), [])) != int(n):
+            sys.exit("XID %s: %d X3 PDUs, want %s"
+                     % (xid, len(x3.get(xid.lower(), [])), n))
+        print("ok %s: %s X3 PDUs" % (xid, n))
     for xid, flt in tasks.items():
+        if flt == "-":  # sequence checks only
+            continue
         want = expected_packets(a.input, flt)
         got = x3.get(xid, [])
         if len(got) != len(want):
