@@ -8,7 +8,9 @@
  * Fragments of a target's own datagrams are intercepted one by one and do
  * not need this.
  *
- * Datagrams are keyed by (version, src, dst, protocol, id).  A datagram not
+ * Datagrams are keyed by (src, dst, protocol, id) for IPv4 and by
+ * (src, dst, id) for IPv6 (RFC 8200: the first fragment may name the
+ * protocol only after further extension headers).  A datagram not
  * complete within the timeout, or over the size limit, is dropped and
  * counted.  Overlapping fragments that disagree are dropped (the whole
  * datagram), as are fragments past 65535 bytes.
