@@ -5,6 +5,7 @@
  * bindings are those listed in ../shared/pcaps/README.md (checked there
  * with tshark).
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +39,8 @@ emit(void *arg, const struct cl_x2x3_pdu *pdu)
 }
 
 static void
-on_session(void *arg, const struct cl_binding *b,
-    const struct cl_subs_result *res)
+on_session(
+    void *arg, const struct cl_binding *b, const struct cl_subs_result *res)
 {
 	struct sink *s = arg;
 
@@ -71,9 +72,8 @@ run(const char *capture, const char *tasks, struct sink *s)
 	cfg.on_session = on_session;
 	cfg.on_session_arg = s;
 	CHECK_INT_EQ(cl_pipeline_new(&cfg, &pl), 0);
-	CHECK_INT_EQ(cl_taskset_parse(tasks, strlen(tasks), &ts, err,
-			 sizeof(err)),
-	    0);
+	CHECK_INT_EQ(
+	    cl_taskset_parse(tasks, strlen(tasks), &ts, err, sizeof(err)), 0);
 	cl_pipeline_set_tasks(pl, ts);
 	cl_pipeline_tick(pl, (int64_t)time(NULL));
 	CHECK_INT_EQ(cl_cap_open_file(cl_test_path(capture), &cap), 0);
@@ -173,10 +173,9 @@ CL_TEST(no_binding_files)
 		    "task 11111111-1111-4111-8111-111111111111 liid=L "
 		    "deliver=iri" WIN "target=ip:0.0.0.0/0 target=ip:::/0\n",
 		    &s);
-		if (s.starts != 0 ||
-		    cl_subs_count(cl_pipeline_subs(pl)) != 0)
-			cl_test_fail(__FILE__, __LINE__, "%s bound something",
-			    files[i]);
+		if (s.starts != 0 || cl_subs_count(cl_pipeline_subs(pl)) != 0)
+			cl_test_fail(
+			    __FILE__, __LINE__, "%s bound something", files[i]);
 		CHECK_INT_EQ(s.x2, 0);
 		cl_pipeline_free(pl);
 	}
@@ -222,8 +221,8 @@ CL_TEST(dhcpv6_prefixes)
 	    "target=duid:00030001000102030405\n",
 	    &s);
 	/* Any address inside the delegated /56 is the subscriber's. */
-	CHECK_STR_EQ(who(pl, "2a00:1:1:1ff::99", CL_ID_DUID),
-	    "00030001000102030405");
+	CHECK_STR_EQ(
+	    who(pl, "2a00:1:1:1ff::99", CL_ID_DUID), "00030001000102030405");
 	CHECK(who(pl, "2a00:1:1:200::1", CL_ID_DUID) == NULL);
 	CHECK(s.x2 >= 1);
 	cl_pipeline_free(pl);
@@ -265,6 +264,74 @@ CL_TEST(inactive_task_intercepts_nothing)
 	cl_pipeline_free(pl);
 }
 
+/*
+ * Every capture of the shared set goes through the whole pipeline, with
+ * tasks that select everything (so every PDU path runs): nothing may
+ * crash, and the sanitizer builds check every access.  Malformed files
+ * end with an error from the reader, never a crash.
+ */
+CL_TEST(every_capture_survives)
+{
+	static const char *dirs[] = {"radius", "dhcp", "gtp", "encap", "frag",
+	    "pcapng", "malformed", "ip", "sip", "smtp", "imap", "pop3",
+	    "li_output"};
+	static const char tasks[] =
+	    "task 11111111-1111-4111-8111-111111111111 liid=ALL "
+	    "deliver=iri+cc" WIN "target=ip:0.0.0.0/0 target=ip:::/0\n"
+	    "task 22222222-2222-4222-8222-222222222222 liid=IDS "
+	    "deliver=iri+cc" WIN
+	    "target=user:test target=mac:90:b1:1c:99:49:29 "
+	    "target=duid:00030001000102030405\n";
+	struct cl_pipeline_cfg cfg = {0};
+	struct cl_pipeline *pl = NULL;
+	struct cl_taskset *ts = NULL;
+	struct cl_cap *cap;
+	struct cl_cap_pkt pkt;
+	struct sink s;
+	struct dirent *de;
+	char path[512], err[256];
+	size_t i, files = 0, packets = 0;
+	DIR *d;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	cfg.ipid = "test";
+	cfg.max_sessions = 1000;
+	cfg.max_frag_datagrams = 100;
+	cfg.emit = emit;
+	cfg.emit_arg = &s;
+	CHECK_INT_EQ(cl_pipeline_new(&cfg, &pl), 0);
+	CHECK_INT_EQ(
+	    cl_taskset_parse(tasks, strlen(tasks), &ts, err, sizeof(err)), 0);
+	cl_pipeline_set_tasks(pl, ts);
+	cl_pipeline_tick(pl, (int64_t)time(NULL));
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "pcaps/%s", dirs[i]);
+		CHECK((d = opendir(cl_test_path(path))) != NULL);
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.' ||
+			    strstr(de->d_name, ".pcap") == NULL)
+				continue;
+			snprintf(path, sizeof(path), "pcaps/%s/%s", dirs[i],
+			    de->d_name);
+			if (cl_cap_open_file(cl_test_path(path), &cap) != 0)
+				continue; /* rejected at open: fine */
+			while ((r = cl_cap_next(cap, &pkt)) == 1) {
+				cl_pipeline_packet(pl, &pkt);
+				packets++;
+			}
+			cl_cap_free(cap);
+			files++;
+		}
+		closedir(d);
+	}
+	printf("     %zu captures, %zu packets, %d X2 and %d X3 PDUs\n", files,
+	    packets, s.x2, s.x3);
+	CHECK(files >= 100);
+	CHECK(s.x3 > 0 && s.x2 > 0);
+	cl_pipeline_free(pl);
+}
+
 int
 main(void)
 {
@@ -274,5 +341,6 @@ main(void)
 	CL_RUN(dhcp_bindings);
 	CL_RUN(dhcpv6_prefixes);
 	CL_RUN(inactive_task_intercepts_nothing);
+	CL_RUN(every_capture_survives);
 	return cl_test_done();
 }
