@@ -37,7 +37,7 @@ meson setup "$OUT/release" --buildtype=release -Db_ndebug=false \
     -Dwerror=true >"$OUT/release-setup.log" 2>&1 &&
     ninja -C "$OUT/release" >"$OUT/release-build.log" 2>&1
 rc=$?
-[ $rc -eq 0 ] || tail -40 "$OUT/release-build.log" "$OUT/release-setup.log"
+[ $rc -eq 0 ] || tail -n 40 "$OUT/release-build.log" "$OUT/release-setup.log"
 result "release build" $rc
 [ $rc -eq 0 ] && meson test -C "$OUT/release" --num-processes "$JOBS" \
     --print-errorlogs
@@ -49,7 +49,7 @@ meson setup "$OUT/asan" -Db_sanitize=address,undefined -Db_lundef=false \
     -Dwerror=true >"$OUT/asan-setup.log" 2>&1 &&
     ninja -C "$OUT/asan" >"$OUT/asan-build.log" 2>&1
 rc=$?
-[ $rc -eq 0 ] || tail -40 "$OUT/asan-build.log"
+[ $rc -eq 0 ] || tail -n 40 "$OUT/asan-build.log"
 result "asan build" $rc
 [ $rc -eq 0 ] && meson test -C "$OUT/asan" --num-processes "$JOBS" \
     --timeout-multiplier 3 --print-errorlogs
@@ -60,7 +60,7 @@ CC=clang meson setup "$OUT/fuzz" -Dfuzz=true \
     >"$OUT/fuzz-setup.log" 2>&1 &&
     ninja -C "$OUT/fuzz" >"$OUT/fuzz-build.log" 2>&1
 rc=$?
-[ $rc -eq 0 ] || tail -40 "$OUT/fuzz-build.log"
+[ $rc -eq 0 ] || tail -n 40 "$OUT/fuzz-build.log"
 result "fuzz build" $rc
 if [ $rc -eq 0 ]; then
 	for f in "$OUT"/fuzz/tests/fuzz-*; do

@@ -756,7 +756,7 @@ CL_TEST(pcapng_truncated_everywhere)
 {
 	struct tb t = {0};
 	size_t cut, shb, idb, e1;
-	uint64_t off;
+	uint64_t off = 0;
 	int k, r;
 
 	ng_shb(&t, false);
