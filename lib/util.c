@@ -143,6 +143,23 @@ cl_format_addr(const struct cl_addr *addr, char *buf, size_t len)
 	return buf;
 }
 
+size_t
+cl_addr_key(
+    uint8_t key[static CL_ADDR_KEY_MAX], const struct cl_addr *a, unsigned plen)
+{
+	size_t alen = a->family == 4 ? 4 : 16, i;
+
+	key[0] = a->family;
+	key[1] = (uint8_t)plen;
+	for (i = 0; i < alen; i++) {
+		unsigned bits = plen > i * 8 ? plen - (unsigned)i * 8 : 0;
+		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+
+		key[2 + i] = a->a[i] & mask;
+	}
+	return 2 + alen;
+}
+
 int
 cl_parse_mac(const char *s, uint8_t mac[static CL_MAC_LEN])
 {

@@ -47,6 +47,15 @@ int cl_parse_addr(const char *s, struct cl_addr *addr);
 /* Formats an address into buf (CL_ADDR_STRLEN bytes). */
 const char *cl_format_addr(const struct cl_addr *addr, char *buf, size_t len);
 
+/*
+ * Writes a hash-table key for the prefix of a with length plen: family,
+ * plen, then the address with the bits past plen cleared (4 or 16 bytes).
+ * Returns the key length (6 or 18).
+ */
+#define CL_ADDR_KEY_MAX 18
+size_t cl_addr_key(uint8_t key[static CL_ADDR_KEY_MAX], const struct cl_addr *a,
+    unsigned plen);
+
 /* Parses "aa:bb:cc:dd:ee:ff" (either case). */
 int cl_parse_mac(const char *s, uint8_t mac[static CL_MAC_LEN]);
 void cl_format_mac(const uint8_t mac[static CL_MAC_LEN], char buf[static 18]);

@@ -41,22 +41,6 @@ addr_eq(const void *v, const void *key, size_t len)
 	return sa->keylen == len && memcmp(sa->key, key, len) == 0;
 }
 
-static size_t
-addr_key(uint8_t *key, const struct cl_addr *a, unsigned plen)
-{
-	size_t alen = a->family == 4 ? 4 : 16, i;
-
-	key[0] = a->family;
-	key[1] = (uint8_t)plen;
-	for (i = 0; i < alen; i++) {
-		unsigned bits = plen > i * 8 ? plen - (unsigned)i * 8 : 0;
-		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
-
-		key[2 + i] = a->a[i] & mask;
-	}
-	return 2 + alen;
-}
-
 struct cl_subs *
 cl_subs_new(size_t max_sessions)
 {
@@ -360,7 +344,7 @@ bind_addr(
 	i = se->naddrs;
 	sa = &se->akeys[i];
 	sa->sess = se;
-	sa->keylen = (uint8_t)addr_key(sa->key, &ba->addr, ba->plen);
+	sa->keylen = (uint8_t)cl_addr_key(sa->key, &ba->addr, ba->plen);
 	if ((old = cl_htab_get(&s->byaddr, sa->key, sa->keylen)) != NULL) {
 		struct cl_session *o = old->sess;
 		unsigned k;
@@ -407,7 +391,7 @@ lookup_exact(struct cl_subs *s, const struct cl_bind_addr *ba)
 	uint8_t key[18];
 	size_t kl;
 
-	kl = addr_key(key, &ba->addr, ba->plen);
+	kl = cl_addr_key(key, &ba->addr, ba->plen);
 	sa = cl_htab_get(&s->byaddr, key, kl);
 	return sa == NULL ? NULL : sa->sess;
 }
@@ -570,7 +554,7 @@ cl_subs_lookup(struct cl_subs *s, const struct cl_addr *a, int64_t now_ns)
 		np = s->n6;
 	}
 	for (i = 0; i < np; i++) {
-		kl = addr_key(key, a, plens[i]);
+		kl = cl_addr_key(key, a, plens[i]);
 		if ((sa = cl_htab_get(&s->byaddr, key, kl)) == NULL)
 			continue;
 		if (sa->sess->expire_ns != 0 && sa->sess->expire_ns <= now_ns) {

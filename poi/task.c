@@ -38,23 +38,6 @@ ml_eq(const void *v, const void *key, size_t len)
 	return ml->keylen == len && memcmp(ml->key, key, len) == 0;
 }
 
-/* Key for an address table entry: family, prefix length, masked bytes. */
-static size_t
-addr_key(uint8_t *key, const struct cl_addr *a, unsigned plen)
-{
-	size_t alen = a->family == 4 ? 4 : 16, i;
-
-	key[0] = a->family;
-	key[1] = (uint8_t)plen;
-	for (i = 0; i < alen; i++) {
-		unsigned bits = plen > i * 8 ? plen - (unsigned)i * 8 : 0;
-		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
-
-		key[2 + i] = a->a[i] & mask;
-	}
-	return 2 + alen;
-}
-
 static int
 ml_add(struct cl_htab *t, const uint8_t *key, size_t keylen,
     struct cl_task *task, const struct cl_target *tgt)
@@ -412,7 +395,7 @@ build_tables(struct cl_taskset *ts, struct pctx *c)
 			const struct cl_target *g = &t->targets[j];
 
 			if (g->type == CL_TGT_IP) {
-				kl = addr_key(key, &g->addr, g->plen);
+				kl = cl_addr_key(key, &g->addr, g->plen);
 				r = ml_add(&ts->addr, key, kl, t, g);
 				if (g->addr.family == 4)
 					add_plen(
@@ -649,7 +632,7 @@ cl_taskset_lookup_addr(const struct cl_taskset *ts, const struct cl_addr *a,
 	for (i = 0; i < np && n < max; i++) {
 		if (plens[i] > max_plen)
 			continue;
-		kl = addr_key(key, a, plens[i]);
+		kl = cl_addr_key(key, a, plens[i]);
 		if ((ml = cl_htab_get(&ts->addr, key, kl)) != NULL)
 			out[n++] = ml;
 	}
