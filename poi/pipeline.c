@@ -423,7 +423,14 @@ cl_pipeline_packet(struct cl_pipeline *pl, const struct cl_cap_pkt *cp)
 
 	pl->st.packets++;
 	pl->st.bytes += cp->caplen;
-	pl->pkt_ns = cp->ts_sec * 1000000000LL + cp->ts_nsec;
+	/* Capture files may carry any timestamp (negative, far future):
+	 * clamp rather than overflow. */
+	if (cp->ts_sec < 0)
+		pl->pkt_ns = 0;
+	else if (cp->ts_sec > INT64_MAX / 1000000000LL - 1)
+		pl->pkt_ns = INT64_MAX - 1000000000LL;
+	else
+		pl->pkt_ns = cp->ts_sec * 1000000000LL + cp->ts_nsec;
 	r = cl_decode_frame(cp->linktype, cp->data, cp->caplen, &p);
 	if (r == CL_ERR_UNSUPPORTED) {
 		pl->st.nonip++;

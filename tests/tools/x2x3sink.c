@@ -351,6 +351,19 @@ main(int argc, char **argv)
 				drop_client(&cl[i]);
 		}
 	}
+	for (i = 0; i < MAXC; i++)
+		if (cl[i].fd != -1)
+			drop_client(&cl[i]);
+	close(lfd);
+	SSL_CTX_free(ctx);
+	{
+		struct seen *sv;
+		size_t pos = 0;
+
+		while ((sv = cl_htab_next(&seen, &pos)) != NULL)
+			free(sv);
+		cl_htab_release(&seen);
+	}
 	if (outf != NULL)
 		fclose(outf);
 	printf("pdus %llu dups %llu bytes %llu\n", (unsigned long long)npdus,
