@@ -64,6 +64,7 @@ rc=$?
 result "fuzz build" $rc
 if [ $rc -eq 0 ]; then
 	for f in "$OUT"/fuzz/tests/fuzz-*; do
+		[ -f "$f" ] && [ -x "$f" ] || continue
 		t=${f##*/fuzz-}
 		mkdir -p "$OUT/corpus-$t"
 		# New inputs go to the scratch directory, never into the tree.
