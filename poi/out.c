@@ -24,11 +24,12 @@
 #define KA_MAX     4096
 /* A keepalive follows at most this much data, so confirmations (and the
  * memory they release) keep pace with the stream. */
-#define KA_EVERY_BYTES (256u * 1024)
-#define WRITE_MAX      (1u * 1024 * 1024)
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 30000
-#define HEADROOM       (CL_X2X3_MAX_PAYLOAD + CL_X2X3_MAX_HEADER)
+#define KA_EVERY_BYTES     (256u * 1024)
+#define WRITE_MAX          (1u * 1024 * 1024)
+#define BACKOFF_MIN_MS     100
+#define BACKOFF_MAX_MS     30000
+#define CONNECT_TIMEOUT_MS 10000 /* TCP connect plus TLS handshake */
+#define HEADROOM           (CL_X2X3_MAX_PAYLOAD + CL_X2X3_MAX_HEADER)
 
 struct chunk {
 	struct chunk *next;
@@ -65,6 +66,7 @@ struct cl_out {
 	enum conn_state state;
 	bool want_write, want_read;
 	int64_t next_attempt_ms;
+	int64_t attempt_ms; /* when the current connection attempt began */
 	unsigned backoff_ms;
 	char peer[300];
 
@@ -497,6 +499,7 @@ start_connect(struct cl_out *o, int64_t now_ms)
 		return;
 	}
 	o->state = CONNECTING;
+	o->attempt_ms = now_ms;
 	o->want_write = true;
 }
 
@@ -745,7 +748,7 @@ cl_out_timeout(struct cl_out *o, int64_t now_ms)
 	else if (o->state == UP)
 		t = o->last_ka_ms + o->cfg.keepalive_ms - now_ms;
 	else
-		return (int)o->cfg.ack_timeout_ms;
+		t = o->attempt_ms + CONNECT_TIMEOUT_MS - now_ms;
 	return t < 0 ? 0 : (int)t;
 }
 
@@ -762,11 +765,17 @@ cl_out_run(struct cl_out *o, short revents, int64_t now_ms)
 			break;
 		return;
 	case CONNECTING:
-		if (revents & (POLLOUT | POLLERR | POLLHUP))
-			connected(o, now_ms);
-		return;
 	case HANDSHAKE:
-		if (revents != 0)
+		if (now_ms - o->attempt_ms >= CONNECT_TIMEOUT_MS) {
+			fail(o, now_ms,
+			    o->state == CONNECTING ? "connect timed out"
+						   : "TLS handshake timed out");
+			return;
+		}
+		if (o->state == CONNECTING &&
+		    (revents & (POLLOUT | POLLERR | POLLHUP)))
+			connected(o, now_ms);
+		else if (o->state == HANDSHAKE && revents != 0)
 			handshake(o, now_ms);
 		return;
 	case UP:

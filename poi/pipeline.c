@@ -245,14 +245,13 @@ emit(
 {
 	int r;
 
+	/* The sequence number advances for a dropped PDU too: the gap it
+	 * leaves is how the MDF, the LEMF and an auditor see the loss. */
+	task->seqno++;
 	if ((r = pl->cfg.emit(pl->cfg.emit_arg, pdu)) != 0) {
 		pl->st.emit_drops++;
 		return;
 	}
-	/* Sequence numbers advance only for PDUs handed to the output, so
-	 * the receiver sees them contiguous; a refused PDU is counted as a
-	 * drop instead. */
-	task->seqno++;
 	task->pdus++;
 	task->bytes += pdu->payload.len;
 	if (pdu->type == CL_X2X3_X2)
@@ -464,13 +463,6 @@ cl_pipeline_packet(struct cl_pipeline *pl, const struct cl_cap_pkt *cp)
 		signalling(pl, &q, cp);
 }
 
-static void
-session_expired(void *arg, struct cl_session *se)
-{
-	(void)arg;
-	(void)se;
-}
-
 void
 cl_pipeline_tick(struct cl_pipeline *pl, int64_t wall_now)
 {
@@ -491,6 +483,6 @@ cl_pipeline_tick(struct cl_pipeline *pl, int64_t wall_now)
 		cl_info("task %s liid %s %s (window %s to %s)", u, t->liid,
 		    act ? "activated" : "deactivated", ts1, ts2);
 	}
-	cl_subs_expire(pl->subs, pl->pkt_ns, 4096, session_expired, pl);
+	cl_subs_expire(pl->subs, pl->pkt_ns, 4096, NULL, NULL);
 	cl_reasm_expire(pl->reasm, (uint64_t)pl->pkt_ns);
 }

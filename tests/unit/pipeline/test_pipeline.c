@@ -264,6 +264,64 @@ CL_TEST(inactive_task_intercepts_nothing)
 	cl_pipeline_free(pl);
 }
 
+/* An output that refuses every third PDU. */
+static uint32_t seen_seq[200];
+static int nseen, ncalls;
+
+static int
+flaky_emit(void *arg, const struct cl_x2x3_pdu *pdu)
+{
+	(void)arg;
+	if (++ncalls % 3 == 0)
+		return CL_ERR_FULL;
+	if (nseen < 200)
+		seen_seq[nseen++] = pdu->seqno;
+	return 0;
+}
+
+/* A dropped PDU is counted, and leaves a gap the receiver can see. */
+CL_TEST(drops_leave_gaps)
+{
+	static const char tasks[] =
+	    "task 11111111-1111-4111-8111-111111111111 liid=L deliver=cc" WIN
+	    "target=ip:97.89.91.159\n";
+	struct cl_pipeline_cfg cfg = {0};
+	struct cl_pipeline_stats st;
+	struct cl_pipeline *pl = NULL;
+	struct cl_taskset *ts = NULL;
+	struct cl_cap *cap = NULL;
+	struct cl_cap_pkt pkt;
+	char err[256];
+	int i;
+
+	nseen = ncalls = 0;
+	cfg.ipid = "test";
+	cfg.max_sessions = 10;
+	cfg.max_frag_datagrams = 10;
+	cfg.emit = flaky_emit;
+	CHECK_INT_EQ(cl_pipeline_new(&cfg, &pl), 0);
+	CHECK_INT_EQ(
+	    cl_taskset_parse(tasks, strlen(tasks), &ts, err, sizeof(err)), 0);
+	cl_pipeline_set_tasks(pl, ts);
+	cl_pipeline_tick(pl, (int64_t)time(NULL));
+	CHECK_INT_EQ(
+	    cl_cap_open_file(
+		cl_test_path("pcaps/ip/libtrace__100_packets.pcap"), &cap),
+	    0);
+	while (cl_cap_next(cap, &pkt) == 1)
+		cl_pipeline_packet(pl, &pkt);
+	cl_cap_free(cap);
+	cl_pipeline_stats(pl, &st);
+	CHECK_INT_EQ(ncalls, 52);
+	CHECK_INT_EQ(st.emit_drops, 17);
+	CHECK_INT_EQ(st.x3, 35);
+	CHECK_INT_EQ(nseen, 35);
+	/* Sent: 0 1 _ 3 4 _ 6 ...: every third number is missing. */
+	for (i = 0; i < nseen; i++)
+		CHECK_INT_EQ(seen_seq[i], i + i / 2);
+	cl_pipeline_free(pl);
+}
+
 /*
  * Every capture of the shared set goes through the whole pipeline, with
  * tasks that select everything (so every PDU path runs): nothing may
@@ -341,6 +399,7 @@ main(void)
 	CL_RUN(dhcp_bindings);
 	CL_RUN(dhcpv6_prefixes);
 	CL_RUN(inactive_task_intercepts_nothing);
+	CL_RUN(drops_leave_gaps);
 	CL_RUN(every_capture_survives);
 	return cl_test_done();
 }
