@@ -6,9 +6,13 @@
 # at most once.  Must run as root or through sudo.
 set -eu
 
-PKGS="meson ninja-build pkg-config gcc clang-14 clang-format-14 \
-libclang-rt-14-dev libssl-dev openssl libpcap-dev libseccomp-dev \
-libevent-dev libsqlite3-dev tshark valgrind python3 xxd"
+# build: meson ninja-build pkg-config gcc libssl-dev libpcap-dev
+# fuzzing and format check: clang clang-format libclang-rt-14-dev (the
+#   unversioned packages provide the clang and clang-format commands)
+# tests: tshark (the independent X2/X3 decoder; brings mergecap), openssl
+#   (test certificates), python3, valgrind, git (the file list to check)
+PKGS="meson ninja-build pkg-config gcc make git libssl-dev libpcap-dev \
+clang clang-format libclang-rt-14-dev openssl tshark valgrind python3"
 
 missing=""
 for p in $PKGS; do
