@@ -85,6 +85,7 @@ fi
 step "valgrind over the unit tests"
 if [ -d "$OUT/release" ]; then
 	for u in "$OUT"/release/tests/test-*; do
+		[ -f "$u" ] && [ -x "$u" ] || continue
 		n=${u##*/}
 		if (cd "$OUT/release" && CL_SHARED=$SRC/../shared valgrind -q \
 		    --error-exitcode=1 --leak-check=full \
