@@ -76,6 +76,11 @@ struct cl_out {
 	int64_t last_ka_ms;
 	uint64_t last_ka_off;
 
+	/* Released chunk buffers kept for reuse, so the steady state does
+	 * not fault in and zero fresh pages for every 256 KiB. */
+	uint8_t *spare[8];
+	size_t nspare;
+
 	struct cl_buf rbuf;
 	struct cl_out_stats st;
 	int64_t last_drop_log_ms;
@@ -165,6 +170,8 @@ cl_out_free(struct cl_out *o)
 		if (o->cfg.spool_path != NULL)
 			unlink(o->cfg.spool_path);
 	}
+	while (o->nspare > 0)
+		free(o->spare[--o->nspare]);
 	cl_buf_release(&o->rbuf);
 	free(o);
 }
@@ -274,7 +281,9 @@ room(struct cl_out *o, size_t len, bool force)
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	if ((c->data = malloc(cap)) == NULL) {
+	if (cap == CHUNK_SIZE && o->nspare > 0)
+		c->data = o->spare[--o->nspare];
+	else if ((c->data = malloc(cap)) == NULL) {
 		free(c);
 		return NULL;
 	}
@@ -399,7 +408,11 @@ release_acked(struct cl_out *o)
 			o->tail = NULL;
 		if (c->data != NULL)
 			o->mem -= c->cap;
-		free(c->data);
+		if (c->data != NULL && c->cap == CHUNK_SIZE &&
+		    o->nspare < sizeof(o->spare) / sizeof(o->spare[0]))
+			o->spare[o->nspare++] = c->data;
+		else
+			free(c->data);
 		free(c);
 	}
 }

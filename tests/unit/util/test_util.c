@@ -98,6 +98,36 @@ CL_TEST(utf8_clean)
 	CHECK(!cl_utf8_clean((const uint8_t *)"\xe2\x82", 2));     /* cut */
 }
 
+/* The 8-bytes-at-a-time path: a bad byte anywhere in a long string. */
+CL_TEST(utf8_clean_long)
+{
+	static const uint8_t bad[] = {0x00, 0x01, 0x1f, 0x7f, 0xff, 0xc0};
+	uint8_t s[40];
+	size_t pos, b;
+
+	memset(s, 'a', sizeof(s));
+	CHECK(cl_utf8_clean(s, sizeof(s)));
+	for (pos = 0; pos < sizeof(s); pos++) {
+		for (b = 0; b < sizeof(bad); b++) {
+			memset(s, 'a', sizeof(s));
+			s[pos] = bad[b];
+			if (cl_utf8_clean(s, sizeof(s)))
+				cl_test_fail(__FILE__, __LINE__,
+				    "0x%02x at %zu accepted", bad[b], pos);
+		}
+		/* Edge values that are fine. */
+		s[pos] = 0x20;
+		CHECK(cl_utf8_clean(s, sizeof(s)));
+		s[pos] = 0x7e;
+		CHECK(cl_utf8_clean(s, sizeof(s)));
+	}
+	memcpy(s,
+	    "abcdefgh\xc3\xbc"
+	    "abcdefgh",
+	    18);
+	CHECK(cl_utf8_clean(s, 18));
+}
+
 int
 main(void)
 {
@@ -106,5 +136,6 @@ main(void)
 	CL_RUN(prefix_rules);
 	CL_RUN(mac_hex_time);
 	CL_RUN(utf8_clean);
+	CL_RUN(utf8_clean_long);
 	return cl_test_done();
 }
