@@ -112,11 +112,18 @@ int
 cl_htab_put(struct cl_htab *t, const void *key, size_t len, void *v)
 {
 	uint64_t h = cl_htab_hash(t, key, len);
-	size_t i;
-	int r;
 
 	if (cl_htab_get_h(t, h, key, len) != NULL)
 		return CL_ERR_EXISTS;
+	return cl_htab_put_h(t, h, v);
+}
+
+int
+cl_htab_put_h(struct cl_htab *t, uint64_t h, void *v)
+{
+	size_t i;
+	int r;
+
 	if (t->n >= t->max)
 		return CL_ERR_FULL;
 	/* Keep the load factor under 1/2: short probe sequences. */

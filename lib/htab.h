@@ -57,6 +57,12 @@ void *cl_htab_get_h(
  */
 int cl_htab_put(struct cl_htab *t, const void *key, size_t len, void *v);
 
+/*
+ * Inserts v under hash h (from cl_htab_hash) for a key the caller knows to
+ * be absent (it just looked it up), saving the second lookup.
+ */
+int cl_htab_put_h(struct cl_htab *t, uint64_t h, void *v);
+
 /* Removes and returns the value for key, or NULL if absent. */
 void *cl_htab_del(struct cl_htab *t, const void *key, size_t len);
 

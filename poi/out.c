@@ -78,7 +78,7 @@ struct cl_out {
 
 	/* Released chunk buffers kept for reuse, so the steady state does
 	 * not fault in and zero fresh pages for every 256 KiB. */
-	uint8_t *spare[8];
+	uint8_t *spare[32];
 	size_t nspare;
 
 	struct cl_buf rbuf;

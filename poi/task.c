@@ -74,19 +74,30 @@ ml_add(struct cl_htab *t, const uint8_t *key, size_t keylen,
 	struct cl_hit *nh;
 	int r;
 
-	if ((ml = cl_htab_get(t, key, keylen)) == NULL) {
-		if ((ml = calloc(1, sizeof(*ml))) == NULL)
+	uint64_t h = cl_htab_hash(t, key, keylen);
+
+	if ((ml = cl_htab_get_h(t, h, key, keylen)) == NULL) {
+		if ((ml = calloc(1, sizeof(*ml) + keylen)) == NULL)
 			return CL_ERR_NOMEM;
 		ml->keylen = (uint8_t)keylen;
 		memcpy(ml->key, key, keylen);
-		if ((r = cl_htab_put(t, key, keylen, ml)) != 0) {
+		if ((r = cl_htab_put_h(t, h, ml)) != 0) {
 			free(ml);
 			return r;
 		}
+		ml->first.task = task;
+		ml->first.target = tgt;
+		ml->hits = &ml->first;
+		ml->n = 1;
+		return 0;
 	}
-	/* Lists are short (one task per key, usually): grow by one. */
-	if ((nh = reallocarray(ml->hits, ml->n + 1, sizeof(*nh))) == NULL)
+	/* More than one task on a key (rare): an array, grown by one. */
+	nh = reallocarray(
+	    ml->hits == &ml->first ? NULL : ml->hits, ml->n + 1, sizeof(*nh));
+	if (nh == NULL)
 		return CL_ERR_NOMEM;
+	if (ml->hits == &ml->first)
+		nh[0] = ml->first;
 	ml->hits = nh;
 	ml->hits[ml->n].task = task;
 	ml->hits[ml->n].target = tgt;
@@ -116,8 +127,10 @@ free_task(struct cl_task *t)
 {
 	size_t i;
 
-	for (i = 0; i < t->ntargets; i++)
+	for (i = 0; i < t->ntargets; i++) {
 		free(t->targets[i].text);
+		free(t->targets[i].id);
+	}
 	free(t->targets);
 }
 
@@ -130,7 +143,8 @@ free_mls(struct cl_htab *t)
 	if (t->slots == NULL)
 		return;
 	while ((ml = cl_htab_next(t, &pos)) != NULL) {
-		free(ml->hits);
+		if (ml->hits != &ml->first)
+			free(ml->hits);
 		free(ml);
 	}
 	cl_htab_release(t);
@@ -243,6 +257,7 @@ unescape(const char *s, size_t n, uint8_t *out, size_t max, size_t *outlen)
 static int
 parse_target(struct pctx *c, const char *v, struct cl_target *tgt)
 {
+	uint8_t id[CL_TARGET_ID_MAX];
 	const char *colon = strchr(v, ':');
 	const char *val;
 	size_t tl, vl, n;
@@ -268,23 +283,28 @@ parse_target(struct pctx *c, const char *v, struct cl_target *tgt)
 		tgt->plen = (uint8_t)plen;
 	} else if (tl == 4 && memcmp(v, "user", 4) == 0) {
 		tgt->type = CL_TGT_USER;
-		if ((r = unescape(val, vl, tgt->id, CL_TARGET_ID_MAX, &n)) != 0)
+		if ((r = unescape(val, vl, id, CL_TARGET_ID_MAX, &n)) != 0)
 			return perr(c, r, "bad user name '%s'", val);
 		tgt->idlen = (uint8_t)n;
 	} else if (tl == 3 && memcmp(v, "mac", 3) == 0) {
 		tgt->type = CL_TGT_MAC;
-		if ((r = cl_parse_mac(val, tgt->id)) != 0)
+		if ((r = cl_parse_mac(val, id)) != 0)
 			return perr(c, r, "bad MAC address '%s'", val);
 		tgt->idlen = CL_MAC_LEN;
 	} else if (tl == 4 && memcmp(v, "duid", 4) == 0) {
 		tgt->type = CL_TGT_DUID;
-		if ((r = cl_parse_hex(val, tgt->id, 130, &n)) != 0 || n < 3)
+		if ((r = cl_parse_hex(val, id, 130, &n)) != 0 || n < 3)
 			return perr(c, r ? r : CL_ERR_FORMAT,
 			    "bad DUID '%s' (hex, 3 to 130 bytes)", val);
 		tgt->idlen = (uint8_t)n;
 	} else
 		return perr(c, CL_ERR_FORMAT,
 		    "unknown target type in '%s' (ip, user, mac, duid)", v);
+	if (tgt->type != CL_TGT_IP) {
+		if ((tgt->id = malloc(tgt->idlen)) == NULL)
+			return CL_ERR_NOMEM;
+		memcpy(tgt->id, id, tgt->idlen);
+	}
 	if ((tgt->text = strdup(val)) == NULL)
 		return CL_ERR_NOMEM;
 	tgt->textlen = vl;

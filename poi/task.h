@@ -42,7 +42,7 @@ struct cl_target {
 	enum cl_target_type type;
 	struct cl_addr addr; /* CL_TGT_IP */
 	uint8_t plen;
-	uint8_t id[CL_TARGET_ID_MAX]; /* other types: the identifier */
+	uint8_t *id; /* other types: the identifier (heap) */
 	uint8_t idlen;
 	/* The identifier as written in the task, sent as the X2/X3 Matched
 	 * Target Identifier. */
@@ -75,10 +75,11 @@ struct cl_hit {
 /* All hits of one lookup key. */
 struct cl_matchlist {
 	size_t n;
-	struct cl_hit *hits;
+	struct cl_hit *hits; /* &first while n == 1 */
+	struct cl_hit first; /* inline: one hit per key is the rule */
 	/* key follows (private) */
 	uint8_t keylen;
-	uint8_t key[1 + 1 + CL_TARGET_ID_MAX];
+	uint8_t key[]; /* keylen bytes */
 };
 
 struct cl_taskset;
