@@ -683,8 +683,11 @@ do_write(struct cl_out *o, int64_t now_ms)
 			return;
 		keep_in_memory(o, c);
 		if (c->on_disk && unspill(o, c) != 0) {
-			/* XXX a spool read error loses the chunk's PDUs
-			 * from here on; it is logged by unspill(). */
+			/* XXX a spool read error stalls the stream: it is
+			 * logged by unspill() and retried on the next write
+			 * opportunity, nothing after it is sent out of
+			 * order, but nothing tells the operator more than the
+			 * log and the growing out_unacked_bytes gauge. */
 			return;
 		}
 		off = (size_t)(o->sent - c->base);

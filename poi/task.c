@@ -34,7 +34,6 @@ struct cl_taskset {
 	struct cl_htab ids;          /* key: type, identifier bytes */
 	uint8_t plens4[33], nplens4; /* distinct lengths, longest first */
 	uint8_t plens6[129], nplens6;
-	bool tables_ready;
 	struct v4slot *v4; /* NULL if no IPv4 /32 target */
 	size_t v4mask;
 	uint64_t *v4filter;
@@ -525,7 +524,6 @@ build_tables(struct cl_taskset *ts, struct pctx *c)
 				return r;
 		}
 	}
-	ts->tables_ready = true;
 	return build_v4(ts);
 }
 
