@@ -9,10 +9,11 @@ set -eu
 # build: meson ninja-build pkg-config gcc libssl-dev libpcap-dev
 # fuzzing and format check: clang clang-format libclang-rt-14-dev (the
 #   unversioned packages provide the clang and clang-format commands)
-# tests: tshark (the independent X2/X3 decoder; brings mergecap), openssl
+# tests: tshark (the independent X2/X3 decoder; brings mergecap), asn1c
+#   (builds the independent HI2/HI3 decoder from the ETSI modules), openssl
 #   (test certificates), python3, valgrind, git (the file list to check)
 PKGS="meson ninja-build pkg-config gcc make git libssl-dev libpcap-dev \
-clang clang-format libclang-rt-14-dev openssl tshark valgrind python3"
+clang clang-format libclang-rt-14-dev openssl tshark asn1c valgrind python3"
 
 missing=""
 for p in $PKGS; do
