@@ -377,3 +377,123 @@ cl_psdu_tri(struct cl_buf *b, const struct cl_psheader *h, int which)
 	}
 	return 0;
 }
+
+/* Opens PS-PDU { pSHeader, payload [2] { tRIPayload [2] { ... } } } up to
+ * the TRIPayload alternative's content; m[0..3) get the marks to close. */
+static int
+open_tri(struct cl_buf *b, const struct cl_psheader *h, size_t hlen,
+    uint32_t alt, size_t m[4])
+{
+	int r;
+
+	if ((r = cl_ber_open(b, SEQ, 16, &m[0])) != 0 ||
+	    (r = put_header(b, h, hlen)) != 0 ||
+	    (r = cl_ber_open(b, CTXC, 2, &m[1])) != 0 ||
+	    (r = cl_ber_open(b, CTXC, 2, &m[2])) != 0 ||
+	    (r = cl_ber_open(b, CTXC, alt, &m[3])) != 0)
+		return r;
+	return 0;
+}
+
+static int
+close_marks(struct cl_buf *b, const size_t *m, int n)
+{
+	int i, r;
+
+	for (i = n - 1; i >= 0; i--)
+		if ((r = cl_ber_close(b, m[i])) != 0)
+			return r;
+	return 0;
+}
+
+int
+cl_psdu_integrity(struct cl_buf *b, const struct cl_psheader *h,
+    const struct cl_psdu_icheck *ic)
+{
+	size_t start = b->len, hlen, m[5], i;
+	int r;
+
+	if ((hlen = header_size(h)) == 0 || ic->seqs == NULL ||
+	    ic->nseqs == 0 || ic->nseqs > CL_PSDU_IC_MAX ||
+	    ic->check_type < CL_PSDU_CHECK_HASH ||
+	    ic->check_type > CL_PSDU_CHECK_SIGNATURE || ic->data_type < 1 ||
+	    ic->data_type > 3 || ic->value == NULL || ic->value_len == 0 ||
+	    (ic->hash_alg != -1 && (ic->hash_alg < 1 || ic->hash_alg > 4)) ||
+	    (ic->sig_alg != -1 && (ic->sig_alg < 1 || ic->sig_alg > 3)))
+		return CL_ERR_INVALID_ARG;
+	if ((r = open_tri(b, h, hlen, 0, m)) != 0 ||
+	    (r = cl_ber_open(b, CTXC, 0, &m[4])) != 0)
+		goto fail;
+	for (i = 0; i < ic->nseqs; i++)
+		if ((r = cl_ber_put_uint(b, CL_BER_UNIVERSAL,
+			 CL_BER_TAG_INTEGER, ic->seqs[i])) != 0)
+			goto fail;
+	if ((r = cl_ber_close(b, m[4])) != 0 ||
+	    (r = cl_ber_put_enum(b, CTX, 1, ic->check_type)) != 0 ||
+	    (r = cl_ber_put_enum(b, CTX, 2, ic->data_type)) != 0 ||
+	    (r = cl_ber_put_octets(b, CTX, 3, ic->value, ic->value_len)) != 0)
+		goto fail;
+	if (ic->hash_alg != -1 &&
+	    (r = cl_ber_put_enum(b, CTX, 4, ic->hash_alg)) != 0)
+		goto fail;
+	if (ic->sig_alg != -1 &&
+	    (r = cl_ber_put_enum(b, CTX, 5, ic->sig_alg)) != 0)
+		goto fail;
+	if ((r = close_marks(b, m, 4)) != 0)
+		goto fail;
+	return 0;
+fail:
+	b->len = start;
+	return r;
+}
+
+/* Option ::= CHOICE { pDUAcknowledgement [0] NULL } inside [tag]
+ * SEQUENCE OF Option. */
+static int
+put_options(struct cl_buf *b, uint32_t tag, bool ack)
+{
+	size_t m;
+	int r;
+
+	if ((r = cl_ber_open(b, CTXC, tag, &m)) != 0)
+		return r;
+	if (ack && (r = cl_ber_put_null(b, CTX, 0)) != 0)
+		return r;
+	return cl_ber_close(b, m);
+}
+
+int
+cl_psdu_option_request(struct cl_buf *b, const struct cl_psheader *h, bool ack)
+{
+	size_t start = b->len, hlen, m[4];
+	int r;
+
+	if ((hlen = header_size(h)) == 0)
+		return CL_ERR_INVALID_ARG;
+	if ((r = open_tri(b, h, hlen, 9, m)) != 0 ||
+	    (r = put_options(b, 0, ack)) != 0 ||
+	    (r = close_marks(b, m, 4)) != 0) {
+		b->len = start;
+		return r;
+	}
+	return 0;
+}
+
+int
+cl_psdu_option_response(
+    struct cl_buf *b, const struct cl_psheader *h, bool requested, bool accept)
+{
+	size_t start = b->len, hlen, m[4];
+	int r;
+
+	if ((hlen = header_size(h)) == 0)
+		return CL_ERR_INVALID_ARG;
+	if ((r = open_tri(b, h, hlen, 10, m)) != 0 ||
+	    (r = put_options(b, 0, requested && accept)) != 0 ||
+	    (r = put_options(b, 1, requested && !accept)) != 0 ||
+	    (r = close_marks(b, m, 4)) != 0) {
+		b->len = start;
+		return r;
+	}
+	return 0;
+}

@@ -176,4 +176,50 @@ int cl_psdu_hi2_ipiri(struct cl_buf *b, const struct cl_psheader *h,
  */
 int cl_psdu_tri(struct cl_buf *b, const struct cl_psheader *h, int which);
 
+/* IntegrityCheck (TS 102 232-1 clause 7.2): CheckType, DataType,
+ * HashAlgorithm, SignatureAlgorithm values. */
+#define CL_PSDU_CHECK_HASH      1
+#define CL_PSDU_CHECK_SIGNATURE 2
+#define CL_PSDU_DATA_IRI        1
+#define CL_PSDU_DATA_CC         2
+#define CL_PSDU_HASH_SHA256     2
+#define CL_PSDU_SIG_EDDSA       3
+/* Most sequence numbers one IntegrityCheck covers (our limit). */
+#define CL_PSDU_IC_MAX 4096
+
+struct cl_psdu_icheck {
+	const uint32_t *seqs; /* includedSequenceNumbers, 1..CL_PSDU_IC_MAX */
+	size_t nseqs;
+	int check_type;       /* CL_PSDU_CHECK_* */
+	int data_type;        /* CL_PSDU_DATA_* */
+	const uint8_t *value; /* checkValue, 1.. octets */
+	size_t value_len;
+	int hash_alg; /* CL_PSDU_HASH_*, or -1 (absent) */
+	int sig_alg;  /* CL_PSDU_SIG_*, or -1 (absent) */
+};
+
+/*
+ * Appends a PS-PDU whose payload is tRIPayload integrityCheck.  Values
+ * outside the module's enumerations, no sequence numbers or more than
+ * CL_PSDU_IC_MAX, or an empty check value are CL_ERR_INVALID_ARG.  On
+ * failure b->len is restored.
+ */
+int cl_psdu_integrity(struct cl_buf *b, const struct cl_psheader *h,
+    const struct cl_psdu_icheck *ic);
+
+/*
+ * Appends a PS-PDU with tRIPayload optionRequest { requestedOptions }:
+ * { pDUAcknowledgement } if ack, else an empty list.
+ */
+int cl_psdu_option_request(
+    struct cl_buf *b, const struct cl_psheader *h, bool ack);
+
+/*
+ * Appends a PS-PDU with tRIPayload optionResponse: pDUAcknowledgement in
+ * acceptedOptions (accept) or declinedOptions (!accept); both lists empty
+ * if requested is false.
+ */
+int cl_psdu_option_response(
+    struct cl_buf *b, const struct cl_psheader *h, bool requested, bool accept);
+
 #endif /* CL_PSDU_H */

@@ -1342,6 +1342,25 @@ cl_spool_cursor_remove(struct cl_spool *sp, const char *name)
 	return 0;
 }
 
+static uint64_t
+min_confirmed(const struct cl_spool *sp)
+{
+	uint64_t min = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < sp->ncurs; i++)
+		if (sp->curs[i]->confirmed < min)
+			min = sp->curs[i]->confirmed;
+	return min;
+}
+
+bool
+cl_spool_releasable(const struct cl_spool *sp)
+{
+	return sp->ncurs > 0 && sp->nsegs > 1 &&
+	    sp->segs[0].first_seq + sp->segs[0].nrecs <= min_confirmed(sp);
+}
+
 int
 cl_spool_release(struct cl_spool *sp, unsigned *nfreed)
 {
@@ -1355,9 +1374,7 @@ cl_spool_release(struct cl_spool *sp, unsigned *nfreed)
 		*nfreed = 0;
 	if (sp->ncurs == 0)
 		return 0;
-	for (i = 0; i < sp->ncurs; i++)
-		if (sp->curs[i]->confirmed < min)
-			min = sp->curs[i]->confirmed;
+	min = min_confirmed(sp);
 	while (
 	    sp->nsegs > 1 && sp->segs[0].first_seq + sp->segs[0].nrecs <= min) {
 		seg_name(name, sp->segs[0].no, "");

@@ -227,6 +227,10 @@ int cl_spool_cursor_remove(struct cl_spool *sp, const char *name);
  */
 int cl_spool_release(struct cl_spool *sp, unsigned *nfreed);
 
+/* True if cl_spool_release() would delete at least one segment now (the
+ * MDF saves its state before it lets records go). */
+bool cl_spool_releasable(const struct cl_spool *sp);
+
 /*
  * Parsing of bytes read back from disk, exposed for the fuzzer and for
  * tools.  All go through struct cl_rd and accept only canonical input.
