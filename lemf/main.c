@@ -1,0 +1,1040 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * clearli-lemf: the reference law-enforcement receiver.  Accepts TS 102
+ * 232-1 PS-PDUs from MDFs over TLS 1.3 (mutual authentication) or, with
+ * --insecure-plaintext, TCP; checks sequence numbers per stream, drops
+ * exact repeats, verifies integrity PDUs, writes JSON lines and per-LIID
+ * pcap files, and answers keep-alives and acknowledgement requests only
+ * after what came before is on disk.  See clearli-lemf(8).
+ */
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "conf.h"
+#include "err.h"
+#include "log.h"
+#include "out.h"
+#include "psdu.h"
+#include "psdu_dec.h"
+#include "recv.h"
+#include "tls.h"
+#include "util.h"
+
+#define MAX_CONN     256
+#define READ_CHUNK   65536
+#define IN_MAX       (CL_PSDU_DEC_MAX + 2 * READ_CHUNK)
+#define OUTQ_MAX     (1024u * 1024)
+#define HANDSHAKE_MS 10000
+
+struct opts {
+	char *listen;
+	char *port_file;
+	char *cert, *key, *ca;
+	char *out_dir;
+	char *integrity_key;
+	bool ack;
+	int level;
+	bool insecure;
+	bool check;
+	char *decode;
+};
+
+struct conn {
+	int fd;
+	SSL *ssl;
+	bool up; /* TLS handshake done (or plain TCP) */
+	int64_t since_ms;
+	char peer[80];
+	uint64_t offset; /* stream bytes consumed */
+	struct cl_buf in;
+	struct cl_buf answers; /* waiting for the next sync */
+	struct cl_buf outq;
+	bool closing;
+};
+
+static volatile sig_atomic_t got_term, got_usr1;
+
+static struct {
+	struct opts *o;
+	struct lemf_recv *rv;
+	struct lemf_out *out;
+	struct cl_psheader ans;
+	bool failed; /* output failed: stop without acknowledging */
+} g;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		got_usr1 = 1;
+	else
+		got_term = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: clearli-lemf [options]\n"
+	    "       clearli-lemf --decode FILE\n"
+	    "\n"
+	    "Reference law-enforcement receiver for ETSI TS 102 232 PS-PDUs "
+	    "from\n"
+	    "clearli-mdf: checks sequence numbers, removes repeats, verifies "
+	    "integrity\n"
+	    "PDUs and writes JSON lines and per-LIID pcap files.\n"
+	    "\n"
+	    "  -l, --listen ADDR:PORT    address to listen on (port 0: any)\n"
+	    "      --port-file PATH      write the bound port here once "
+	    "listening\n"
+	    "      --tls-cert FILE       LEMF certificate (PEM)\n"
+	    "      --tls-key FILE        LEMF private key (PEM)\n"
+	    "      --tls-ca FILE         CA certificates that sign the MDFs' "
+	    "certificates\n"
+	    "      --insecure-plaintext  accept TCP without TLS (command line "
+	    "only; warns)\n"
+	    "  -o, --out-dir DIR         output directory (required)\n"
+	    "      --integrity-key PEM   Ed25519 public key: verify "
+	    "integrity PDUs\n"
+	    "      --ack yes|no          accept the pDUAcknowledgement option "
+	    "(default yes)\n"
+	    "      --log-level LEVEL     error, warning, info (default) or "
+	    "debug\n"
+	    "  -c, --config FILE         read options from FILE (key = "
+	    "value)\n"
+	    "  -n, --check               check the configuration, then exit\n"
+	    "      --decode FILE         print the PS-PDUs in FILE as JSON "
+	    "lines, then exit\n"
+	    "  -v, --verbose             debug logging\n"
+	    "  -h, --help                this text\n"
+	    "      --version             print the version\n");
+}
+
+static int
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	return (*dst = strdup(v)) == NULL ? CL_ERR_NOMEM : 0;
+}
+
+static int
+set_opt(void *arg, const char *k, const char *v, char *err, size_t errlen)
+{
+	struct opts *o = arg;
+
+	if (strcmp(k, "listen") == 0)
+		return set_str(&o->listen, v);
+	if (strcmp(k, "port-file") == 0)
+		return set_str(&o->port_file, v);
+	if (strcmp(k, "tls-cert") == 0)
+		return set_str(&o->cert, v);
+	if (strcmp(k, "tls-key") == 0)
+		return set_str(&o->key, v);
+	if (strcmp(k, "tls-ca") == 0)
+		return set_str(&o->ca, v);
+	if (strcmp(k, "out-dir") == 0)
+		return set_str(&o->out_dir, v);
+	if (strcmp(k, "integrity-key") == 0)
+		return set_str(&o->integrity_key, v);
+	if (strcmp(k, "ack") == 0) {
+		if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0) {
+			o->ack = strcmp(v, "yes") == 0;
+			return 0;
+		}
+		snprintf(err, errlen, "'%s' is not yes or no", v);
+		return CL_ERR_FORMAT;
+	}
+	if (strcmp(k, "log-level") == 0) {
+		static const char *const lv[] = {
+		    "error", "warning", "info", "debug"};
+		int i;
+
+		for (i = 0; i < 4; i++)
+			if (strcmp(v, lv[i]) == 0) {
+				o->level = i;
+				return 0;
+			}
+		snprintf(err, errlen,
+		    "'%s' is not error, warning, info or "
+		    "debug",
+		    v);
+		return CL_ERR_FORMAT;
+	}
+	snprintf(err, errlen, "unknown option");
+	return CL_ERR_NOT_FOUND;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sha256(const uint8_t *p, size_t n, uint8_t out[32])
+{
+	unsigned int len = 32;
+
+	if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1 || len != 32)
+		cl_fatal("SHA-256 failed");
+}
+
+/* ---- --decode ---- */
+
+static int
+decode_file(const char *path)
+{
+	struct cl_psdu_info in;
+	struct cl_buf line;
+	struct stat st;
+	const uint8_t *p = NULL;
+	const char *why;
+	uint8_t h[32];
+	size_t off = 0, used, size = 0;
+	int fd, r, rc = 1;
+
+	cl_buf_init(&line, 4 * CL_PSDU_DEC_MAX);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) != 0) {
+		cl_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	size = (size_t)st.st_size;
+	if (size > 0 &&
+	    (p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0)) ==
+		MAP_FAILED) {
+		p = NULL;
+		cl_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	while (off < size) {
+		r = cl_psdu_decode(p + off, size - off, &in, &used, &why);
+		if (r != 0) {
+			cl_err("%s: %s PS-PDU at offset %zu: %s (%s)", path,
+			    r == CL_ERR_TRUNCATED ? "truncated" : "malformed",
+			    off, why, cl_err_str(r));
+			goto out;
+		}
+		sha256(in.pdu.p, in.pdu.len, h);
+		cl_buf_reset(&line);
+		if ((r = lemf_json_pdu(&line, &in, h, NULL, true, NULL)) != 0) {
+			cl_err("%s: PDU at offset %zu: %s", path, off,
+			    cl_err_str(r));
+			goto out;
+		}
+		if (fwrite(line.d, 1, line.len, stdout) != line.len) {
+			cl_err("stdout: write failed");
+			goto out;
+		}
+		off += used;
+	}
+	if (fflush(stdout) != 0) {
+		cl_err("stdout: write failed");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (p != NULL)
+		munmap((void *)(uintptr_t)p, size);
+	if (fd >= 0)
+		close(fd);
+	cl_buf_release(&line);
+	return rc;
+}
+
+/* ---- connections ---- */
+
+static void
+conn_free(struct conn *c)
+{
+	if (c->ssl != NULL)
+		SSL_free(c->ssl);
+	if (c->fd >= 0)
+		close(c->fd);
+	cl_buf_release(&c->in);
+	cl_buf_release(&c->answers);
+	cl_buf_release(&c->outq);
+	c->fd = -1;
+	c->ssl = NULL;
+}
+
+static void
+out_failed(const char *what, int r)
+{
+	if (g.failed)
+		return;
+	cl_err("cannot write the output (%s: %s%s%s): stopping; nothing more "
+	       "is acknowledged, the MDF keeps and resends what was not",
+	    what, cl_err_str(r), r == CL_ERR_SYSTEM ? ": " : "",
+	    r == CL_ERR_SYSTEM ? strerror(errno) : "");
+	g.failed = true;
+}
+
+/* Queues an answer PDU (sent after the next sync). */
+static void
+answer(struct conn *c, int which, bool opt_requested)
+{
+	struct timespec ts;
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	g.ans.sec = ts.tv_sec;
+	g.ans.usec = (uint32_t)(ts.tv_nsec / 1000);
+	if (which == CL_PSDU_TRI_OPTION_RESP)
+		r = cl_psdu_option_response(
+		    &c->answers, &g.ans, opt_requested, g.o->ack);
+	else
+		r = cl_psdu_tri(&c->answers, &g.ans, which);
+	if (r != 0) {
+		cl_warn("%s: cannot queue an answer (%s); closing", c->peer,
+		    cl_err_str(r));
+		c->closing = true;
+		return;
+	}
+	g.ans.seq++;
+}
+
+static void
+control(struct conn *c, const struct cl_psdu_info *in)
+{
+	const struct cl_psdu_tri_dec *x = &in->tri;
+	const char *name = cl_psdu_tri_name(x->which);
+
+	lemf_recv_counts(g.rv)->control++;
+	if (in->liid.len != 1 || in->liid.p[0] != '-' || in->cin != 0)
+		cl_debug("%s: %s with LIID/CIN of a communication", c->peer,
+		    name != NULL ? name : "TRI");
+	switch (x->which) {
+	case CL_PSDU_TRI_KEEPALIVE:
+		answer(c, CL_PSDU_TRI_KEEPALIVE_RESP, false);
+		break;
+	case CL_PSDU_TRI_ACK_REQUEST:
+		answer(c, CL_PSDU_TRI_ACK_RESPONSE, false);
+		break;
+	case CL_PSDU_TRI_OPTION_REQ:
+		cl_info("%s: option request (pDUAcknowledgement %s): %s",
+		    c->peer, x->ack_requested ? "requested" : "not requested",
+		    !x->ack_requested ? "nothing to accept"
+			: g.o->ack    ? "accepted"
+				      : "declined");
+		answer(c, CL_PSDU_TRI_OPTION_RESP, x->ack_requested);
+		break;
+	case CL_PSDU_TRI_OPTION_DONE:
+		cl_info("%s: option negotiation complete", c->peer);
+		break;
+	default:
+		cl_debug("%s: %s ignored", c->peer,
+		    name != NULL ? name : "unknown TRI alternative");
+	}
+}
+
+static void
+data(struct conn *c, const struct cl_psdu_info *in, const struct timespec *rx)
+{
+	struct lemf_result res;
+	uint8_t h[32];
+	char liid[3 * CL_PSDU_LIID_MAX + 8];
+	int r;
+
+	sha256(in->pdu.p, in->pdu.len, h);
+	lemf_liid_text(in->liid.p, in->liid.len, liid, sizeof(liid));
+	if (lemf_kind_of(in) < 0) {
+		lemf_recv_other(g.rv);
+		if ((r = lemf_out_pdu(g.out, in, h, NULL, rx)) != 0)
+			out_failed("pdus.jsonl", r);
+		return;
+	}
+	if ((r = lemf_recv_pdu(g.rv, in, h, &res)) != 0)
+		cl_fatal("receive state: %s", cl_err_str(r));
+	/* LIIDs are untrusted: logged in their file-name form. */
+	switch (res.verdict) {
+	case LEMF_GAP:
+		cl_err("GAP in %s stream LIID %s CIN %u from %s: expected "
+		       "seq %llu, got %u (%llu missing)",
+		    lemf_kind_name(res.kind), liid, in->cin, c->peer,
+		    (unsigned long long)res.expected, in->seq,
+		    (unsigned long long)(in->seq - res.expected));
+		if ((r = lemf_out_gap(g.out, in, &res, rx)) != 0)
+			out_failed("pdus.jsonl", r);
+		/* FALLTHROUGH */
+	case LEMF_NEW:
+		if (res.verified == 0)
+			cl_err("integrity FAILED: LIID %s CIN %u integrity seq "
+			       "%u: %s",
+			    liid, in->cin, in->seq, res.why);
+		else if (res.verified == 1)
+			cl_debug("integrity ok: LIID %s CIN %u integrity seq "
+				 "%u covers %zu PDUs",
+			    liid, in->cin, in->seq, in->tri.nseqs);
+		if ((r = lemf_out_pdu(g.out, in, h, &res, rx)) != 0)
+			out_failed("output", r);
+		break;
+	case LEMF_DUP:
+		cl_debug("exact repeat dropped: %s LIID %s CIN %u seq %u",
+		    lemf_kind_name(res.kind), liid, in->cin, in->seq);
+		break;
+	case LEMF_DUP_UNVERIFIED:
+		cl_warn("duplicate (unverified) dropped: %s LIID %s CIN %u seq "
+			"%u is below the expected %llu and its hash is no "
+			"longer held",
+		    lemf_kind_name(res.kind), liid, in->cin, in->seq,
+		    (unsigned long long)res.expected);
+		break;
+	case LEMF_CONFLICT:
+		cl_err("CONFLICTING DUPLICATE from %s: %s LIID %s CIN %u seq "
+		       "%u differs from the PDU received before; the first is "
+		       "kept",
+		    c->peer, lemf_kind_name(res.kind), liid, in->cin, in->seq);
+		if ((r = lemf_out_conflict(g.out, in, h, &res, rx)) != 0)
+			out_failed("pdus.jsonl", r);
+		break;
+	}
+}
+
+/* Decodes what is buffered; sets c->closing on a malformed PDU. */
+static void
+handle(struct conn *c)
+{
+	struct cl_psdu_info in;
+	struct timespec rx;
+	const char *why;
+	size_t used, off = 0;
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &rx);
+	while (!c->closing && !g.failed && off < c->in.len) {
+		r = cl_psdu_decode(
+		    c->in.d + off, c->in.len - off, &in, &used, &why);
+		if (r == CL_ERR_TRUNCATED)
+			break;
+		if (r != 0) {
+			cl_err("malformed PDU from %s at stream offset %llu: "
+			       "%s (%s); closing this connection",
+			    c->peer, (unsigned long long)(c->offset + off), why,
+			    cl_err_str(r));
+			lemf_recv_counts(g.rv)->bad++;
+			if ((r = lemf_out_bad(g.out, c->peer, c->offset + off,
+				 r, why, &rx)) != 0)
+				out_failed("pdus.jsonl", r);
+			c->closing = true;
+			break;
+		}
+		if (in.kind == CL_PSDU_KIND_TRI &&
+		    in.tri.which != CL_PSDU_TRI_INTEGRITY)
+			control(c, &in);
+		else
+			data(c, &in, &rx);
+		off += used;
+	}
+	(void)cl_buf_consume(&c->in, off);
+	c->offset += off;
+}
+
+/* Makes output durable if answers wait for it, then queues them. */
+static void
+settle(struct conn *c)
+{
+	int r;
+
+	if (g.failed)
+		return;
+	if (c->answers.len == 0) {
+		if ((r = lemf_out_flush(g.out)) != 0)
+			out_failed("flush", r);
+		return;
+	}
+	if ((r = lemf_out_sync(g.out)) != 0) {
+		out_failed("sync", r);
+		return;
+	}
+	if (c->outq.len + c->answers.len > OUTQ_MAX) {
+		cl_warn("%s does not read our answers; closing", c->peer);
+		c->closing = true;
+		return;
+	}
+	if ((r = cl_buf_put(&c->outq, c->answers.d, c->answers.len)) != 0) {
+		c->closing = true;
+		return;
+	}
+	cl_buf_reset(&c->answers);
+}
+
+/* Reads what is available; -1 when the connection is finished. */
+static int
+conn_read(struct conn *c)
+{
+	uint8_t *w;
+	int k, e;
+
+	for (;;) {
+		if (cl_buf_reserve(&c->in, READ_CHUNK, &w) != 0)
+			return -1; /* cannot happen: a PDU is at most 1 MiB */
+		c->in.len -= READ_CHUNK;
+		if (c->ssl == NULL) {
+			ssize_t n = read(c->fd, w, READ_CHUNK);
+
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				return 0;
+			if (n == 0) {
+				if (c->in.len > 0)
+					cl_warn("%s closed the connection "
+						"inside a PDU (%zu bytes "
+						"discarded)",
+					    c->peer, c->in.len);
+				else
+					cl_info("%s closed the connection",
+					    c->peer);
+				return -1;
+			}
+			if (n < 0) {
+				cl_warn(
+				    "%s: read: %s", c->peer, strerror(errno));
+				return -1;
+			}
+			k = (int)n;
+		} else {
+			k = SSL_read(c->ssl, w, READ_CHUNK);
+			if (k <= 0) {
+				char err[512] = "";
+
+				e = SSL_get_error(c->ssl, k);
+				if (e == SSL_ERROR_WANT_READ ||
+				    e == SSL_ERROR_WANT_WRITE)
+					return 0;
+				/* A peer that closes without close_notify
+				 * loses nothing we did not see. */
+				if (e == SSL_ERROR_ZERO_RETURN ||
+				    (e == SSL_ERROR_SYSCALL &&
+					ERR_peek_error() == 0) ||
+				    (e == SSL_ERROR_SSL &&
+					ERR_GET_REASON(ERR_peek_error()) ==
+					    SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+					if (c->in.len > 0)
+						cl_warn("%s closed the "
+							"connection inside a "
+							"PDU (%zu bytes "
+							"discarded)",
+						    c->peer, c->in.len);
+					else
+						cl_info("%s closed the "
+							"connection",
+						    c->peer);
+				} else {
+					cl_tls_errors(err, sizeof(err));
+					cl_warn("%s: TLS %s failed: %s",
+					    c->peer,
+					    c->up ? "read" : "handshake",
+					    err[0] != '\0' ? err
+							   : "connection lost");
+				}
+				ERR_clear_error();
+				return -1;
+			}
+			if (!c->up) {
+				X509 *cert = SSL_get0_peer_certificate(c->ssl);
+				char subj[256] = "?";
+
+				if (cert != NULL)
+					X509_NAME_oneline(
+					    X509_get_subject_name(cert), subj,
+					    sizeof(subj));
+				cl_info("%s: TLS established, peer %s", c->peer,
+				    subj);
+				c->up = true;
+			}
+		}
+		c->in.len += (size_t)k;
+		handle(c);
+		settle(c);
+		if (c->closing || g.failed)
+			return -1;
+	}
+}
+
+static int
+conn_flush(struct conn *c)
+{
+	ssize_t k;
+	int r;
+
+	while (c->outq.len > 0) {
+		if (c->ssl == NULL) {
+			k = write(c->fd, c->outq.d, c->outq.len);
+			if (k < 0 && (errno == EAGAIN || errno == EINTR))
+				return 0;
+			if (k <= 0)
+				return -1;
+		} else {
+			r = SSL_write(c->ssl, c->outq.d, (int)c->outq.len);
+			if (r <= 0) {
+				r = SSL_get_error(c->ssl, r);
+				ERR_clear_error();
+				return r == SSL_ERROR_WANT_WRITE ||
+					r == SSL_ERROR_WANT_READ
+				    ? 0
+				    : -1;
+			}
+			k = r;
+		}
+		(void)cl_buf_consume(&c->outq, (size_t)k);
+	}
+	return 0;
+}
+
+/* ---- listening ---- */
+
+static int
+open_listener(const char *spec, unsigned *port)
+{
+	struct addrinfo hints, *ai = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	uint64_t p;
+	size_t hl;
+	int fd = -1, on = 1, e;
+
+	if (colon == NULL || cl_parse_u64(colon + 1, 0, 65535, &p) != 0) {
+		cl_err("listen: '%s' is not ADDR:PORT", spec);
+		return -1;
+	}
+	hl = (size_t)(colon - spec);
+	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
+		spec++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof(host)) {
+		cl_err("listen: bad address");
+		return -1;
+	}
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((e = getaddrinfo(host, colon + 1, &hints, &ai)) != 0) {
+		cl_err("listen: %s: %s", host, gai_strerror(e));
+		return -1;
+	}
+	fd = socket(
+	    ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 64) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+		cl_err("listen on %s: %s", spec, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	*port = ntohs(ss.ss_family == AF_INET
+		? ((struct sockaddr_in *)&ss)->sin_port
+		: ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+}
+
+static int
+write_port_file(const char *path, unsigned port)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return -1;
+	fprintf(f, "%u\n", port);
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+peer_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char h[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &s->sin_addr, h, sizeof(h));
+			port = ntohs(s->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &s->sin6_addr, h, sizeof(h));
+			port = ntohs(s->sin6_port);
+		}
+	}
+	snprintf(buf, len, "%s:%u", h, port);
+}
+
+static void
+accept_all(int lfd, struct conn *cl, SSL_CTX *ctx)
+{
+	int fd, i;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
+	    0) {
+		for (i = 0; i < MAX_CONN && cl[i].fd != -1; i++)
+			;
+		if (i == MAX_CONN) {
+			cl_warn(
+			    "%d connections open: refusing another", MAX_CONN);
+			close(fd);
+			continue;
+		}
+		memset(&cl[i], 0, sizeof(cl[i]));
+		cl[i].fd = fd;
+		cl[i].since_ms = now_ms();
+		peer_name(fd, cl[i].peer, sizeof(cl[i].peer));
+		cl_buf_init(&cl[i].in, IN_MAX);
+		cl_buf_init(&cl[i].answers, OUTQ_MAX);
+		cl_buf_init(&cl[i].outq, OUTQ_MAX);
+		if (ctx != NULL) {
+			if ((cl[i].ssl = SSL_new(ctx)) == NULL ||
+			    SSL_set_fd(cl[i].ssl, fd) != 1) {
+				cl_err("SSL_new failed");
+				conn_free(&cl[i]);
+				continue;
+			}
+			SSL_set_accept_state(cl[i].ssl);
+		} else
+			cl[i].up = true;
+		cl_info("connection from %s", cl[i].peer);
+	}
+}
+
+static void
+write_summary(bool log)
+{
+	char line[512];
+	int r;
+
+	lemf_summary_line(lemf_recv_counts(g.rv), line, sizeof(line));
+	if (log)
+		cl_info("%s", line);
+	if ((r = lemf_out_summary(g.out, lemf_recv_counts(g.rv))) != 0)
+		cl_err("summary.json: %s: %s", cl_err_str(r), strerror(errno));
+}
+
+static int
+run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
+{
+	static struct conn cl[MAX_CONN];
+	static struct pollfd pfd[MAX_CONN + 1];
+	static int map[MAX_CONN + 1];
+	struct cl_psh_ids ids = {
+	    .liid = (const uint8_t *)"-",
+	    .liid_len = 1,
+	    .operator_id = (const uint8_t *)"lemf",
+	    .operator_id_len = 4,
+	    .cin = 0,
+	};
+	const struct lemf_restore_stats *rs;
+	struct sigaction sa;
+	char err[1024];
+	unsigned port;
+	int lfd = -1, i, n, r, status = 1;
+
+	if (cl_psheader_init(&g.ans, &ids) != 0)
+		cl_fatal("cannot build the answer header");
+	g.ans.tsq = CL_PSDU_TSQ_MEDIATION;
+	if ((r = lemf_recv_new(pub, 0, &g.rv)) != 0)
+		cl_fatal("out of memory");
+	if (lemf_out_open(o->out_dir, g.rv, &g.out, err, sizeof(err)) != 0) {
+		cl_err("output: %s", err);
+		goto out;
+	}
+	rs = lemf_out_restored(g.out);
+	if (rs->lines > 0)
+		cl_info("restart: %llu lines of pdus.jsonl read, %llu PDUs in "
+			"%zu streams restored, %llu unreadable lines ignored",
+		    (unsigned long long)rs->lines, (unsigned long long)rs->pdus,
+		    lemf_recv_nstreams(g.rv),
+		    (unsigned long long)rs->bad_lines);
+	if ((lfd = open_listener(o->listen, &port)) < 0)
+		goto out;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (o->port_file != NULL && write_port_file(o->port_file, port) != 0) {
+		cl_err("%s: %s", o->port_file, strerror(errno));
+		goto out;
+	}
+	cl_info("listening on %s (port %u, %s), writing to %s%s", o->listen,
+	    port, ctx != NULL ? "TLS 1.3" : "PLAIN TCP", o->out_dir,
+	    pub != NULL ? ", verifying integrity PDUs" : "");
+	for (i = 0; i < MAX_CONN; i++)
+		cl[i].fd = -1;
+
+	while (!got_term && !g.failed) {
+		int64_t t = now_ms();
+
+		if (got_usr1) {
+			got_usr1 = 0;
+			write_summary(false);
+		}
+		n = 0;
+		pfd[n].fd = lfd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		map[n++] = -1;
+		for (i = 0; i < MAX_CONN; i++) {
+			if (cl[i].fd == -1)
+				continue;
+			if (!cl[i].up && t - cl[i].since_ms > HANDSHAKE_MS) {
+				cl_warn("%s: no TLS handshake within %d ms; "
+					"closing",
+				    cl[i].peer, HANDSHAKE_MS);
+				conn_free(&cl[i]);
+				continue;
+			}
+			pfd[n].fd = cl[i].fd;
+			pfd[n].events = (short)(POLLIN |
+			    (cl[i].outq.len > 0 ? POLLOUT : 0));
+			pfd[n].revents = 0;
+			map[n++] = i;
+		}
+		if (poll(pfd, (nfds_t)n, 500) < 0 && errno != EINTR) {
+			cl_err("poll: %s", strerror(errno));
+			goto out;
+		}
+		if (pfd[0].revents & POLLIN)
+			accept_all(lfd, cl, ctx);
+		for (i = 1; i < n; i++) {
+			struct conn *c = &cl[map[i]];
+			int done = 0;
+
+			if (pfd[i].revents == 0)
+				continue;
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				done = conn_read(c);
+			/* Answers queued before a close still go out: they
+			 * confirm what was written. */
+			if (g.failed)
+				cl_buf_reset(&c->outq);
+			if (conn_flush(c) != 0 || done < 0) {
+				if (c->closing)
+					cl_info(
+					    "%s: connection closed", c->peer);
+				conn_free(c);
+			}
+		}
+	}
+	status = g.failed ? 1 : 0;
+out:
+	for (i = 0; i < MAX_CONN; i++)
+		if (cl[i].fd != -1)
+			conn_free(&cl[i]);
+	if (lfd >= 0)
+		close(lfd);
+	if (g.out != NULL) {
+		if (!g.failed && (r = lemf_out_sync(g.out)) != 0) {
+			cl_err("final sync: %s: %s", cl_err_str(r),
+			    strerror(errno));
+			status = 1;
+		}
+		write_summary(true);
+		if (lemf_out_close(g.out) != 0 && !g.failed)
+			status = 1;
+	}
+	lemf_recv_free(g.rv);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"listen", required_argument, NULL, 'l'},
+	    {"out-dir", required_argument, NULL, 'o'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check", no_argument, NULL, 'n'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"insecure-plaintext", no_argument, NULL, 1},
+	    {"version", no_argument, NULL, 2},
+	    {"decode", required_argument, NULL, 3},
+	    {"port-file", required_argument, NULL, 0},
+	    {"tls-cert", required_argument, NULL, 0},
+	    {"tls-key", required_argument, NULL, 0},
+	    {"tls-ca", required_argument, NULL, 0},
+	    {"integrity-key", required_argument, NULL, 0},
+	    {"ack", required_argument, NULL, 0},
+	    {"log-level", required_argument, NULL, 0},
+	    {NULL, 0, NULL, 0},
+	};
+	struct opts o = {0};
+	SSL_CTX *ctx = NULL;
+	EVP_PKEY *pub = NULL;
+	const char *conf = NULL;
+	char err[1024];
+	int ch, idx, status = 2;
+	size_t i;
+
+	o.ack = true;
+	o.level = CL_LOG_INFO;
+	cl_log_init("clearli-lemf", CL_LOG_INFO, false);
+	g.o = &o;
+
+	/* The config file first, so the command line overrides it. */
+	for (i = 1; i < (size_t)argc; i++) {
+		if ((strcmp(argv[i], "-c") == 0 ||
+			strcmp(argv[i], "--config") == 0) &&
+		    i + 1 < (size_t)argc)
+			conf = argv[i + 1];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			conf = argv[i] + 9;
+	}
+	if (conf != NULL &&
+	    cl_conf_load(conf, set_opt, &o, err, sizeof(err)) != 0) {
+		cl_err("%s", err);
+		goto out;
+	}
+	while (
+	    (ch = getopt_long(argc, argv, "l:o:c:nvh", longopts, &idx)) != -1) {
+		switch (ch) {
+		case 'l':
+		case 'o':
+			err[0] = '\0';
+			if (set_opt(&o, ch == 'l' ? "listen" : "out-dir",
+				optarg, err, sizeof(err)) != 0) {
+				cl_err("-%c: %s", ch, err);
+				goto out;
+			}
+			break;
+		case 'c':
+			break;
+		case 'n':
+			o.check = true;
+			break;
+		case 'v':
+			o.level = CL_LOG_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			status = 0;
+			goto out;
+		case 1:
+			o.insecure = true;
+			break;
+		case 2:
+			printf("clearli-lemf 0.1.0\n");
+			status = 0;
+			goto out;
+		case 3:
+			if (set_str(&o.decode, optarg) != 0)
+				goto out;
+			break;
+		case 0:
+			err[0] = '\0';
+			if (set_opt(&o, longopts[idx].name, optarg, err,
+				sizeof(err)) != 0) {
+				cl_err("--%s: %s", longopts[idx].name, err);
+				goto out;
+			}
+			break;
+		default:
+			usage(stderr);
+			goto out;
+		}
+	}
+	if (optind != argc) {
+		cl_err("unexpected argument '%s'", argv[optind]);
+		usage(stderr);
+		goto out;
+	}
+	cl_log_set_level((enum cl_log_level)o.level);
+	if (o.decode != NULL) {
+		status = decode_file(o.decode);
+		goto out;
+	}
+	if (o.out_dir == NULL) {
+		cl_err("--out-dir DIR is required");
+		goto out;
+	}
+	if (o.listen == NULL) {
+		cl_err("--listen ADDR:PORT is required");
+		goto out;
+	}
+	if (!o.insecure && (o.cert == NULL || o.key == NULL || o.ca == NULL)) {
+		cl_err("TLS needs --tls-cert, --tls-key and --tls-ca (or "
+		       "--insecure-plaintext, which receives intercepted data "
+		       "in clear)");
+		goto out;
+	}
+	status = 1;
+	if (o.insecure)
+		cl_warn("WARNING: --insecure-plaintext: accepting PS-PDUs "
+			"WITHOUT TLS on %s; intercepted traffic is readable "
+			"and forgeable on the network, and any host can "
+			"connect",
+		    o.listen);
+	else if ((ctx = cl_tls_server_ctx(
+		      o.cert, o.key, o.ca, err, sizeof(err))) == NULL) {
+		cl_err("TLS: %s", err);
+		goto out;
+	}
+	if (o.integrity_key != NULL &&
+	    (pub = lemf_load_pubkey(o.integrity_key, err, sizeof(err))) ==
+		NULL) {
+		cl_err("integrity-key: %s", err);
+		goto out;
+	}
+	if (o.integrity_key == NULL)
+		cl_warn("no integrity-key: integrity PDUs are recorded but NOT "
+			"verified");
+	if (o.check) {
+		printf("configuration ok\n");
+		status = 0;
+		goto out;
+	}
+	status = run(&o, ctx, pub);
+out:
+	SSL_CTX_free(ctx);
+	EVP_PKEY_free(pub);
+	free(o.listen);
+	free(o.port_file);
+	free(o.cert);
+	free(o.key);
+	free(o.ca);
+	free(o.out_dir);
+	free(o.integrity_key);
+	free(o.decode);
+	return status;
+}

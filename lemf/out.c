@@ -1,0 +1,1343 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * clearli-lemf output: JSON lines, per-LIID pcap files, durability and
+ * rebuilding the receive state at start-up; see out.h.
+ */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ber.h"
+#include "err.h"
+#include "htab.h"
+#include "log.h"
+#include "out.h"
+#include "psdu.h"
+#include "util.h"
+
+#define JSONL          "pdus.jsonl"
+#define BUF_MAX        (64u * 1024 * 1024) /* pending output per file */
+#define FLUSH_AT       (1024u * 1024)      /* flush early past this */
+#define PCAP_MAX_FILES 65536u              /* LIIDs with a pcap file */
+
+struct pcapf {
+	uint8_t liid[CL_PSDU_LIID_MAX];
+	size_t liid_len;
+	int fd;       /* -1 while closed */
+	bool checked; /* existing file checked this run */
+	bool dirty;   /* written since the last sync */
+	uint64_t last_use;
+	struct cl_buf buf;
+};
+
+struct lemf_out {
+	int dfd;
+	int jfd;
+	bool jdirty;
+	bool ddirty; /* a file was created since the last sync */
+	struct cl_buf jbuf;
+	struct cl_htab pcaps;
+	struct pcapf *open[LEMF_PCAP_OPEN_MAX];
+	size_t nopen;
+	uint64_t tick;
+	struct lemf_restore_stats rs;
+};
+
+/* ---- JSON ---- */
+
+/* Length of the valid UTF-8 sequence at p (not ASCII), or 0. */
+static size_t
+utf8_seq(const uint8_t *p, size_t n)
+{
+	uint32_t cp, min;
+	size_t k, len;
+
+	if ((p[0] & 0xe0) == 0xc0)
+		len = 2, cp = p[0] & 0x1fu, min = 0x80;
+	else if ((p[0] & 0xf0) == 0xe0)
+		len = 3, cp = p[0] & 0x0fu, min = 0x800;
+	else if ((p[0] & 0xf8) == 0xf0)
+		len = 4, cp = p[0] & 0x07u, min = 0x10000;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[k] & 0x3fu);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+int
+lemf_json_escape(struct cl_buf *b, const uint8_t *p, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i = 0, k, run;
+	int r;
+
+	while (i < n) {
+		uint8_t c = p[i];
+		char e[6];
+
+		/* Copy runs of plain characters at once. */
+		for (run = i; run < n && p[run] >= 0x20 && p[run] < 0x7f &&
+		     p[run] != '"' && p[run] != '\\';
+		     run++)
+			;
+		if (run > i) {
+			if ((r = cl_buf_put(b, p + i, run - i)) != 0)
+				return r;
+			i = run;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			e[0] = '\\';
+			e[1] = (char)c;
+			if ((r = cl_buf_put(b, e, 2)) != 0)
+				return r;
+			i++;
+			continue;
+		}
+		if (c >= 0x80 && (k = utf8_seq(p + i, n - i)) > 0) {
+			if ((r = cl_buf_put(b, p + i, k)) != 0)
+				return r;
+			i += k;
+			continue;
+		}
+		e[0] = '\\';
+		e[1] = 'u';
+		e[2] = '0';
+		e[3] = '0';
+		e[4] = hx[c >> 4];
+		e[5] = hx[c & 15];
+		if ((r = cl_buf_put(b, e, 6)) != 0)
+			return r;
+		i++;
+	}
+	return 0;
+}
+
+struct jw {
+	struct cl_buf *b;
+	int r;
+	bool first;
+};
+
+static void
+jput(struct jw *w, const void *p, size_t n)
+{
+	if (w->r == 0)
+		w->r = cl_buf_put(w->b, p, n);
+}
+
+static void
+jkey(struct jw *w, const char *k)
+{
+	jput(w, w->first ? "{\"" : ",\"", 2);
+	w->first = false;
+	jput(w, k, strlen(k));
+	jput(w, "\":", 2);
+}
+
+static void
+j_u64(struct jw *w, const char *k, uint64_t v)
+{
+	char s[24];
+	int n = snprintf(s, sizeof(s), "%llu", (unsigned long long)v);
+
+	jkey(w, k);
+	jput(w, s, (size_t)n);
+}
+
+static void
+j_lit(struct jw *w, const char *k, const char *lit)
+{
+	jkey(w, k);
+	jput(w, lit, strlen(lit));
+}
+
+static void
+j_str(struct jw *w, const char *k, const uint8_t *p, size_t n)
+{
+	jkey(w, k);
+	jput(w, "\"", 1);
+	if (w->r == 0)
+		w->r = lemf_json_escape(w->b, p, n);
+	jput(w, "\"", 1);
+}
+
+static void
+j_cstr(struct jw *w, const char *k, const char *s)
+{
+	j_str(w, k, (const uint8_t *)s, strlen(s));
+}
+
+/* A name if there is one, else the number. */
+static void
+j_name(struct jw *w, const char *k, const char *name, int v)
+{
+	if (name != NULL)
+		j_cstr(w, k, name);
+	else
+		j_u64(w, k, (uint64_t)v);
+}
+
+static void
+j_hex(struct jw *w, const char *k, const uint8_t *p, size_t n)
+{
+	uint8_t *q;
+
+	jkey(w, k);
+	jput(w, "\"", 1);
+	if (w->r == 0 && (w->r = cl_buf_reserve(w->b, 2 * n + 1, &q)) == 0) {
+		cl_format_hex(p, n, (char *)q);
+		w->b->len--; /* the NUL */
+	}
+	jput(w, "\"", 1);
+}
+
+/* RFC 3339 with microseconds, or null outside years 0..9999. */
+static void
+j_time(struct jw *w, const char *k, int64_t sec, uint32_t usec)
+{
+	char s[40];
+	struct tm tm;
+	time_t t = (time_t)sec;
+	int n;
+
+	if (sec < 0 || sec > 253402300799LL || usec > 999999 ||
+	    gmtime_r(&t, &tm) == NULL) {
+		j_lit(w, k, "null");
+		return;
+	}
+	n = snprintf(s, sizeof(s), "\"%04d-%02d-%02dT%02d:%02d:%02d.%06uZ\"",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, usec);
+	jkey(w, k);
+	jput(w, s, (size_t)n);
+}
+
+static void
+j_end(struct jw *w)
+{
+	jput(w, "}\n", 2);
+}
+
+/* The PDU's time: microSecondTimeStamp, else timeStamp. */
+static bool
+pdu_time(const struct cl_psdu_info *in, int64_t *sec, uint32_t *usec)
+{
+	if (in->has_msts && in->msts_sec <= 253402300799ULL) {
+		*sec = (int64_t)in->msts_sec;
+		*usec = in->msts_usec;
+		return true;
+	}
+	if (in->has_ts) {
+		*sec = in->ts_sec;
+		*usec = in->ts_usec;
+		return true;
+	}
+	return false;
+}
+
+static void
+j_ids(struct jw *w, const struct cl_psdu_info *in, const char *kind)
+{
+	j_cstr(w, "kind", kind);
+	j_str(w, "liid", in->liid.p, in->liid.len);
+	if (!cl_utf8_clean(in->liid.p, in->liid.len))
+		j_hex(w, "liid_hex", in->liid.p, in->liid.len);
+	j_u64(w, "cin", in->cin);
+}
+
+static void
+j_addr(struct jw *w, const struct cl_psdu_ipaddr_dec *a)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (a->text)
+		j_str(w, "target", a->value.p, a->value.len);
+	else if (a->value.len == 4 &&
+	    inet_ntop(AF_INET, a->value.p, s, sizeof(s)) != NULL)
+		j_cstr(w, "target", s);
+	else if (a->value.len == 16 &&
+	    inet_ntop(AF_INET6, a->value.p, s, sizeof(s)) != NULL)
+		j_cstr(w, "target", s);
+	else
+		j_hex(w, "target_hex", a->value.p, a->value.len);
+	if (a->assignment >= 0)
+		j_u64(w, "assignment", (uint64_t)a->assignment);
+	if (a->prefix_len >= 0)
+		j_u64(w, "prefix", (uint64_t)a->prefix_len);
+}
+
+static void
+j_iri(struct jw *w, const struct cl_psdu_info *in, bool raw)
+{
+	const struct cl_psdu_iri_dec *i = &in->iri;
+
+	if (i->type >= 0)
+		j_name(w, "iri", cl_psdu_iri_type_name(i->type), i->type);
+	if (i->sub != CL_PSDU_SUB_IPIRI) {
+		j_cstr(w, "contents", "other");
+		j_u64(w, "tag", in->tag);
+		j_u64(w, "contents_len", in->other.len);
+		return;
+	}
+	j_name(w, "access_event", cl_psdu_access_event_name(i->access_event),
+	    i->access_event);
+	j_str(w, "user", i->user.p, i->user.len);
+	j_u64(w, "access", (uint64_t)i->access_type);
+	j_u64(w, "ipver", (uint64_t)i->ip_version);
+	if (i->target.present)
+		j_addr(w, &i->target);
+	if (i->has_start)
+		j_time(w, "start", i->start_sec, i->start_usec);
+	if (i->has_end)
+		j_time(w, "end", i->end_sec, i->end_usec);
+	if (i->end_reason >= 0)
+		j_u64(w, "end_reason", (uint64_t)i->end_reason);
+	if (i->has_octets_rx)
+		j_u64(w, "octets_rx", i->octets_rx);
+	if (i->has_octets_tx)
+		j_u64(w, "octets_tx", i->octets_tx);
+	if (i->has_aaa) {
+		j_u64(w, "aaa_len", i->aaa.len);
+		if (raw)
+			j_hex(w, "aaa", i->aaa.p, i->aaa.len);
+	}
+	if (i->auth_type >= 0)
+		j_u64(w, "auth", (uint64_t)i->auth_type);
+	if (i->skipped > 0)
+		j_u64(w, "skipped", i->skipped);
+}
+
+static void
+j_cc(struct jw *w, const struct cl_psdu_info *in, bool raw)
+{
+	const struct cl_psdu_cc_dec *c = &in->cc;
+
+	if (c->dir >= 0)
+		j_name(w, "dir", cl_psdu_dir_name(c->dir), c->dir);
+	if (c->sub != CL_PSDU_SUB_IPCC) {
+		j_cstr(w, "contents", "other");
+		j_u64(w, "tag", in->tag);
+		j_u64(w, "contents_len", in->other.len);
+		return;
+	}
+	j_u64(w, "ip_len", c->ip.len);
+	if (raw)
+		j_hex(w, "ip", c->ip.p, c->ip.len);
+}
+
+static void
+j_integrity(
+    struct jw *w, const struct cl_psdu_info *in, const struct lemf_result *res)
+{
+	const struct cl_psdu_tri_dec *x = &in->tri;
+	struct cl_rd rd;
+	struct cl_span v;
+	uint64_t u;
+	bool first = true;
+	char s[24];
+	int n;
+
+	if (x->data_type == CL_PSDU_DATA_IRI)
+		j_cstr(w, "data", "iri");
+	else if (x->data_type == CL_PSDU_DATA_CC)
+		j_cstr(w, "data", "cc");
+	else if (x->data_type >= 0)
+		j_u64(w, "data", (uint64_t)x->data_type);
+	j_u64(w, "check", (uint64_t)x->check_type);
+	jkey(w, "seqs");
+	jput(w, "[", 1);
+	/* Straight from the decoded span: checked by cl_psdu_decode(). */
+	cl_rd_init(&rd, x->seqs.p, x->seqs.len);
+	while (cl_rd_left(&rd) > 0 &&
+	    cl_ber_expect(&rd, 0, CL_BER_UNIVERSAL, CL_BER_TAG_INTEGER, &v) ==
+		0 &&
+	    cl_ber_get_uint64(v, &u) == 0) {
+		n = snprintf(s, sizeof(s), "%s%llu", first ? "" : ",",
+		    (unsigned long long)u);
+		jput(w, s, (size_t)n);
+		first = false;
+	}
+	jput(w, "]", 1);
+	j_u64(w, "count", x->nseqs);
+	if (res == NULL || res->verified < 0)
+		j_lit(w, "verified", "null");
+	else
+		j_lit(w, "verified", res->verified ? "true" : "false");
+	if (res != NULL && res->verified == 0)
+		j_cstr(w, "why", res->why);
+}
+
+static void
+j_tri(struct jw *w, const struct cl_psdu_info *in)
+{
+	const struct cl_psdu_tri_dec *x = &in->tri;
+
+	j_name(w, "tri", cl_psdu_tri_name(x->which), x->which);
+	if (x->which == CL_PSDU_TRI_OPTION_REQ)
+		j_lit(w, "ack_requested", x->ack_requested ? "true" : "false");
+	if (x->which == CL_PSDU_TRI_OPTION_RESP) {
+		j_lit(w, "ack_accepted", x->ack_accepted ? "true" : "false");
+		j_lit(w, "ack_declined", x->ack_declined ? "true" : "false");
+	}
+}
+
+int
+lemf_json_pdu(struct cl_buf *b, const struct cl_psdu_info *in,
+    const uint8_t hash[static 32], const struct lemf_result *res, bool raw,
+    const struct timespec *rx)
+{
+	struct jw w = {b, 0, true};
+	size_t start = b->len;
+	const char *kind;
+	int64_t sec;
+	uint32_t usec;
+
+	switch (in->kind) {
+	case CL_PSDU_KIND_IRI:
+		kind = "iri";
+		break;
+	case CL_PSDU_KIND_CC:
+		kind = "cc";
+		break;
+	case CL_PSDU_KIND_TRI:
+		kind = in->tri.which == CL_PSDU_TRI_INTEGRITY ? "integrity"
+							      : "tri";
+		break;
+	default:
+		kind = "other";
+	}
+	j_ids(&w, in, kind);
+	j_u64(&w, "seq", in->seq);
+	if (pdu_time(in, &sec, &usec))
+		j_time(&w, "time", sec, usec);
+	else
+		j_lit(&w, "time", "null");
+	if (rx != NULL)
+		j_time(&w, "rx", rx->tv_sec, (uint32_t)(rx->tv_nsec / 1000));
+	j_u64(&w, "len", in->pdu.len);
+	j_hex(&w, "sha256", hash, 32);
+	if (raw) {
+		j_u64(&w, "version", in->version);
+		if (in->country.len > 0)
+			j_str(&w, "country", in->country.p, in->country.len);
+		j_str(&w, "operator", in->operator_id.p, in->operator_id.len);
+		if (in->ne_id.len > 0)
+			j_str(&w, "ne", in->ne_id.p, in->ne_id.len);
+		if (in->ipid.len > 0)
+			j_str(&w, "ipid", in->ipid.p, in->ipid.len);
+	}
+	if (in->npayloads > 1)
+		j_u64(&w, "payloads", in->npayloads);
+	switch (in->kind) {
+	case CL_PSDU_KIND_IRI:
+		j_iri(&w, in, raw);
+		break;
+	case CL_PSDU_KIND_CC:
+		j_cc(&w, in, raw);
+		break;
+	case CL_PSDU_KIND_TRI:
+		if (in->tri.which == CL_PSDU_TRI_INTEGRITY)
+			j_integrity(&w, in, res);
+		else
+			j_tri(&w, in);
+		break;
+	default:
+		j_u64(&w, "tag", in->tag);
+		j_u64(&w, "contents_len", in->other.len);
+	}
+	j_end(&w);
+	if (w.r != 0)
+		b->len = start;
+	return w.r;
+}
+
+void
+lemf_summary_line(const struct lemf_counts *c, char *buf, size_t len)
+{
+	snprintf(buf, len,
+	    "summary: pdus=%llu iri=%llu cc=%llu integrity=%llu "
+	    "duplicates=%llu conflicts=%llu gaps=%llu bad=%llu "
+	    "integrity_ok=%llu integrity_failed=%llu",
+	    (unsigned long long)c->pdus, (unsigned long long)c->iri,
+	    (unsigned long long)c->cc, (unsigned long long)c->integrity,
+	    (unsigned long long)c->duplicates, (unsigned long long)c->conflicts,
+	    (unsigned long long)c->gaps, (unsigned long long)c->bad,
+	    (unsigned long long)c->integrity_ok,
+	    (unsigned long long)c->integrity_failed);
+}
+
+/* ---- files ---- */
+
+static bool
+pcap_eq(const void *v, const void *k, size_t len)
+{
+	const struct pcapf *p = v;
+
+	return p->liid_len == len && memcmp(p->liid, k, len) == 0;
+}
+
+void
+lemf_liid_text(const uint8_t *liid, size_t len, char *buf, size_t blen)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	size_t i, o = 0;
+
+	if (blen < 3 * len + 1) {
+		if (blen > 0)
+			buf[0] = '\0';
+		return;
+	}
+	for (i = 0; i < len; i++) {
+		uint8_t c = liid[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    c == '-') {
+			buf[o++] = (char)c;
+		} else {
+			buf[o++] = '%';
+			buf[o++] = hx[c >> 4];
+			buf[o++] = hx[c & 15];
+		}
+	}
+	buf[o] = '\0';
+}
+
+void
+lemf_pcap_name(const uint8_t *liid, size_t len, char *buf, size_t blen)
+{
+	char t[3 * CL_PSDU_LIID_MAX + 1];
+
+	if (len > CL_PSDU_LIID_MAX || blen < 3 * len + 9) {
+		if (blen > 0)
+			buf[0] = '\0';
+		return;
+	}
+	lemf_liid_text(liid, len, t, sizeof(t));
+	snprintf(buf, blen, "cc-%s.pcap", t);
+}
+
+/* Writes all of b to fd and empties b. */
+static int
+write_all(int fd, struct cl_buf *b)
+{
+	size_t off = 0;
+	ssize_t k;
+
+	while (off < b->len) {
+		k = write(fd, b->d + off, b->len - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			/* Keep what was not written for the error report. */
+			(void)cl_buf_consume(b, off);
+			return CL_ERR_SYSTEM;
+		}
+		off += (size_t)k;
+	}
+	cl_buf_reset(b);
+	return 0;
+}
+
+static void
+put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t
+get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static void
+pcap_header(uint8_t h[24])
+{
+	put_le32(h, 0xa1b2c3d4); /* microsecond resolution */
+	h[4] = 2;
+	h[5] = 0;
+	h[6] = 4;
+	h[7] = 0;
+	memset(h + 8, 0, 8); /* thiszone, sigfigs */
+	put_le32(h + 16, LEMF_PCAP_SNAPLEN);
+	put_le32(h + 20, 101); /* LINKTYPE_RAW */
+}
+
+/*
+ * Checks an existing pcap file before appending: our header, whole
+ * records.  A partial last record is cut; a file that is not ours is
+ * moved aside.  Leaves the offset at the end.
+ */
+static int
+pcap_check(struct lemf_out *o, struct pcapf *p, const char *name)
+{
+	uint8_t h[24], want[24], rh[16];
+	struct stat st;
+	uint64_t off = 24, size;
+	char aside[512];
+	ssize_t k;
+
+	if (fstat(p->fd, &st) != 0)
+		return CL_ERR_SYSTEM;
+	size = (uint64_t)st.st_size;
+	pcap_header(want);
+	if (size >= 24 &&
+	    (pread(p->fd, h, 24, 0) != 24 || memcmp(h, want, 24) != 0)) {
+		snprintf(aside, sizeof(aside), "%s.foreign-%lld", name,
+		    (long long)time(NULL));
+		cl_err("%s: not a pcap file written by clearli-lemf; moved to "
+		       "%s, starting a new one",
+		    name, aside);
+		if (renameat(o->dfd, name, o->dfd, aside) != 0)
+			return CL_ERR_SYSTEM;
+		close(p->fd);
+		p->fd = openat(o->dfd, name,
+		    O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+		if (p->fd < 0)
+			return CL_ERR_SYSTEM;
+		size = 0;
+	}
+	if (size < 24) {
+		if (size > 0)
+			cl_warn("%s: partial header (%llu bytes) cut", name,
+			    (unsigned long long)size);
+		if (ftruncate(p->fd, 0) != 0 || write(p->fd, want, 24) != 24)
+			return CL_ERR_SYSTEM;
+		p->dirty = true;
+		o->ddirty = true;
+		return 0;
+	}
+	while (off + 16 <= size) {
+		if ((k = pread(p->fd, rh, 16, (off_t)off)) != 16)
+			return CL_ERR_SYSTEM;
+		if (off + 16 + get_le32(rh + 8) > size)
+			break;
+		off += 16 + get_le32(rh + 8);
+	}
+	if (off != size) {
+		cl_warn("%s: partial last record (%llu bytes) cut", name,
+		    (unsigned long long)(size - off));
+		if (ftruncate(p->fd, (off_t)off) != 0)
+			return CL_ERR_SYSTEM;
+		p->dirty = true;
+	}
+	return 0;
+}
+
+static int
+pcap_close_one(struct lemf_out *o, size_t i)
+{
+	struct pcapf *p = o->open[i];
+	int r = 0;
+
+	if (write_all(p->fd, &p->buf) != 0 ||
+	    (p->dirty && fdatasync(p->fd) != 0))
+		r = CL_ERR_SYSTEM;
+	close(p->fd);
+	p->fd = -1;
+	p->dirty = false;
+	o->open[i] = o->open[--o->nopen];
+	return r;
+}
+
+/* The open pcap file of a LIID, creating or reopening it. */
+static int
+pcap_get(struct lemf_out *o, const struct cl_psdu_info *in, struct pcapf **out)
+{
+	struct pcapf *p;
+	char name[128];
+	size_t i, lru = 0;
+	int r;
+
+	*out = NULL;
+	if ((p = cl_htab_get(&o->pcaps, in->liid.p, in->liid.len)) == NULL) {
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			return CL_ERR_NOMEM;
+		memcpy(p->liid, in->liid.p, in->liid.len);
+		p->liid_len = in->liid.len;
+		p->fd = -1;
+		cl_buf_init(&p->buf, BUF_MAX);
+		if ((r = cl_htab_put(&o->pcaps, p->liid, p->liid_len, p)) !=
+		    0) {
+			cl_buf_release(&p->buf);
+			free(p);
+			return r;
+		}
+	}
+	p->last_use = ++o->tick;
+	if (p->fd >= 0) {
+		*out = p;
+		return 0;
+	}
+	if (o->nopen == LEMF_PCAP_OPEN_MAX) {
+		for (i = 1; i < o->nopen; i++)
+			if (o->open[i]->last_use < o->open[lru]->last_use)
+				lru = i;
+		if ((r = pcap_close_one(o, lru)) != 0)
+			return r;
+	}
+	lemf_pcap_name(p->liid, p->liid_len, name, sizeof(name));
+	p->fd =
+	    openat(o->dfd, name, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (p->fd < 0) {
+		cl_err("%s: %s", name, strerror(errno));
+		return CL_ERR_SYSTEM;
+	}
+	o->open[o->nopen++] = p;
+	if (!p->checked) {
+		if ((r = pcap_check(o, p, name)) != 0) {
+			cl_err("%s: %s", name, strerror(errno));
+			return r;
+		}
+		p->checked = true;
+	}
+	*out = p;
+	return 0;
+}
+
+static int
+pcap_record(struct lemf_out *o, const struct cl_psdu_info *in,
+    const struct cl_span ip, const struct timespec *rx)
+{
+	struct pcapf *p;
+	uint8_t rh[16];
+	uint32_t sec = (uint32_t)rx->tv_sec,
+		 usec = (uint32_t)(rx->tv_nsec / 1000), incl = (uint32_t)ip.len;
+	int r;
+
+	if (in->has_msts && in->msts_sec <= UINT32_MAX) {
+		sec = (uint32_t)in->msts_sec;
+		usec = in->msts_usec;
+	} else if (in->has_ts && in->ts_sec >= 0 && in->ts_sec <= UINT32_MAX) {
+		sec = (uint32_t)in->ts_sec;
+		usec = in->ts_usec;
+	}
+	if (incl > LEMF_PCAP_SNAPLEN) {
+		cl_warn(
+		    "CC packet of %zu octets (LIID seq %u) cut to %u in the "
+		    "pcap file",
+		    ip.len, in->seq, LEMF_PCAP_SNAPLEN);
+		incl = LEMF_PCAP_SNAPLEN;
+	}
+	if ((r = pcap_get(o, in, &p)) != 0)
+		return r;
+	put_le32(rh, sec);
+	put_le32(rh + 4, usec);
+	put_le32(rh + 8, incl);
+	put_le32(rh + 12, (uint32_t)ip.len);
+	if ((r = cl_buf_put(&p->buf, rh, 16)) != 0 ||
+	    (r = cl_buf_put(&p->buf, ip.p, incl)) != 0)
+		return r;
+	if (p->buf.len >= FLUSH_AT) {
+		if (write_all(p->fd, &p->buf) != 0)
+			return CL_ERR_SYSTEM;
+		p->dirty = true;
+	}
+	return 0;
+}
+
+int
+lemf_out_flush(struct lemf_out *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nopen; i++) {
+		struct pcapf *p = o->open[i];
+
+		if (p->buf.len == 0)
+			continue;
+		if (write_all(p->fd, &p->buf) != 0)
+			return CL_ERR_SYSTEM;
+		p->dirty = true;
+	}
+	if (o->jbuf.len > 0) {
+		if (write_all(o->jfd, &o->jbuf) != 0)
+			return CL_ERR_SYSTEM;
+		o->jdirty = true;
+	}
+	return 0;
+}
+
+int
+lemf_out_sync(struct lemf_out *o)
+{
+	size_t i;
+	int r;
+
+	if ((r = lemf_out_flush(o)) != 0)
+		return r;
+	for (i = 0; i < o->nopen; i++) {
+		struct pcapf *p = o->open[i];
+
+		if (p->dirty) {
+			if (fdatasync(p->fd) != 0)
+				return CL_ERR_SYSTEM;
+			p->dirty = false;
+		}
+	}
+	if (o->jdirty) {
+		if (fdatasync(o->jfd) != 0)
+			return CL_ERR_SYSTEM;
+		o->jdirty = false;
+	}
+	if (o->ddirty) {
+		if (fsync(o->dfd) != 0)
+			return CL_ERR_SYSTEM;
+		o->ddirty = false;
+	}
+	return 0;
+}
+
+static int
+json_flush_early(struct lemf_out *o)
+{
+	if (o->jbuf.len < FLUSH_AT)
+		return 0;
+	/* pcap first: a JSON line must not name a packet not yet written */
+	return lemf_out_flush(o);
+}
+
+int
+lemf_out_pdu(struct lemf_out *o, const struct cl_psdu_info *in,
+    const uint8_t hash[static 32], const struct lemf_result *res,
+    const struct timespec *rx)
+{
+	struct cl_psdu_info one;
+	size_t i;
+	int r;
+
+	if (in->kind == CL_PSDU_KIND_CC) {
+		for (i = 0; i < in->npayloads; i++) {
+			if ((r = cl_psdu_payload_at(in, i, &one)) != 0)
+				return r;
+			if (one.cc.sub == CL_PSDU_SUB_IPCC &&
+			    (r = pcap_record(o, &one, one.cc.ip, rx)) != 0)
+				return r;
+		}
+	}
+	if ((r = lemf_json_pdu(&o->jbuf, in, hash, res, false, rx)) != 0)
+		return r;
+	return json_flush_early(o);
+}
+
+static void
+j_event_head(
+    struct jw *w, const char *ev, const struct cl_psdu_info *in, int kind)
+{
+	j_cstr(w, "event", ev);
+	j_cstr(w, "kind", lemf_kind_name(kind));
+	j_str(w, "liid", in->liid.p, in->liid.len);
+	if (!cl_utf8_clean(in->liid.p, in->liid.len))
+		j_hex(w, "liid_hex", in->liid.p, in->liid.len);
+	j_u64(w, "cin", in->cin);
+}
+
+static int
+event_done(struct lemf_out *o, struct jw *w, size_t start)
+{
+	j_end(w);
+	if (w->r != 0) {
+		o->jbuf.len = start;
+		return w->r;
+	}
+	return json_flush_early(o);
+}
+
+int
+lemf_out_gap(struct lemf_out *o, const struct cl_psdu_info *in,
+    const struct lemf_result *res, const struct timespec *rx)
+{
+	struct jw w = {&o->jbuf, 0, true};
+	size_t start = o->jbuf.len;
+
+	j_event_head(&w, "gap", in, res->kind);
+	j_u64(&w, "expected", res->expected);
+	j_u64(&w, "got", in->seq);
+	j_u64(&w, "missing", in->seq - res->expected);
+	j_time(&w, "rx", rx->tv_sec, (uint32_t)(rx->tv_nsec / 1000));
+	return event_done(o, &w, start);
+}
+
+int
+lemf_out_conflict(struct lemf_out *o, const struct cl_psdu_info *in,
+    const uint8_t hash[static 32], const struct lemf_result *res,
+    const struct timespec *rx)
+{
+	struct jw w = {&o->jbuf, 0, true};
+	size_t start = o->jbuf.len;
+
+	j_event_head(&w, "conflict", in, res->kind);
+	j_u64(&w, "seq", in->seq);
+	j_hex(&w, "sha256", hash, 32);
+	if (res->has_stored)
+		j_hex(&w, "stored_sha256", res->stored, 32);
+	j_u64(&w, "len", in->pdu.len);
+	j_time(&w, "rx", rx->tv_sec, (uint32_t)(rx->tv_nsec / 1000));
+	return event_done(o, &w, start);
+}
+
+int
+lemf_out_bad(struct lemf_out *o, const char *peer, uint64_t offset, int err,
+    const char *why, const struct timespec *rx)
+{
+	struct jw w = {&o->jbuf, 0, true};
+	size_t start = o->jbuf.len;
+
+	j_cstr(&w, "event", "bad-pdu");
+	j_cstr(&w, "why", why);
+	j_cstr(&w, "error", cl_err_str(err));
+	j_cstr(&w, "peer", peer);
+	j_u64(&w, "offset", offset);
+	j_time(&w, "rx", rx->tv_sec, (uint32_t)(rx->tv_nsec / 1000));
+	return event_done(o, &w, start);
+}
+
+int
+lemf_out_summary(struct lemf_out *o, const struct lemf_counts *c)
+{
+	char s[1024];
+	int n, fd, r = 0;
+
+	n = snprintf(s, sizeof(s),
+	    "{\"pdus\":%llu,\"iri\":%llu,\"cc\":%llu,\"integrity\":%llu,"
+	    "\"other\":%llu,\"duplicates\":%llu,\"dup_unverified\":%llu,"
+	    "\"conflicts\":%llu,\"gaps\":%llu,\"bad\":%llu,\"control\":%llu,"
+	    "\"integrity_ok\":%llu,\"integrity_failed\":%llu,"
+	    "\"streams_evicted\":%llu}\n",
+	    (unsigned long long)c->pdus, (unsigned long long)c->iri,
+	    (unsigned long long)c->cc, (unsigned long long)c->integrity,
+	    (unsigned long long)c->other, (unsigned long long)c->duplicates,
+	    (unsigned long long)c->dup_unverified,
+	    (unsigned long long)c->conflicts, (unsigned long long)c->gaps,
+	    (unsigned long long)c->bad, (unsigned long long)c->control,
+	    (unsigned long long)c->integrity_ok,
+	    (unsigned long long)c->integrity_failed,
+	    (unsigned long long)c->streams_evicted);
+	fd = openat(o->dfd, "summary.json.tmp",
+	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return CL_ERR_SYSTEM;
+	if (write(fd, s, (size_t)n) != n || fsync(fd) != 0)
+		r = CL_ERR_SYSTEM;
+	close(fd);
+	if (r == 0 &&
+	    renameat(o->dfd, "summary.json.tmp", o->dfd, "summary.json") != 0)
+		r = CL_ERR_SYSTEM;
+	return r;
+}
+
+/* ---- restart ---- */
+
+/* What a pdus.jsonl line says about a PDU. */
+struct jline {
+	bool event;
+	int kind; /* LEMF_KIND_*, or -1 */
+	uint8_t liid[CL_PSDU_LIID_MAX];
+	size_t liid_len;
+	bool has_liid, has_cin, has_seq, has_hash;
+	uint64_t cin, seq;
+	uint8_t hash[32];
+};
+
+static void
+skip_ws(struct cl_rd *rd)
+{
+	while (cl_rd_left(rd) > 0 &&
+	    (cl_rd_ptr(rd)[0] == ' ' || cl_rd_ptr(rd)[0] == '\t'))
+		rd->off++;
+}
+
+static int
+expect_c(struct cl_rd *rd, char c)
+{
+	uint8_t x;
+
+	skip_ws(rd);
+	if (cl_rd_u8(rd, &x) != 0 || x != (uint8_t)c)
+		return CL_ERR_FORMAT;
+	return 0;
+}
+
+static int
+hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * A JSON string as we write it, unescaped into out[0..*n) (at most max;
+ * longer strings are read but *n is set to max + 1).
+ */
+static int
+get_jstr(struct cl_rd *rd, uint8_t *out, size_t max, size_t *n)
+{
+	uint8_t c, e;
+	size_t k = 0;
+	int hi, lo;
+
+	*n = 0;
+	if (expect_c(rd, '"') != 0)
+		return CL_ERR_FORMAT;
+	for (;;) {
+		if (cl_rd_u8(rd, &c) != 0)
+			return CL_ERR_FORMAT;
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return CL_ERR_FORMAT;
+		if (c == '\\') {
+			if (cl_rd_u8(rd, &e) != 0)
+				return CL_ERR_FORMAT;
+			if (e == 'u') {
+				uint8_t u[4];
+
+				if (cl_rd_copy(rd, u, 4) != 0 || u[0] != '0' ||
+				    u[1] != '0' || (hi = hexval(u[2])) < 0 ||
+				    (lo = hexval(u[3])) < 0)
+					return CL_ERR_FORMAT;
+				c = (uint8_t)(hi << 4 | lo);
+			} else if (e == '"' || e == '\\' || e == '/')
+				c = e;
+			else
+				return CL_ERR_FORMAT;
+		}
+		if (k < max)
+			out[k] = c;
+		k++;
+	}
+	*n = k > max ? max + 1 : k;
+	return 0;
+}
+
+static int
+get_jnum(struct cl_rd *rd, uint64_t *v)
+{
+	char s[24];
+	size_t k = 0;
+
+	skip_ws(rd);
+	while (cl_rd_left(rd) > 0 && k < sizeof(s) - 1 &&
+	    ((cl_rd_ptr(rd)[0] >= '0' && cl_rd_ptr(rd)[0] <= '9') ||
+		cl_rd_ptr(rd)[0] == '-'))
+		s[k++] = (char)cl_rd_ptr(rd)[0], rd->off++;
+	s[k] = '\0';
+	return cl_parse_u64(s, 0, UINT64_MAX, v);
+}
+
+/* Skips any value we write (string, number, literal, array of those). */
+static int
+skip_jvalue(struct cl_rd *rd)
+{
+	uint8_t dummy[1];
+	uint64_t u;
+	size_t n;
+	uint8_t c;
+
+	skip_ws(rd);
+	if (cl_rd_left(rd) == 0)
+		return CL_ERR_FORMAT;
+	c = cl_rd_ptr(rd)[0];
+	if (c == '"')
+		return get_jstr(rd, dummy, 0, &n);
+	if (c == '[') {
+		rd->off++;
+		skip_ws(rd);
+		if (cl_rd_left(rd) > 0 && cl_rd_ptr(rd)[0] == ']') {
+			rd->off++;
+			return 0;
+		}
+		for (;;) {
+			if (skip_jvalue(rd) != 0)
+				return CL_ERR_FORMAT;
+			skip_ws(rd);
+			if (cl_rd_u8(rd, &c) != 0)
+				return CL_ERR_FORMAT;
+			if (c == ']')
+				return 0;
+			if (c != ',')
+				return CL_ERR_FORMAT;
+		}
+	}
+	if (c >= '0' && c <= '9')
+		return get_jnum(rd, &u);
+	if (cl_rd_left(rd) >= 4 &&
+	    (memcmp(cl_rd_ptr(rd), "true", 4) == 0 ||
+		memcmp(cl_rd_ptr(rd), "null", 4) == 0)) {
+		rd->off += 4;
+		return 0;
+	}
+	if (cl_rd_left(rd) >= 5 && memcmp(cl_rd_ptr(rd), "false", 5) == 0) {
+		rd->off += 5;
+		return 0;
+	}
+	return CL_ERR_FORMAT;
+}
+
+static int
+parse_line(const uint8_t *p, size_t len, struct jline *l)
+{
+	uint8_t key[32], val[80];
+	size_t kn, vn, i;
+	struct cl_rd rd;
+	int hi, lo;
+	uint8_t c;
+
+	memset(l, 0, sizeof(*l));
+	l->kind = -1;
+	cl_rd_init(&rd, p, len);
+	if (expect_c(&rd, '{') != 0)
+		return CL_ERR_FORMAT;
+	for (;;) {
+		if (get_jstr(&rd, key, sizeof(key) - 1, &kn) != 0 ||
+		    kn >= sizeof(key) || expect_c(&rd, ':') != 0)
+			return CL_ERR_FORMAT;
+		key[kn] = '\0';
+		skip_ws(&rd);
+		if (strcmp((char *)key, "event") == 0) {
+			l->event = true;
+			if (skip_jvalue(&rd) != 0)
+				return CL_ERR_FORMAT;
+		} else if (strcmp((char *)key, "kind") == 0) {
+			if (get_jstr(&rd, val, sizeof(val), &vn) != 0)
+				return CL_ERR_FORMAT;
+			if (vn == 3 && memcmp(val, "iri", 3) == 0)
+				l->kind = LEMF_KIND_IRI;
+			else if (vn == 2 && memcmp(val, "cc", 2) == 0)
+				l->kind = LEMF_KIND_CC;
+			else if (vn == 9 && memcmp(val, "integrity", 9) == 0)
+				l->kind = LEMF_KIND_INTEGRITY;
+		} else if (strcmp((char *)key, "liid") == 0) {
+			if (get_jstr(&rd, l->liid, sizeof(l->liid),
+				&l->liid_len) != 0 ||
+			    l->liid_len < 1 || l->liid_len > CL_PSDU_LIID_MAX)
+				return CL_ERR_FORMAT;
+			l->has_liid = true;
+		} else if (strcmp((char *)key, "cin") == 0) {
+			if (get_jnum(&rd, &l->cin) != 0 || l->cin > UINT32_MAX)
+				return CL_ERR_FORMAT;
+			l->has_cin = true;
+		} else if (strcmp((char *)key, "seq") == 0) {
+			if (get_jnum(&rd, &l->seq) != 0 || l->seq > UINT32_MAX)
+				return CL_ERR_FORMAT;
+			l->has_seq = true;
+		} else if (strcmp((char *)key, "sha256") == 0) {
+			if (get_jstr(&rd, val, sizeof(val), &vn) != 0 ||
+			    vn != 64)
+				return CL_ERR_FORMAT;
+			for (i = 0; i < 32; i++) {
+				if ((hi = hexval(val[2 * i])) < 0 ||
+				    (lo = hexval(val[2 * i + 1])) < 0)
+					return CL_ERR_FORMAT;
+				l->hash[i] = (uint8_t)(hi << 4 | lo);
+			}
+			l->has_hash = true;
+		} else if (skip_jvalue(&rd) != 0)
+			return CL_ERR_FORMAT;
+		skip_ws(&rd);
+		if (cl_rd_u8(&rd, &c) != 0)
+			return CL_ERR_FORMAT;
+		if (c == '}')
+			break;
+		if (c != ',')
+			return CL_ERR_FORMAT;
+	}
+	skip_ws(&rd);
+	return cl_rd_end(&rd);
+}
+
+static void
+restore_line(struct lemf_out *o, struct lemf_recv *rv, const uint8_t *p,
+    size_t len, uint64_t lineno)
+{
+	struct jline l;
+
+	o->rs.lines++;
+	if (parse_line(p, len, &l) != 0) {
+		o->rs.bad_lines++;
+		cl_warn(JSONL " line %llu cannot be read; ignored",
+		    (unsigned long long)lineno);
+		return;
+	}
+	if (l.event || l.kind < 0)
+		return;
+	if (!l.has_liid || !l.has_cin || !l.has_seq || !l.has_hash) {
+		o->rs.bad_lines++;
+		cl_warn(JSONL " line %llu lacks liid, cin, seq or sha256; "
+			      "ignored",
+		    (unsigned long long)lineno);
+		return;
+	}
+	if (lemf_recv_restore(rv, l.kind, l.liid, l.liid_len, (uint32_t)l.cin,
+		(uint32_t)l.seq, l.hash) != 0)
+		cl_fatal("out of memory rebuilding the stream state");
+	o->rs.pdus++;
+}
+
+/* Reads pdus.jsonl, restores rv, cuts a partial last line. */
+static int
+restore(struct lemf_out *o, struct lemf_recv *rv)
+{
+	static uint8_t chunk[65536];
+	struct cl_buf line;
+	uint64_t off = 0, good = 0, lineno = 0;
+	bool toolong = false;
+	ssize_t k;
+	size_t i, s;
+	int r = 0;
+
+	cl_buf_init(&line, LEMF_LINE_MAX);
+	for (;;) {
+		k = pread(o->jfd, chunk, sizeof(chunk), (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = CL_ERR_SYSTEM;
+			goto out;
+		}
+		if (k == 0)
+			break;
+		for (s = 0, i = 0; i < (size_t)k; i++) {
+			if (chunk[i] != '\n')
+				continue;
+			if (!toolong &&
+			    cl_buf_put(&line, chunk + s, i - s) != 0)
+				toolong = true;
+			lineno++;
+			if (toolong) {
+				o->rs.lines++;
+				o->rs.bad_lines++;
+				cl_warn(JSONL " line %llu too long; ignored",
+				    (unsigned long long)lineno);
+			} else
+				restore_line(o, rv, line.d, line.len, lineno);
+			cl_buf_reset(&line);
+			toolong = false;
+			s = i + 1;
+			good = off + i + 1;
+		}
+		if (!toolong &&
+		    cl_buf_put(&line, chunk + s, (size_t)k - s) != 0)
+			toolong = true;
+		off += (size_t)k;
+	}
+	if (off != good) {
+		o->rs.cut_bytes = off - good;
+		cl_warn(JSONL ": partial last line (%llu bytes, left by a "
+			      "crash) cut off",
+		    (unsigned long long)(off - good));
+		if (ftruncate(o->jfd, (off_t)good) != 0 || fsync(o->jfd) != 0) {
+			r = CL_ERR_SYSTEM;
+			goto out;
+		}
+	}
+out:
+	cl_buf_release(&line);
+	return r;
+}
+
+int
+lemf_out_open(const char *dir, struct lemf_recv *rv, struct lemf_out **out,
+    char *err, size_t errlen)
+{
+	struct lemf_out *o;
+	int r = CL_ERR_SYSTEM;
+
+	*out = NULL;
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return CL_ERR_NOMEM;
+	}
+	o->dfd = o->jfd = -1;
+	cl_buf_init(&o->jbuf, BUF_MAX);
+	if (cl_htab_init(&o->pcaps, PCAP_MAX_FILES, pcap_eq) != 0) {
+		snprintf(err, errlen, "out of memory");
+		r = CL_ERR_NOMEM;
+		goto fail;
+	}
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if ((o->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if ((o->jfd = openat(o->dfd, JSONL,
+		 O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640)) < 0) {
+		snprintf(err, errlen, "%s/" JSONL ": %s", dir, strerror(errno));
+		goto fail;
+	}
+	if ((r = restore(o, rv)) != 0) {
+		snprintf(err, errlen, "%s/" JSONL ": %s", dir, strerror(errno));
+		goto fail;
+	}
+	/* The directory entries must survive a crash too. */
+	(void)fsync(o->dfd);
+	*out = o;
+	return 0;
+fail:
+	(void)lemf_out_close(o);
+	return r;
+}
+
+const struct lemf_restore_stats *
+lemf_out_restored(const struct lemf_out *o)
+{
+	return &o->rs;
+}
+
+int
+lemf_out_close(struct lemf_out *o)
+{
+	struct pcapf *p;
+	size_t pos = 0;
+	int r = 0;
+
+	if (o == NULL)
+		return 0;
+	if (o->jfd >= 0 && o->dfd >= 0)
+		r = lemf_out_sync(o);
+	while (o->nopen > 0)
+		if (pcap_close_one(o, o->nopen - 1) != 0)
+			r = CL_ERR_SYSTEM;
+	while ((p = cl_htab_next(&o->pcaps, &pos)) != NULL) {
+		cl_buf_release(&p->buf);
+		free(p);
+	}
+	cl_htab_release(&o->pcaps);
+	if (o->jfd >= 0)
+		close(o->jfd);
+	if (o->dfd >= 0) {
+		(void)fsync(o->dfd);
+		close(o->dfd);
+	}
+	cl_buf_release(&o->jbuf);
+	free(o);
+	return r;
+}

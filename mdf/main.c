@@ -1,0 +1,1336 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * clearli-mdf: the mediation and delivery function.  Accepts X2/X3 from
+ * POIs, writes every accepted PDU as a TS 102 232 PS-PDU to a durable
+ * spool before acknowledging it, and delivers HI2/HI3 to each LEMF.  See
+ * clearli-mdf(8) and docs/PROTOCOL.hi.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "conf.h"
+#include "err.h"
+#include "log.h"
+#include "mdf.h"
+#include "metrics.h"
+#include "stream.h"
+#include "task.h"
+#include "tls.h"
+
+#define MAX_DESTS  64
+#define MAX_POIS   256
+#define IN_MAX     (4u * 1024 * 1024)
+#define READ_CHUNK (256u * 1024)
+#define ACKQ_MAX   1024
+#define PAUSE_MS   100 /* retry after the spool was full */
+
+struct opts {
+	char *listen;
+	char *port_file;
+	char *cert, *key, *ca, *lemf_ca;
+	bool insecure;
+	char *tasks;
+	char *spool_dir;
+	char *fsync;
+	uint64_t fsync_ms, spool_capacity, spool_segment;
+	unsigned alarms[4];
+	size_t nalarms;
+	char *operator_id, *ne_id, *country;
+	char *ic_key;
+	uint64_t ic_interval;
+	uint64_t keepalive, ack_timeout, flush_timeout, max_flows;
+	char *metrics;
+	struct mdf_dest dests[MAX_DESTS];
+	size_t ndests;
+	int verbose;
+	bool check;
+};
+
+/* A keep-alive from a POI waiting for the spool: acknowledged once the
+ * records appended before it are committed. */
+struct ackw {
+	uint32_t seqno;
+	uint64_t need; /* spool record that must be committed */
+};
+
+struct poi {
+	int fd;
+	SSL *ssl;
+	bool handshaking;
+	char name[128]; /* certificate CN, or "plain:<address>" */
+	char peer[64];
+	struct cl_buf in, out;
+	struct ackw acks[ACKQ_MAX];
+	size_t nacks;
+	uint64_t last_appended; /* highest spool record this POI added */
+	uint64_t paused_until;  /* spool full: stop reading until then */
+	uint64_t pdus, dups, closes_malformed;
+};
+
+struct mdf {
+	struct opts *o;
+	struct mdf_core *core;
+	struct cl_spool *sp;
+	struct cl_taskset *tasks;
+	SSL_CTX *srv, *cli;
+	int lfd, mfd;
+	struct poi *pois[MAX_POIS];
+	struct mdf_stream *streams[MAX_DESTS];
+	size_t nstreams;
+	uint64_t malformed, unknown_logged, unsupported, refused;
+	unsigned alarm_level; /* index of the highest alarm crossed, +1 */
+	bool full_logged;
+};
+
+static volatile sig_atomic_t got_term, got_hup;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: clearli-mdf [options]\n"
+	    "\n"
+	    "Mediation and delivery: receives X2/X3 from POIs, stores every\n"
+	    "PDU durably, and delivers ETSI TS 102 232 HI2/HI3 to the LEMFs.\n"
+	    "\n"
+	    "X2/X3 from the POIs:\n"
+	    "  -l, --listen ADDR:PORT    X2/X3 listening address (required)\n"
+	    "      --port-file FILE      write the bound port here once "
+	    "listening\n"
+	    "      --cert FILE           MDF certificate (PEM), for POIs and "
+	    "LEMFs\n"
+	    "      --key FILE            MDF private key (PEM)\n"
+	    "      --ca FILE             CA certificates that sign POI "
+	    "certificates\n"
+	    "      --lemf-ca FILE        CA certificates that sign LEMF "
+	    "certificates\n"
+	    "                            (default: --ca)\n"
+	    "      --insecure-plaintext  accept X2/X3 without TLS (command "
+	    "line "
+	    "only)\n"
+	    "  -t, --tasks FILE          task file (XID to LIID; see "
+	    "clearli-tasks(5));\n"
+	    "                            reloaded on SIGHUP\n"
+	    "Spool:\n"
+	    "      --spool-dir DIR       spool directory (required)\n"
+	    "      --fsync POLICY        always | group | never (default "
+	    "group)\n"
+	    "      --fsync-interval-ms N group commit interval (default 10)\n"
+	    "      --spool-capacity BYTES  largest spool (default 0: the "
+	    "disk)\n"
+	    "      --spool-segment BYTES segment size (default 67108864)\n"
+	    "      --spool-alarm PCT[,PCT...]  alarm thresholds (default "
+	    "80,95)\n"
+	    "HI2/HI3 (ETSI TS 102 232):\n"
+	    "      --operator-id ID      operatorIdentifier (required, 1-16 "
+	    "octets)\n"
+	    "      --network-element-id ID  networkElementIdentifier\n"
+	    "      --country CC          authorizationCountryCode\n"
+	    "      --destination SPEC    NAME HOST:PORT tls|tcp "
+	    "LIID[,LIID..]|* "
+	    "[name=TLSNAME]\n"
+	    "                            (repeat for each LEMF)\n"
+	    "      --integrity-key FILE  Ed25519 private key (PEM) signing "
+	    "IntegrityCheck PDUs\n"
+	    "      --integrity-interval SECS  interval (default 10; 0 = "
+	    "none)\n"
+	    "      --keepalive SECS      idle keep-alive to LEMFs (default 5)\n"
+	    "      --ack-timeout SECS    LEMF answer timeout (default 30)\n"
+	    "Operation:\n"
+	    "  -c, --config FILE         read options from FILE (key = "
+	    "value)\n"
+	    "      --metrics ADDR:PORT   Prometheus text on a loopback "
+	    "address\n"
+	    "      --max-flows N         communications tracked (default "
+	    "1000000)\n"
+	    "      --flush-timeout SECS  at exit, time to deliver what is "
+	    "left (default 5)\n"
+	    "  -n, --check               check the configuration, then exit\n"
+	    "  -v, --verbose             more log detail (repeat for debug)\n"
+	    "  -h, --help                this text\n"
+	    "      --version             print the version\n");
+}
+
+static int
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	return (*dst = strdup(v)) == NULL ? CL_ERR_NOMEM : 0;
+}
+
+static bool
+name_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n < 1 || n > MDF_DEST_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+			s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* "NAME HOST:PORT tls|tcp LIID[,LIID...]|* [name=TLSNAME]" */
+static int
+parse_dest(struct opts *o, const char *v, char *err, size_t errlen)
+{
+	char buf[4096], *w[6], *p, *save = NULL, *colon, *l;
+	struct mdf_dest *d;
+	size_t n = 0, i;
+
+	if (o->ndests == MAX_DESTS) {
+		snprintf(err, errlen, "at most %d destinations", MAX_DESTS);
+		return CL_ERR_FULL;
+	}
+	if (strlen(v) >= sizeof(buf)) {
+		snprintf(err, errlen, "destination too long");
+		return CL_ERR_TOOBIG;
+	}
+	memcpy(buf, v, strlen(v) + 1);
+	for (p = strtok_r(buf, " \t", &save); p != NULL && n < 6;
+	     p = strtok_r(NULL, " \t", &save))
+		w[n++] = p;
+	if (n < 4 || n > 5 || p != NULL) {
+		snprintf(err, errlen,
+		    "expected NAME HOST:PORT tls|tcp LIIDS [name=TLSNAME]");
+		return CL_ERR_FORMAT;
+	}
+	d = &o->dests[o->ndests];
+	memset(d, 0, sizeof(*d));
+	if (!name_ok(w[0])) {
+		snprintf(
+		    err, errlen, "destination name must be 1-32 of [a-z0-9_-]");
+		return CL_ERR_FORMAT;
+	}
+	for (i = 0; i < o->ndests; i++)
+		if (strcmp(o->dests[i].name, w[0]) == 0) {
+			snprintf(
+			    err, errlen, "destination %s given twice", w[0]);
+			return CL_ERR_EXISTS;
+		}
+	memcpy(d->name, w[0], strlen(w[0]) + 1);
+	{
+		uint64_t port;
+		char *h = w[1];
+		size_t hl;
+
+		if ((colon = strrchr(h, ':')) == NULL ||
+		    cl_parse_u64(colon + 1, 1, 65535, &port) != 0) {
+			snprintf(err, errlen, "'%s' is not HOST:PORT", h);
+			return CL_ERR_FORMAT;
+		}
+		hl = (size_t)(colon - h);
+		if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+			h++;
+			hl -= 2;
+		}
+		if (hl == 0 || hl >= sizeof(d->host)) {
+			snprintf(err, errlen, "bad host in '%s'", w[1]);
+			return CL_ERR_FORMAT;
+		}
+		memcpy(d->host, h, hl);
+		d->host[hl] = '\0';
+		snprintf(
+		    d->port, sizeof(d->port), "%llu", (unsigned long long)port);
+	}
+	if (strcmp(w[2], "tls") == 0)
+		d->tls = true;
+	else if (strcmp(w[2], "tcp") != 0) {
+		snprintf(err, errlen, "transport must be tls or tcp");
+		return CL_ERR_FORMAT;
+	}
+	if (strcmp(w[3], "*") == 0) {
+		d->all = true;
+	} else {
+		char *s2 = NULL;
+
+		for (l = strtok_r(w[3], ",", &s2); l != NULL;
+		     l = strtok_r(NULL, ",", &s2)) {
+			char **nl;
+
+			if (strlen(l) < 1 || strlen(l) > CL_PSDU_LIID_MAX) {
+				snprintf(err, errlen,
+				    "LIID '%s' must have 1 to 25 characters",
+				    l);
+				return CL_ERR_FORMAT;
+			}
+			nl = reallocarray(d->liids, d->nliids + 1, sizeof(*nl));
+			if (nl == NULL)
+				return CL_ERR_NOMEM;
+			d->liids = nl;
+			if ((d->liids[d->nliids] = strdup(l)) == NULL)
+				return CL_ERR_NOMEM;
+			d->nliids++;
+		}
+		if (d->nliids == 0) {
+			snprintf(err, errlen, "no LIID");
+			return CL_ERR_FORMAT;
+		}
+	}
+	memcpy(d->servername, d->host, sizeof(d->host));
+	if (n == 5) {
+		if (strncmp(w[4], "name=", 5) != 0 || strlen(w[4]) == 5 ||
+		    strlen(w[4] + 5) >= sizeof(d->servername)) {
+			snprintf(err, errlen, "expected name=TLSNAME");
+			return CL_ERR_FORMAT;
+		}
+		snprintf(d->servername, sizeof(d->servername), "%s", w[4] + 5);
+	}
+	o->ndests++;
+	return 0;
+}
+
+static int
+set_opt(void *arg, const char *k, const char *v, char *err, size_t errlen)
+{
+	struct opts *o = arg;
+	int r;
+
+	if (strcmp(k, "listen") == 0)
+		return set_str(&o->listen, v);
+	if (strcmp(k, "port-file") == 0)
+		return set_str(&o->port_file, v);
+	if (strcmp(k, "cert") == 0)
+		return set_str(&o->cert, v);
+	if (strcmp(k, "key") == 0)
+		return set_str(&o->key, v);
+	if (strcmp(k, "ca") == 0)
+		return set_str(&o->ca, v);
+	if (strcmp(k, "lemf-ca") == 0)
+		return set_str(&o->lemf_ca, v);
+	if (strcmp(k, "tasks") == 0)
+		return set_str(&o->tasks, v);
+	if (strcmp(k, "spool-dir") == 0)
+		return set_str(&o->spool_dir, v);
+	if (strcmp(k, "fsync") == 0) {
+		if (strcmp(v, "always") != 0 && strcmp(v, "group") != 0 &&
+		    strcmp(v, "never") != 0) {
+			snprintf(err, errlen,
+			    "fsync must be always, group or never");
+			return CL_ERR_FORMAT;
+		}
+		return set_str(&o->fsync, v);
+	}
+	if (strcmp(k, "spool-alarm") == 0) {
+		char buf[64], *p, *save = NULL;
+		uint64_t pct;
+
+		if (strlen(v) >= sizeof(buf))
+			goto bad_alarm;
+		memcpy(buf, v, strlen(v) + 1);
+		o->nalarms = 0;
+		for (p = strtok_r(buf, ",", &save); p != NULL;
+		     p = strtok_r(NULL, ",", &save)) {
+			if (o->nalarms == 4 ||
+			    cl_parse_u64(p, 1, 100, &pct) != 0 ||
+			    (o->nalarms > 0 &&
+				pct <= o->alarms[o->nalarms - 1]))
+				goto bad_alarm;
+			o->alarms[o->nalarms++] = (unsigned)pct;
+		}
+		if (o->nalarms > 0)
+			return 0;
+bad_alarm:
+		snprintf(err, errlen,
+		    "spool-alarm: up to 4 increasing percentages, e.g. 80,95");
+		return CL_ERR_FORMAT;
+	}
+	if (strcmp(k, "operator-id") == 0)
+		return set_str(&o->operator_id, v);
+	if (strcmp(k, "network-element-id") == 0)
+		return set_str(&o->ne_id, v);
+	if (strcmp(k, "country") == 0)
+		return set_str(&o->country, v);
+	if (strcmp(k, "destination") == 0)
+		return parse_dest(o, v, err, errlen);
+	if (strcmp(k, "integrity-key") == 0)
+		return set_str(&o->ic_key, v);
+	if (strcmp(k, "metrics") == 0)
+		return set_str(&o->metrics, v);
+#define NUM(name, field, lo, hi)                                               \
+	if (strcmp(k, name) == 0) {                                            \
+		if ((r = cl_parse_u64(v, lo, hi, &o->field)) != 0)             \
+			snprintf(err, errlen,                                  \
+			    "'%s' is not a number from %llu to %llu", v,       \
+			    (unsigned long long)(lo),                          \
+			    (unsigned long long)(hi));                         \
+		return r;                                                      \
+	}
+	NUM("fsync-interval-ms", fsync_ms, 1, 10000)
+	NUM("spool-capacity", spool_capacity, 0, 1ULL << 50)
+	NUM("spool-segment", spool_segment, CL_SPOOL_SEG_MIN, 1ULL << 32)
+	NUM("integrity-interval", ic_interval, 0, 86400)
+	NUM("keepalive", keepalive, 1, 3600)
+	NUM("ack-timeout", ack_timeout, 1, 3600)
+	NUM("flush-timeout", flush_timeout, 0, 3600)
+	NUM("max-flows", max_flows, 1, 100000000)
+#undef NUM
+	snprintf(err, errlen, "unknown option");
+	return CL_ERR_NOT_FOUND;
+}
+
+static const char *
+liid_of(void *arg, const uint8_t xid[16])
+{
+	struct mdf *m = arg;
+	struct cl_task *t = cl_taskset_find(m->tasks, xid);
+
+	return t == NULL ? NULL : t->liid;
+}
+
+static void
+poi_free(struct poi *p)
+{
+	if (p == NULL)
+		return;
+	if (p->ssl != NULL)
+		SSL_free(p->ssl);
+	if (p->fd != -1)
+		close(p->fd);
+	cl_buf_release(&p->in);
+	cl_buf_release(&p->out);
+	free(p);
+}
+
+static void
+poi_close(struct mdf *m, size_t i, const char *why)
+{
+	struct poi *p = m->pois[i];
+
+	if (why != NULL)
+		cl_info("POI %s (%s): connection closed: %s (%llu PDUs, %llu "
+			"repeats dropped)",
+		    p->name[0] ? p->name : "?", p->peer, why,
+		    (unsigned long long)p->pdus, (unsigned long long)p->dups);
+	poi_free(p);
+	m->pois[i] = NULL;
+}
+
+static void
+poi_accept(struct mdf *m)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct poi *p;
+	char host[INET6_ADDRSTRLEN] = "?", port[8] = "?";
+	size_t i;
+	int fd;
+
+	while ((fd = accept4(m->lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+		(void)getnameinfo((struct sockaddr *)&ss, sl, host,
+		    sizeof(host), port, sizeof(port),
+		    NI_NUMERICHOST | NI_NUMERICSERV);
+		sl = sizeof(ss);
+		for (i = 0; i < MAX_POIS && m->pois[i] != NULL; i++)
+			;
+		if (i == MAX_POIS || (p = calloc(1, sizeof(*p))) == NULL) {
+			cl_err("POI connection from %s refused: %d connections "
+			       "already",
+			    host, MAX_POIS);
+			close(fd);
+			continue;
+		}
+		p->fd = fd;
+		snprintf(p->peer, sizeof(p->peer), "%s:%s", host, port);
+		cl_buf_init(&p->in, IN_MAX);
+		cl_buf_init(&p->out, 1024 * 1024);
+		if (m->srv != NULL) {
+			if ((p->ssl = SSL_new(m->srv)) == NULL ||
+			    SSL_set_fd(p->ssl, fd) != 1) {
+				poi_free(p);
+				continue;
+			}
+			SSL_set_accept_state(p->ssl);
+			p->handshaking = true;
+		} else {
+			snprintf(p->name, sizeof(p->name), "plain:%s", host);
+			cl_info("POI %s: connected without TLS", p->peer);
+		}
+		m->pois[i] = p;
+	}
+}
+
+/* Completes the TLS handshake; the POI's name is its certificate's CN. */
+static int
+poi_handshake(struct poi *p)
+{
+	X509 *cert;
+	char err[512] = "";
+	int r, e;
+
+	if ((r = SSL_accept(p->ssl)) != 1) {
+		e = SSL_get_error(p->ssl, r);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			return 0;
+		cl_tls_errors(err, sizeof(err));
+		cl_warn("POI %s: TLS handshake failed: %s", p->peer, err);
+		return -1;
+	}
+	p->handshaking = false;
+	if ((cert = SSL_get1_peer_certificate(p->ssl)) == NULL ||
+	    X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
+		NID_commonName, p->name, sizeof(p->name)) <= 0) {
+		X509_free(cert);
+		cl_warn("POI %s: certificate without a common name", p->peer);
+		return -1;
+	}
+	X509_free(cert);
+	cl_info("POI %s (%s): connected (%s, %s)", p->name, p->peer,
+	    SSL_get_version(p->ssl), SSL_get_cipher_name(p->ssl));
+	return 0;
+}
+
+static int
+poi_flush(struct poi *p)
+{
+	ssize_t k;
+	int r;
+
+	while (p->out.len > 0) {
+		if (p->ssl == NULL) {
+			k = write(p->fd, p->out.d, p->out.len);
+			if (k < 0 && (errno == EAGAIN || errno == EINTR))
+				return 0;
+			if (k <= 0)
+				return -1;
+		} else {
+			r = SSL_write(p->ssl, p->out.d, (int)p->out.len);
+			if (r <= 0) {
+				r = SSL_get_error(p->ssl, r);
+				return r == SSL_ERROR_WANT_WRITE ||
+					r == SSL_ERROR_WANT_READ
+				    ? 0
+				    : -1;
+			}
+			k = r;
+		}
+		(void)cl_buf_consume(&p->out, (size_t)k);
+	}
+	return 0;
+}
+
+/*
+ * Handles the complete PDUs in p->in.  Returns 0, 1 to pause (spool
+ * full), -1 to close the connection (reason logged), or exits the
+ * process on a spool failure (durability can no longer be promised).
+ */
+static int
+poi_handle(struct mdf *m, struct poi *p, uint64_t now)
+{
+	struct cl_x2x3_pdu pdu;
+	enum mdf_verdict v;
+	const char *why = "";
+	size_t used, off = 0;
+	int r, ret = 0;
+
+	while (off < p->in.len) {
+		r = cl_x2x3_decode(
+		    p->in.d + off, p->in.len - off, &pdu, &used, &why);
+		if (r == CL_ERR_TRUNCATED)
+			break;
+		if (r != 0) {
+			m->malformed++;
+			cl_err("POI %s (%s): malformed X2/X3 PDU at stream "
+			       "offset +%zu: %s (%s); closing the connection",
+			    p->name, p->peer, off, why, cl_err_str(r));
+			ret = -1;
+			break;
+		}
+		if (pdu.type == CL_X2X3_KEEPALIVE) {
+			if (p->nacks == ACKQ_MAX) {
+				cl_err("POI %s: too many keepalives waiting",
+				    p->name);
+				ret = -1;
+				break;
+			}
+			p->acks[p->nacks].seqno = pdu.seqno;
+			p->acks[p->nacks].need = p->last_appended;
+			p->nacks++;
+		} else if (pdu.type == CL_X2X3_KEEPALIVE_ACK) {
+			/* The MDF sends no keepalives of its own. */
+		} else {
+			r = mdf_core_ingest(m->core, p->name, &pdu, liid_of, m,
+			    now, real_ns(), &v);
+			if (r == CL_ERR_FULL) {
+				if (!m->full_logged)
+					cl_err("spool full: not reading from "
+					       "POIs until LEMFs confirm "
+					       "records");
+				m->full_logged = true;
+				ret = 1;
+				break;
+			}
+			if (r == CL_ERR_UNSUPPORTED) {
+				m->unsupported++;
+				cl_warn("POI %s: X3 payload format %u cannot "
+					"be delivered as IPCC; not stored",
+				    p->name, pdu.pformat);
+			} else if (r == CL_ERR_SYSTEM || r == CL_ERR_RANGE) {
+				cl_fatal("spool write failed (%s); exiting so "
+					 "that a restart recovers it",
+				    cl_err_str(r));
+			} else if (r != 0) {
+				m->refused++;
+				cl_err("POI %s: PDU not stored: %s", p->name,
+				    cl_err_str(r));
+			}
+			if (v == MDF_STORED) {
+				p->pdus++;
+				p->last_appended = cl_spool_next_seq(m->sp) - 1;
+			} else if (v == MDF_DUPLICATE) {
+				p->dups++;
+			} else if (v == MDF_REFUSED && m->refused++ < 20) {
+				cl_err("POI %s: PDU not stored: --max-flows "
+				       "communications already tracked",
+				    p->name);
+			} else if (v == MDF_UNKNOWN_TASK &&
+			    m->unknown_logged++ < 20) {
+				char u[CL_UUID_STRLEN + 1];
+
+				cl_format_uuid(pdu.xid, u);
+				cl_err("POI %s: PDU for task %s, which is not "
+				       "in the task file: not stored",
+				    p->name, u);
+			}
+		}
+		off += used;
+	}
+	if (off > 0)
+		(void)cl_buf_consume(&p->in, off);
+	return ret;
+}
+
+static int
+poi_read(struct mdf *m, struct poi *p, uint64_t now)
+{
+	uint8_t *w;
+	int k, r;
+
+	if (p->handshaking) {
+		if (poi_handshake(p) != 0)
+			return -1;
+		if (p->handshaking)
+			return 0;
+	}
+	if (p->paused_until > now)
+		return 0;
+	/* Leftovers from a pause first. */
+	if ((r = poi_handle(m, p, now)) != 0)
+		goto paused;
+	for (;;) {
+		if (cl_buf_reserve(&p->in, READ_CHUNK, &w) != 0)
+			return -1;
+		p->in.len -= READ_CHUNK;
+		if (p->ssl == NULL) {
+			ssize_t n = read(p->fd, w, READ_CHUNK);
+
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				return 0;
+			if (n <= 0)
+				return -1;
+			k = (int)n;
+		} else {
+			k = SSL_read(p->ssl, w, READ_CHUNK);
+			if (k <= 0) {
+				k = SSL_get_error(p->ssl, k);
+				return k == SSL_ERROR_WANT_READ ||
+					k == SSL_ERROR_WANT_WRITE
+				    ? 0
+				    : -1;
+			}
+		}
+		p->in.len += (size_t)k;
+		if ((r = poi_handle(m, p, now)) != 0)
+			goto paused;
+	}
+paused:
+	if (r < 0)
+		return -1;
+	p->paused_until = now + PAUSE_MS;
+	return 0;
+}
+
+/* Sends the keepalive acks whose records are committed. */
+static void
+poi_acks(struct poi *p, uint64_t committed)
+{
+	struct cl_x2x3_pdu ack;
+	size_t i = 0;
+
+	while (i < p->nacks && p->acks[i].need <= committed) {
+		cl_x2x3_keepalive(&ack, true, p->acks[i].seqno);
+		if (cl_x2x3_encode(&p->out, &ack) != 0)
+			break;
+		i++;
+	}
+	if (i > 0) {
+		memmove(
+		    p->acks, p->acks + i, (p->nacks - i) * sizeof(*p->acks));
+		p->nacks -= i;
+	}
+}
+
+static int
+listen_on(const char *spec, int *port_out)
+{
+	struct addrinfo hints, *res = NULL;
+	char host[256];
+	const char *colon;
+	size_t hl;
+	int fd, on = 1;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if ((colon = strrchr(spec, ':')) == NULL ||
+	    (hl = (size_t)(colon - spec)) >= sizeof(host))
+		return -1;
+	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
+		memcpy(host, spec + 1, hl - 2);
+		host[hl - 2] = '\0';
+	} else {
+		memcpy(host, spec, hl);
+		host[hl] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
+		return -1;
+	fd = socket(
+	    res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+	    listen(fd, 64) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+		if (fd != -1)
+			close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	*port_out = ntohs(ss.ss_family == AF_INET6
+		? ((struct sockaddr_in6 *)&ss)->sin6_port
+		: ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+static int
+write_port_file(const char *path, int port)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return -1;
+	fprintf(f, "%d\n", port);
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+load_tasks(struct mdf *m, bool initial)
+{
+	struct cl_taskset *ts = NULL;
+	char err[512];
+	int r;
+
+	if ((r = cl_taskset_load(m->o->tasks, &ts, err, sizeof(err))) != 0) {
+		cl_err("task file %s rejected: %s%s", m->o->tasks, err,
+		    initial ? "" : "; the previous tasks stay active");
+		return r;
+	}
+	cl_info("loaded %zu tasks from %s", cl_taskset_count(ts), m->o->tasks);
+	cl_taskset_free(m->tasks);
+	m->tasks = ts;
+	m->unknown_logged = 0;
+	return 0;
+}
+
+static void
+check_alarms(struct mdf *m)
+{
+	struct cl_spool_usage u;
+	unsigned lvl = 0;
+	size_t i;
+
+	cl_spool_usage(m->sp, &u);
+	if (u.capacity == 0)
+		return;
+	for (i = 0; i < m->o->nalarms; i++)
+		if (u.pct >= m->o->alarms[i])
+			lvl = (unsigned)i + 1;
+	if (lvl > m->alarm_level)
+		cl_err("ALARM spool at %u%% of %llu bytes (threshold %u%%): "
+		       "LEMFs are not confirming fast enough",
+		    u.pct, (unsigned long long)u.capacity,
+		    m->o->alarms[lvl - 1]);
+	else if (lvl < m->alarm_level)
+		cl_info("spool back to %u%% of its capacity", u.pct);
+	m->alarm_level = lvl;
+	if (u.level != CL_SPOOL_LEVEL_FULL)
+		m->full_logged = false;
+}
+
+static void
+render(void *arg, struct cl_buf *b)
+{
+	struct mdf *m = arg;
+	const struct mdf_stats *st = mdf_core_stats(m->core);
+	struct cl_spool_usage u;
+	size_t i, npoi = 0;
+
+	cl_spool_usage(m->sp, &u);
+	for (i = 0; i < MAX_POIS; i++)
+		npoi += m->pois[i] != NULL;
+#define C(n, h, v) cl_metric(b, "clearli_mdf_" n, "counter", h, v)
+#define G(n, h, v) cl_metric(b, "clearli_mdf_" n, "gauge", h, v)
+	C("iri_total", "HI2 IRI PDUs stored.", st->stored_iri);
+	C("cc_total", "HI3 CC PDUs stored.", st->stored_cc);
+	C("integrity_total", "IntegrityCheck PDUs stored.", st->stored_ic);
+	C("duplicates_total", "X2/X3 repeats dropped.", st->duplicates);
+	C("unknown_task_total", "X2/X3 PDUs of unknown tasks.",
+	    st->unknown_task);
+	C("malformed_total", "Connections closed for a malformed PDU.",
+	    m->malformed);
+	G("pois", "POI connections.", npoi);
+	G("flows", "Communications (LIID, CIN) tracked.", st->flows);
+	G("spool_bytes", "Spool size.", u.bytes);
+	G("spool_capacity_bytes", "Spool capacity (0: unlimited).", u.capacity);
+	G("spool_records", "Records in the spool.", u.records);
+	C("spool_refused_total", "Appends refused: spool full.", u.refused);
+#undef C
+#undef G
+	for (i = 0; i < m->nstreams; i++) {
+		struct mdf_stream_stats ss;
+		char n[160];
+
+		mdf_stream_stats(m->streams[i], &ss);
+		snprintf(n, sizeof(n), "clearli_mdf_lemf_%s_backlog",
+		    mdf_stream_name(m->streams[i]));
+		for (char *q = n; *q; q++)
+			if (*q == '-')
+				*q = '_';
+		cl_metric(b, n, "gauge", "Records not confirmed by this LEMF.",
+		    ss.backlog);
+	}
+}
+
+static void
+summary(struct mdf *m)
+{
+	const struct mdf_stats *st = mdf_core_stats(m->core);
+	size_t i;
+
+	cl_info("summary: iri=%llu cc=%llu integrity=%llu duplicates=%llu "
+		"unknown-task=%llu malformed=%llu poi-restarts=%llu",
+	    (unsigned long long)st->stored_iri,
+	    (unsigned long long)st->stored_cc,
+	    (unsigned long long)st->stored_ic,
+	    (unsigned long long)st->duplicates,
+	    (unsigned long long)st->unknown_task,
+	    (unsigned long long)m->malformed,
+	    (unsigned long long)st->poi_restarts);
+	for (i = 0; i < m->nstreams; i++) {
+		struct mdf_stream_stats ss;
+
+		mdf_stream_stats(m->streams[i], &ss);
+		cl_info("LEMF %s: %llu PDUs sent, %llu connections, backlog "
+			"%llu records",
+		    mdf_stream_name(m->streams[i]), (unsigned long long)ss.pdus,
+		    (unsigned long long)ss.connects,
+		    (unsigned long long)ss.backlog);
+	}
+}
+
+static EVP_PKEY *
+load_ic_key(const char *path)
+{
+	EVP_PKEY *k = NULL;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		cl_err("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (k == NULL || EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519) {
+		cl_err("%s: not an Ed25519 private key (PEM)", path);
+		EVP_PKEY_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/* Everything but the event loop; returns the process exit code. */
+static int
+setup(struct mdf *m, struct mdf_core_opts *co)
+{
+	struct opts *o = m->o;
+	struct cl_spool_report rep;
+	char err[1024];
+	size_t i;
+	int r;
+
+	if (o->listen == NULL || o->spool_dir == NULL ||
+	    o->operator_id == NULL || o->tasks == NULL) {
+		cl_err("--listen, --tasks, --spool-dir and --operator-id are "
+		       "required (see --help)");
+		return 2;
+	}
+	if (o->ndests == 0)
+		cl_warn("no destination configured: PDUs are stored but not "
+			"delivered");
+	if (!o->insecure &&
+	    (o->cert == NULL || o->key == NULL || o->ca == NULL)) {
+		cl_err("--cert, --key and --ca are required for TLS (or "
+		       "--insecure-plaintext on the command line)");
+		return 2;
+	}
+	if (o->insecure)
+		cl_warn("accepting X2/X3 WITHOUT TLS (--insecure-plaintext): "
+			"anyone who can reach the port can inject "
+			"intercepts");
+	for (i = 0; i < o->ndests; i++) {
+		if (o->dests[i].tls &&
+		    (o->cert == NULL || o->key == NULL ||
+			(o->ca == NULL && o->lemf_ca == NULL))) {
+			cl_err("destination %s uses TLS: --cert, --key and "
+			       "--lemf-ca (or --ca) are required",
+			    o->dests[i].name);
+			return 2;
+		}
+		if (!o->dests[i].tls)
+			cl_warn("destination %s: HI2/HI3 over TCP WITHOUT TLS; "
+				"use only on a protected line",
+			    o->dests[i].name);
+	}
+	if (load_tasks(m, true) != 0)
+		return 1;
+	if (!o->insecure &&
+	    (m->srv = cl_tls_server_ctx(
+		 o->cert, o->key, o->ca, err, sizeof(err))) == NULL) {
+		cl_err("TLS: %s", err);
+		return 1;
+	}
+	for (i = 0; i < o->ndests && m->cli == NULL; i++)
+		if (o->dests[i].tls &&
+		    (m->cli = cl_tls_client_ctx(o->cert, o->key,
+			 o->lemf_ca ? o->lemf_ca : o->ca, err, sizeof(err))) ==
+			NULL) {
+			cl_err("TLS: %s", err);
+			return 1;
+		}
+
+	memset(co, 0, sizeof(*co));
+	co->spool_dir = o->spool_dir;
+	co->spool.capacity = o->spool_capacity;
+	co->spool.seg_max = o->spool_segment;
+	co->spool.warn_pct = o->alarms[0];
+	co->spool.fsync = strcmp(o->fsync, "always") == 0
+	    ? CL_SPOOL_FSYNC_ALWAYS
+	    : strcmp(o->fsync, "never") == 0 ? CL_SPOOL_FSYNC_NEVER
+					     : CL_SPOOL_FSYNC_INTERVAL;
+	co->spool.interval_ms = o->fsync_ms;
+	co->spool.rec_max = CL_X2X3_MAX_PAYLOAD + 4096;
+	co->operator_id = o->operator_id;
+	co->ne_id = o->ne_id;
+	co->country = o->country;
+	co->ic_interval_ms = o->ic_interval * 1000;
+	co->max_flows = o->max_flows;
+	if (o->ic_key != NULL && (co->ic_key = load_ic_key(o->ic_key)) == NULL)
+		return 1;
+	if (o->ic_key == NULL && o->ic_interval > 0)
+		cl_warn("no integrity-key: HI2/HI3 go out without "
+			"IntegrityCheck PDUs");
+	if (co->spool.fsync == CL_SPOOL_FSYNC_NEVER)
+		cl_warn("fsync never: POIs are acknowledged before the spool "
+			"is on disk; a power loss can lose intercepts");
+	if (o->check) {
+		printf("configuration OK: %zu destinations, %zu tasks\n",
+		    o->ndests, cl_taskset_count(m->tasks));
+		return 0;
+	}
+	memset(&rep, 0, sizeof(rep));
+	if ((r = mdf_core_open(co, &m->core, &rep, err, sizeof(err))) != 0) {
+		cl_err("%s", err);
+		return 1;
+	}
+	if (rep.tail_truncated)
+		cl_warn("spool: torn tail cut off in segment %llu at offset "
+			"%llu (%llu bytes, %llu CRC-valid records after it): "
+			"the records from %llu on were never acknowledged",
+		    (unsigned long long)rep.seg, (unsigned long long)rep.off,
+		    (unsigned long long)rep.tail_dropped_bytes,
+		    (unsigned long long)rep.tail_intact_after,
+		    (unsigned long long)rep.tail_first_seq);
+	m->sp = mdf_core_spool(m->core);
+	for (i = 0; i < o->ndests; i++) {
+		struct mdf_stream_opts so;
+
+		memset(&so, 0, sizeof(so));
+		so.operator_id = o->operator_id;
+		so.keepalive_ms = o->keepalive * 1000;
+		so.ack_timeout_ms = o->ack_timeout * 1000;
+		so.want_ack = true;
+		if ((r = mdf_stream_new(&o->dests[i], m->sp, m->cli, &so,
+			 &m->streams[i])) != 0) {
+			cl_err("destination %s: %s", o->dests[i].name,
+			    cl_err_str(r));
+			return 1;
+		}
+		m->nstreams++;
+	}
+	{
+		int port;
+
+		if ((m->lfd = listen_on(o->listen, &port)) == -1) {
+			cl_err("cannot listen on %s: %s", o->listen,
+			    strerror(errno));
+			return 1;
+		}
+		cl_info("listening for X2/X3 on %s (port %d, %s)", o->listen,
+		    port, o->insecure ? "plain TCP" : "TLS 1.3");
+		if (o->port_file != NULL &&
+		    write_port_file(o->port_file, port) != 0) {
+			cl_err("%s: %s", o->port_file, strerror(errno));
+			return 1;
+		}
+	}
+	if (o->metrics != NULL) {
+		unsigned mp;
+
+		if ((m->mfd = cl_metrics_listen(
+			 o->metrics, &mp, err, sizeof(err))) < 0) {
+			cl_err("metrics: %s", err);
+			return 1;
+		}
+	}
+	return -1;
+}
+
+static int
+run(struct mdf *m)
+{
+	struct pollfd pfd[2 + MAX_POIS + MAX_DESTS];
+	uint64_t now, next, committed, last_slow = 0, deadline = 0;
+	short srev[MAX_DESTS];
+	size_t i, n, pbase, sbase;
+	int r, timeout;
+
+	memset(srev, 0, sizeof(srev));
+	for (;;) {
+		now = mono_ms();
+		if (got_hup) {
+			got_hup = 0;
+			(void)load_tasks(m, false);
+		}
+		if (got_term && deadline == 0) {
+			cl_info("terminating: storing what is buffered, "
+				"delivering for up to %llu s",
+			    (unsigned long long)m->o->flush_timeout);
+			deadline = now + m->o->flush_timeout * 1000;
+			if (m->lfd != -1)
+				close(m->lfd);
+			m->lfd = -1;
+			for (i = 0; i < MAX_POIS; i++)
+				if (m->pois[i] != NULL)
+					(void)poi_flush(m->pois[i]);
+			if (mdf_core_integrity(m->core, now, true) != 0 ||
+			    cl_spool_sync(m->sp, &committed) != 0)
+				cl_fatal("spool write failed at exit");
+		}
+		if (deadline != 0) {
+			bool done = true;
+
+			for (i = 0; i < m->nstreams; i++) {
+				struct mdf_stream_stats ss;
+
+				mdf_stream_stats(m->streams[i], &ss);
+				if (ss.backlog > 0)
+					done = false;
+			}
+			if (done || now >= deadline)
+				break;
+		}
+
+		/* Commit (group commit when due), then answer keepalives. */
+		if (mdf_core_integrity(m->core, now, false) != 0 ||
+		    cl_spool_commit(m->sp, now, &committed) != 0)
+			cl_fatal("spool write failed; exiting so that a "
+				 "restart recovers it");
+		for (i = 0; i < MAX_POIS; i++)
+			if (m->pois[i] != NULL) {
+				poi_acks(m->pois[i], committed);
+				if (poi_flush(m->pois[i]) != 0)
+					poi_close(m, i, "write error");
+			}
+		if (now >= last_slow + 1000) {
+			unsigned nf;
+
+			last_slow = now;
+			if ((r = mdf_core_release(m->core, &nf)) != 0)
+				cl_err("spool release: %s", cl_err_str(r));
+			else if (nf > 0)
+				cl_log(CL_LOG_DEBUG,
+				    "spool: %u segments released", nf);
+			check_alarms(m);
+		}
+
+		/* Delivery, and when each stream wants to run again. */
+		next = now + 1000;
+		for (i = 0; i < m->nstreams; i++) {
+			uint64_t t =
+			    mdf_stream_run(m->streams[i], srev[i], now);
+
+			srev[i] = 0;
+			if (t < next)
+				next = t;
+		}
+		if (cl_spool_commit_due(m->sp, &committed) && committed < next)
+			next = committed;
+		if (mdf_core_integrity_due(m->core, &committed) &&
+		    committed < next)
+			next = committed;
+
+		n = 0;
+		if (m->lfd != -1) {
+			pfd[n].fd = m->lfd;
+			pfd[n++].events = POLLIN;
+		}
+		if (m->mfd > 0) {
+			pfd[n].fd = m->mfd;
+			pfd[n++].events = POLLIN;
+		}
+		pbase = n;
+		for (i = 0; i < MAX_POIS; i++) {
+			struct poi *p = m->pois[i];
+
+			pfd[n].fd = p == NULL ? -1 : p->fd;
+			pfd[n].events = 0;
+			if (p != NULL) {
+				if (p->paused_until <= now)
+					pfd[n].events = POLLIN;
+				else if (p->paused_until < next)
+					next = p->paused_until;
+				if (p->out.len > 0 || p->handshaking)
+					pfd[n].events |= POLLOUT;
+			}
+			pfd[n++].revents = 0;
+		}
+		sbase = n;
+		for (i = 0; i < m->nstreams; i++)
+			mdf_stream_pollfd(m->streams[i], &pfd[n++]);
+		now = mono_ms();
+		timeout = next <= now ? 0 : (int)(next - now);
+		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
+			cl_fatal("poll: %s", strerror(errno));
+		now = mono_ms();
+		for (i = 0; i < pbase; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			if (pfd[i].fd == m->lfd)
+				poi_accept(m);
+			else
+				cl_metrics_serve(m->mfd, render, m);
+		}
+		for (i = 0; i < MAX_POIS; i++) {
+			struct poi *p = m->pois[i];
+			short rev = pfd[pbase + i].revents;
+
+			if (p == NULL || pfd[pbase + i].fd != p->fd)
+				continue;
+			if (p->paused_until != 0 && p->paused_until <= now) {
+				p->paused_until = 0;
+				rev |= POLLIN;
+			}
+			if (rev == 0)
+				continue;
+			if (rev & (POLLIN | POLLHUP | POLLERR) ||
+			    p->handshaking) {
+				if (poi_read(m, p, now) != 0) {
+					poi_close(m, i, "closed");
+					continue;
+				}
+			}
+			if ((rev & POLLOUT) && poi_flush(p) != 0)
+				poi_close(m, i, "write error");
+		}
+		for (i = 0; i < m->nstreams; i++)
+			srev[i] = pfd[sbase + i].revents;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {{"listen", 1, NULL, 'l'},
+	    {"port-file", 1, NULL, 0}, {"cert", 1, NULL, 0},
+	    {"key", 1, NULL, 0}, {"ca", 1, NULL, 0}, {"lemf-ca", 1, NULL, 0},
+	    {"insecure-plaintext", 0, NULL, 'I'}, {"tasks", 1, NULL, 't'},
+	    {"spool-dir", 1, NULL, 0}, {"fsync", 1, NULL, 0},
+	    {"fsync-interval-ms", 1, NULL, 0}, {"spool-capacity", 1, NULL, 0},
+	    {"spool-segment", 1, NULL, 0}, {"spool-alarm", 1, NULL, 0},
+	    {"operator-id", 1, NULL, 0}, {"network-element-id", 1, NULL, 0},
+	    {"country", 1, NULL, 0}, {"destination", 1, NULL, 0},
+	    {"integrity-key", 1, NULL, 0}, {"integrity-interval", 1, NULL, 0},
+	    {"keepalive", 1, NULL, 0}, {"ack-timeout", 1, NULL, 0},
+	    {"flush-timeout", 1, NULL, 0}, {"max-flows", 1, NULL, 0},
+	    {"metrics", 1, NULL, 0}, {"config", 1, NULL, 'c'},
+	    {"check", 0, NULL, 'n'}, {"verbose", 0, NULL, 'v'},
+	    {"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'},
+	    {NULL, 0, NULL, 0}};
+	static struct opts o;
+	static struct mdf m;
+	struct mdf_core_opts co;
+	struct sigaction sa;
+	char err[1024];
+	const char *key;
+	int ch, idx, r;
+	size_t i;
+
+	cl_log_init("clearli-mdf", CL_LOG_INFO, false);
+	o.fsync = strdup("group");
+	o.fsync_ms = 10;
+	o.alarms[0] = 80;
+	o.alarms[1] = 95;
+	o.nalarms = 2;
+	o.ic_interval = 10;
+	o.keepalive = 5;
+	o.ack_timeout = 30;
+	o.flush_timeout = 5;
+	m.o = &o;
+	m.lfd = -1;
+	m.mfd = -1;
+	/* A config file first, so that the command line overrides it. */
+	for (i = 1; i + 1 < (size_t)argc; i++)
+		if (strcmp(argv[i], "-c") == 0 ||
+		    strcmp(argv[i], "--config") == 0) {
+			if (cl_conf_load(argv[i + 1], set_opt, &o, err,
+				sizeof(err)) != 0) {
+				cl_err("%s", err);
+				return 2;
+			}
+		}
+	while ((ch = getopt_long(argc, argv, "l:t:c:nvh", lo, &idx)) != -1) {
+		switch (ch) {
+		case 'c':
+			break;
+		case 'I':
+			o.insecure = true;
+			break;
+		case 'n':
+			o.check = true;
+			break;
+		case 'v':
+			o.verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("clearli-mdf 0.1.0\n");
+			return 0;
+		case 'l':
+		case 't':
+		case 0:
+			key = ch == 'l' ? "listen"
+			    : ch == 't' ? "tasks"
+					: lo[idx].name;
+			if ((r = set_opt(&o, key, optarg, err, sizeof(err))) !=
+			    0) {
+				cl_err("--%s: %s", key, err);
+				return 2;
+			}
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		cl_err("unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	if (o.verbose > 0)
+		cl_log_set_level(o.verbose > 1 ? CL_LOG_DEBUG : CL_LOG_INFO);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((r = setup(&m, &co)) < 0)
+		r = run(&m);
+	if (m.core != NULL)
+		summary(&m);
+	for (i = 0; i < MAX_POIS; i++)
+		if (m.pois[i] != NULL) {
+			poi_acks(m.pois[i], cl_spool_durable(m.sp));
+			(void)poi_flush(m.pois[i]);
+			poi_close(&m, i, NULL);
+		}
+	for (i = 0; i < m.nstreams; i++)
+		mdf_stream_free(m.streams[i]);
+	if (mdf_core_close(m.core) != 0 && r == 0)
+		r = 1;
+	EVP_PKEY_free(co.ic_key);
+	SSL_CTX_free(m.srv);
+	SSL_CTX_free(m.cli);
+	cl_taskset_free(m.tasks);
+	if (m.lfd != -1)
+		close(m.lfd);
+	return r;
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef MDF_MDF_H
+#define MDF_MDF_H
+
+/*
+ * The mediation core of clearli-mdf, without sockets: it turns accepted
+ * X2/X3 PDUs into TS 102 232 PS-PDUs (HI2 IRI, HI3 CC), numbers them per
+ * (LIID, CIN), writes them to the spool, adds IntegrityCheck PDUs, and
+ * rebuilds its state from the spool after a restart.  Delivery to the
+ * LEMFs (stream.c) reads the spool through one cursor per destination.
+ *
+ * A spool record is the PS-PDU as it goes on the wire, preceded by a small
+ * header the MDF needs to rebuild its state (docs/PROTOCOL.hi):
+ *
+ *   u8  version (1)
+ *   u8  LIID length, LIID octets
+ *   u32 CIN, u32 sequence number
+ *   u64 POI key, 16 octets XID, u32 X2/X3 sequence number,
+ *   u64 X2/X3 time stamp (ns), u8 flags
+ *
+ * The record type says what the PS-PDU is (MDF_REC_*).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "htab.h"
+#include "psdu.h"
+#include "spool.h"
+#include "x2x3.h"
+
+/* Record types; the first three are also the sequence number spaces of a
+ * (LIID, CIN): IRI, CC and IntegrityCheck PDUs are numbered apart. */
+#define MDF_REC_IRI    1
+#define MDF_REC_CC     2
+#define MDF_REC_IC_IRI 3 /* IntegrityCheck over IRI PDUs */
+#define MDF_REC_IC_CC  4 /* IntegrityCheck over CC PDUs */
+
+#define MDF_SEQ_IRI 0
+#define MDF_SEQ_CC  1
+#define MDF_SEQ_IC  2
+
+#define MDF_REC_F_X2SEQ   0x01 /* the record has an X2/X3 sequence number */
+#define MDF_REC_F_IRI_END 0x02 /* an IRI-END: the communication is over */
+
+#define MDF_META_MAX (2 + CL_PSDU_LIID_MAX + 8 + 8 + 16 + 4 + 8 + 1)
+
+/* A spool record's header, decoded. */
+struct mdf_meta {
+	uint8_t liid_len;
+	char liid[CL_PSDU_LIID_MAX + 1];
+	uint32_t cin, seq;
+	uint64_t poi;
+	uint8_t xid[16];
+	uint32_t x2seq;
+	uint64_t x2ts_ns;
+	uint8_t flags;
+};
+
+/* Splits a spool record into its header and the PS-PDU. */
+int mdf_meta_parse(
+    const uint8_t *p, size_t len, struct mdf_meta *m, struct cl_span *pdu);
+
+/* Maps an X2/X3 task (XID) to its LIID. */
+typedef const char *mdf_liid_fn(void *arg, const uint8_t xid[16]);
+
+struct mdf_core_opts {
+	const char *spool_dir;
+	struct cl_spool_opts spool;
+	const char *operator_id; /* 1..16 octets */
+	const char *ne_id;       /* NULL or 1..16 octets */
+	const char *country;     /* NULL or 2 letters */
+	EVP_PKEY *ic_key;        /* Ed25519 private key, or NULL */
+	uint64_t ic_interval_ms; /* 0: no IntegrityCheck PDUs */
+	size_t max_flows;        /* 0 = 1000000 */
+};
+
+/* What ingest did with a PDU. */
+enum mdf_verdict {
+	MDF_STORED = 0,   /* written to the spool */
+	MDF_DUPLICATE,    /* already stored: (POI, XID, seq) seen */
+	MDF_UNKNOWN_TASK, /* no task with this XID: counted, not stored */
+	MDF_IGNORED,      /* keepalives and the like */
+	MDF_REFUSED,      /* --max-flows communications already: counted */
+};
+
+struct mdf_stats {
+	uint64_t stored_iri, stored_cc, stored_ic;
+	uint64_t duplicates, unknown_task, poi_restarts, x2_unparsed;
+	uint64_t refused;
+	uint64_t flows;
+};
+
+struct mdf_core;
+
+/*
+ * Opens the spool and rebuilds the state: the saved state file (written
+ * before segments are released) and then every record still in the
+ * spool.  *report (may be NULL) gets the spool's recovery report; errors
+ * are described in err.
+ */
+int mdf_core_open(const struct mdf_core_opts *o, struct mdf_core **out,
+    struct cl_spool_report *report, char *err, size_t errlen);
+
+/* Syncs and closes; c may be NULL. */
+int mdf_core_close(struct mdf_core *c);
+
+struct cl_spool *mdf_core_spool(struct mdf_core *c);
+const struct mdf_stats *mdf_core_stats(const struct mdf_core *c);
+
+/*
+ * Ingests one decoded X2/X3 PDU from the POI identified by poi (its
+ * certificate name); liid_of maps the XID.  The PS-PDU is appended to the
+ * spool (not yet committed: see cl_spool_commit()).  now_ms is the caller's
+ * monotonic clock; now_real the wall clock in ns, used only when the PDU
+ * has no time stamp.  Returns 0 with *verdict, CL_ERR_FULL if the spool is
+ * full (nothing changed: retry later), or another error (the spool is
+ * then unusable).
+ */
+int mdf_core_ingest(struct mdf_core *c, const char *poi,
+    const struct cl_x2x3_pdu *pdu, mdf_liid_fn *liid_of, void *arg,
+    uint64_t now_ms, uint64_t now_real_ns, enum mdf_verdict *verdict);
+
+/*
+ * Writes the IntegrityCheck PDUs that are due (interval passed, or all if
+ * force), each covering what its (LIID, CIN, IRI or CC) received since the
+ * last one.  Returns 0 or an error as for ingest.
+ */
+int mdf_core_integrity(struct mdf_core *c, uint64_t now_ms, bool force);
+
+/* When mdf_core_integrity() next has work (false: none pending). */
+bool mdf_core_integrity_due(const struct mdf_core *c, uint64_t *at_ms);
+
+/*
+ * If confirmed records can be deleted: saves the state (flows and
+ * duplicate filter) durably, then releases the spool segments.
+ */
+int mdf_core_release(struct mdf_core *c, unsigned *nfreed);
+
+/*
+ * Builds the IPIRI of an X2 payload (RADIUS or DHCP) for iri_type
+ * selection; exposed for the fuzzer.  Returns 0, or CL_ERR_FORMAT if the
+ * payload is not a message clearli understands (the IRI then carries only
+ * what the X2 attributes say).  *op gets the binding operation
+ * (CL_BIND_*), *reject true for Access-Reject / DHCP NAK.
+ */
+int mdf_x2_ipiri(const struct cl_x2x3_pdu *pdu, struct cl_psdu_ipiri *iri,
+    int *op, bool *reject);
+
+/* FNV-1a 64 over p[0..len), continuing from h (start with
+ * MDF_FNV_INIT). */
+#define MDF_FNV_INIT UINT64_C(0xcbf29ce484222325)
+uint64_t mdf_fnv(uint64_t h, const void *p, size_t len);
+
+#endif /* MDF_MDF_H */

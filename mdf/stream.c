@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Delivery of the spool to one LEMF.  See stream.h and docs/PROTOCOL.hi.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "ber.h"
+#include "log.h"
+#include "mdf.h"
+#include "psdu.h"
+#include "stream.h"
+#include "tls.h"
+
+#define CONNECT_TIMEOUT_MS 10000
+#define BACKOFF_MIN_MS     100
+#define BACKOFF_MAX_MS     30000
+#define OUT_HIGH           (1024u * 1024) /* stop filling above this */
+#define REQ_BYTES          (256u * 1024)  /* a request after this much */
+#define REQ_MS             20             /* or after this long */
+#define FIFO_MAX           4096
+#define RBUF_MAX           (64u * 1024)
+#define WRITE_MAX          (256u * 1024)
+
+enum state { IDLE, CONNECTING, HANDSHAKE, OPTIONS, UP };
+
+struct mdf_stream {
+	struct mdf_dest d;
+	struct mdf_stream_opts o;
+	struct cl_spool *sp;
+	struct cl_spool_cursor *cur;
+	struct cl_htab liids;
+	SSL_CTX *ctx;
+
+	enum state state;
+	int fd;
+	SSL *ssl;
+	bool want_read, want_write;
+	uint64_t attempt_ms, next_attempt_ms, backoff_ms;
+	uint64_t opt_deadline;
+	bool acked; /* the LEMF accepted pDUAcknowledgement */
+
+	struct cl_buf out;  /* PDUs to write */
+	struct cl_buf rbuf; /* answers read */
+	uint64_t read_seq;  /* last spool record read on this connection */
+	uint64_t req_seq;   /* last spool record covered by a request */
+	size_t since_req;   /* bytes queued since the last request */
+	uint64_t last_req_ms, last_send_ms;
+	/* Requests not answered yet: the record each one covers, in the
+	 * order sent (answers come in that order). */
+	uint64_t fifo[FIFO_MAX];
+	uint64_t fifo_ms[FIFO_MAX];
+	size_t fifo_head, fifo_n;
+	struct cl_psheader ctl; /* header of control PDUs */
+	uint32_t ctl_seq;
+
+	struct mdf_stream_stats st;
+};
+
+static bool
+liid_eq(const void *v, const void *k, size_t len)
+{
+	const char *s = v;
+
+	return strlen(s) == len && memcmp(s, k, len) == 0;
+}
+
+int
+mdf_stream_new(const struct mdf_dest *d, struct cl_spool *sp, SSL_CTX *ctx,
+    const struct mdf_stream_opts *o, struct mdf_stream **out)
+{
+	struct mdf_stream *s;
+	struct cl_psh_ids ids;
+	char cname[CL_SPOOL_NAME_MAX + 1];
+	size_t i;
+	int r;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return CL_ERR_NOMEM;
+	s->d = *d;
+	s->o = *o;
+	if (s->o.keepalive_ms == 0)
+		s->o.keepalive_ms = 5000;
+	if (s->o.ack_timeout_ms == 0)
+		s->o.ack_timeout_ms = 30000;
+	if (s->o.option_wait_ms == 0)
+		s->o.option_wait_ms = 5000;
+	s->sp = sp;
+	s->ctx = ctx;
+	s->fd = -1;
+	s->backoff_ms = BACKOFF_MIN_MS;
+	cl_buf_init(&s->out, OUT_HIGH + CL_SPOOL_REC_HARD_MAX + 4096);
+	cl_buf_init(&s->rbuf, RBUF_MAX);
+	if ((r = cl_htab_init(&s->liids, SIZE_MAX, liid_eq)) != 0)
+		goto fail;
+	for (i = 0; i < d->nliids; i++)
+		if ((r = cl_htab_put(&s->liids, d->liids[i],
+			 strlen(d->liids[i]), d->liids[i])) != 0 &&
+		    r != CL_ERR_EXISTS)
+			goto fail;
+	memset(&ids, 0, sizeof(ids));
+	ids.liid = (const uint8_t *)"-";
+	ids.liid_len = 1;
+	ids.operator_id = (const uint8_t *)o->operator_id;
+	ids.operator_id_len = strlen(o->operator_id);
+	if ((r = cl_psheader_init(&s->ctl, &ids)) != 0)
+		goto fail;
+	snprintf(cname, sizeof(cname), "dest-%s", d->name);
+	if ((r = cl_spool_cursor_open(sp, cname, &s->cur)) != 0)
+		goto fail;
+	s->st.confirmed = cl_spool_cursor_confirmed(s->cur);
+	*out = s;
+	return 0;
+fail:
+	cl_htab_release(&s->liids);
+	cl_buf_release(&s->out);
+	cl_buf_release(&s->rbuf);
+	free(s);
+	return r;
+}
+
+static void
+conn_close(struct mdf_stream *s)
+{
+	if (s->ssl != NULL) {
+		SSL_free(s->ssl);
+		s->ssl = NULL;
+	}
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = -1;
+	s->state = IDLE;
+	s->want_read = s->want_write = false;
+	cl_buf_reset(&s->out);
+	cl_buf_reset(&s->rbuf);
+	s->fifo_n = 0;
+	s->fifo_head = 0;
+}
+
+void
+mdf_stream_free(struct mdf_stream *s)
+{
+	if (s == NULL)
+		return;
+	conn_close(s);
+	cl_htab_release(&s->liids);
+	cl_buf_release(&s->out);
+	cl_buf_release(&s->rbuf);
+	free(s);
+}
+
+const char *
+mdf_stream_name(const struct mdf_stream *s)
+{
+	return s->d.name;
+}
+
+void
+mdf_stream_stats(const struct mdf_stream *s, struct mdf_stream_stats *st)
+{
+	*st = s->st;
+	st->up = s->state == UP;
+	st->acked = s->acked;
+	st->backlog =
+	    cl_spool_next_seq(s->sp) - cl_spool_cursor_confirmed(s->cur);
+}
+
+static void
+fail(struct mdf_stream *s, uint64_t now_ms, const char *what)
+{
+	if (s->state == UP || s->state == OPTIONS) {
+		s->st.disconnects++;
+		cl_warn("LEMF %s (%s:%s): connection lost: %s; %llu records "
+			"not confirmed will be sent again",
+		    s->d.name, s->d.host, s->d.port, what,
+		    (unsigned long long)(cl_spool_next_seq(s->sp) -
+			cl_spool_cursor_confirmed(s->cur)));
+	} else {
+		cl_warn("LEMF %s (%s:%s): %s; retrying in %llu ms", s->d.name,
+		    s->d.host, s->d.port, what,
+		    (unsigned long long)s->backoff_ms);
+	}
+	conn_close(s);
+	s->next_attempt_ms = now_ms + s->backoff_ms;
+	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+							   : s->backoff_ms * 2;
+}
+
+static void
+ctl_header(struct mdf_stream *s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->ctl.seq = s->ctl_seq++;
+	s->ctl.sec = ts.tv_sec;
+	s->ctl.usec = (uint32_t)(ts.tv_nsec / 1000);
+	s->ctl.tsq = CL_PSDU_TSQ_MEDIATION;
+}
+
+static int
+queue_tri(struct mdf_stream *s, int which)
+{
+	ctl_header(s);
+	return cl_psdu_tri(&s->out, &s->ctl, which);
+}
+
+/* Queues a request that covers everything read so far. */
+static int
+queue_request(struct mdf_stream *s, uint64_t now_ms, int which)
+{
+	int r;
+
+	if (s->fifo_n == FIFO_MAX)
+		return 0; /* the next answer makes room; the one after covers
+			     these records too */
+	if ((r = queue_tri(s, which)) != 0)
+		return r;
+	s->fifo[(s->fifo_head + s->fifo_n) % FIFO_MAX] = s->read_seq;
+	s->fifo_ms[(s->fifo_head + s->fifo_n) % FIFO_MAX] = now_ms;
+	s->fifo_n++;
+	s->req_seq = s->read_seq;
+	s->since_req = 0;
+	s->last_req_ms = now_ms;
+	return 0;
+}
+
+static void
+up(struct mdf_stream *s, uint64_t now_ms)
+{
+	ctl_header(s);
+	s->state = OPTIONS;
+	s->opt_deadline = now_ms + s->o.option_wait_ms;
+	s->acked = false;
+	s->st.connects++;
+	s->backoff_ms = BACKOFF_MIN_MS;
+	if (cl_psdu_option_request(&s->out, &s->ctl, s->o.want_ack) != 0) {
+		fail(s, now_ms, "cannot encode optionRequest");
+		return;
+	}
+	if (s->ssl != NULL)
+		cl_info("LEMF %s (%s:%s): connected (%s, %s)", s->d.name,
+		    s->d.host, s->d.port, SSL_get_version(s->ssl),
+		    SSL_get_cipher_name(s->ssl));
+	else
+		cl_info("LEMF %s (%s:%s): connected over TCP without TLS",
+		    s->d.name, s->d.host, s->d.port);
+}
+
+/* Options settled (answered or timed out): stream from the first record
+ * not confirmed. */
+static void
+streaming(struct mdf_stream *s, uint64_t now_ms)
+{
+	s->state = UP;
+	cl_spool_cursor_rewind(s->cur);
+	s->read_seq = s->req_seq = cl_spool_cursor_confirmed(s->cur) - 1;
+	s->since_req = 0;
+	s->last_req_ms = s->last_send_ms = now_ms;
+	if (s->acked)
+		(void)queue_tri(s, CL_PSDU_TRI_OPTION_DONE);
+	cl_info("LEMF %s: delivering from record %llu (%s)", s->d.name,
+	    (unsigned long long)cl_spool_cursor_confirmed(s->cur),
+	    s->acked ? "PDU acknowledgement"
+		     : "no PDU acknowledgement: at least once, confirmed by "
+		       "keep-alives");
+}
+
+static void
+start_connect(struct mdf_stream *s, uint64_t now_ms)
+{
+	struct addrinfo hints, *res = NULL;
+	int fd, on = 1, r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((r = getaddrinfo(s->d.host, s->d.port, &hints, &res)) != 0) {
+		fail(s, now_ms, gai_strerror(r));
+		return;
+	}
+	fd = socket(
+	    res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		freeaddrinfo(res);
+		fail(s, now_ms, strerror(errno));
+		return;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	s->fd = fd;
+	r = connect(fd, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	if (r == -1 && errno != EINPROGRESS) {
+		fail(s, now_ms, strerror(errno));
+		return;
+	}
+	s->state = CONNECTING;
+	s->attempt_ms = now_ms;
+	s->want_write = true;
+}
+
+static void
+handshake(struct mdf_stream *s, uint64_t now_ms)
+{
+	char err[512] = "";
+	int r, e;
+
+	s->want_read = s->want_write = false;
+	if ((r = SSL_connect(s->ssl)) == 1) {
+		up(s, now_ms);
+		return;
+	}
+	e = SSL_get_error(s->ssl, r);
+	if (e == SSL_ERROR_WANT_READ) {
+		s->want_read = true;
+		return;
+	}
+	if (e == SSL_ERROR_WANT_WRITE) {
+		s->want_write = true;
+		return;
+	}
+	snprintf(err, sizeof(err), "TLS handshake failed: ");
+	if (SSL_get_verify_result(s->ssl) != X509_V_OK)
+		snprintf(err + strlen(err), sizeof(err) - strlen(err),
+		    "certificate: %s ",
+		    X509_verify_cert_error_string(
+			SSL_get_verify_result(s->ssl)));
+	cl_tls_errors(err, sizeof(err));
+	fail(s, now_ms, err);
+}
+
+static void
+connected(struct mdf_stream *s, uint64_t now_ms)
+{
+	socklen_t sl = sizeof(int);
+	int soerr = 0;
+	X509_VERIFY_PARAM *vp;
+
+	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1 ||
+	    soerr != 0) {
+		fail(s, now_ms, strerror(soerr != 0 ? soerr : errno));
+		return;
+	}
+	if (!s->d.tls) {
+		up(s, now_ms);
+		return;
+	}
+	if ((s->ssl = SSL_new(s->ctx)) == NULL ||
+	    SSL_set_fd(s->ssl, s->fd) != 1) {
+		fail(s, now_ms, "cannot create TLS session");
+		return;
+	}
+	/* The LEMF certificate must name the configured host. */
+	vp = SSL_get0_param(s->ssl);
+	if (X509_VERIFY_PARAM_set1_ip_asc(vp, s->d.servername) != 1 &&
+	    (SSL_set1_host(s->ssl, s->d.servername) != 1 ||
+		SSL_set_tlsext_host_name(s->ssl, s->d.servername) != 1)) {
+		fail(s, now_ms, "bad server name");
+		return;
+	}
+	s->state = HANDSHAKE;
+	handshake(s, now_ms);
+}
+
+/* Skips one TLV that must be there. */
+static int
+skip_tlv(struct cl_rd *rd)
+{
+	struct cl_ber_tlv t;
+
+	return cl_ber_get_tlv(rd, 0, &t);
+}
+
+int
+mdf_tri_peek(
+    const uint8_t *p, size_t len, int *alt, bool *ack_accepted, size_t *used)
+{
+	struct cl_rd rd, in;
+	struct cl_ber_tlv t;
+	struct cl_span v;
+	int r;
+
+	*alt = -1;
+	*ack_accepted = false;
+	*used = 0;
+	cl_rd_init(&rd, p, len);
+	if ((r = cl_ber_get_tlv(&rd, 0, &t)) != 0)
+		return r == CL_ERR_TRUNCATED ? r : CL_ERR_FORMAT;
+	if (t.cls != CL_BER_UNIVERSAL || !t.cons ||
+	    t.tag != CL_BER_TAG_SEQUENCE)
+		return CL_ERR_FORMAT;
+	*used = rd.off;
+	cl_rd_init(&in, t.v.p, t.v.len);
+	/* pSHeader [1], payload [2] */
+	if (cl_ber_expect(&in, 0, CL_BER_CONTEXT | CL_BER_CONSTRUCTED, 1, &v) !=
+		0 ||
+	    cl_ber_expect(&in, 0, CL_BER_CONTEXT | CL_BER_CONSTRUCTED, 2, &v) !=
+		0 ||
+	    cl_rd_left(&in) != 0)
+		return CL_ERR_FORMAT;
+	cl_rd_init(&in, v.p, v.len);
+	if (cl_ber_get_tlv(&in, 0, &t) != 0 || cl_rd_left(&in) != 0)
+		return CL_ERR_FORMAT;
+	if (t.cls != CL_BER_CONTEXT || t.tag != 2)
+		return 0; /* not tRIPayload */
+	cl_rd_init(&in, t.v.p, t.v.len);
+	if (cl_ber_get_tlv(&in, 0, &t) != 0 || cl_rd_left(&in) != 0 ||
+	    t.cls != CL_BER_CONTEXT || t.tag > 13)
+		return CL_ERR_FORMAT;
+	*alt = (int)t.tag;
+	if (t.tag == 10) {
+		/* optionResponse { acceptedOptions [0], declinedOptions [1] }:
+		 * accepted if [0] holds pDUAcknowledgement [0] NULL. */
+		cl_rd_init(&in, t.v.p, t.v.len);
+		if (cl_ber_expect(&in, 0, CL_BER_CONTEXT | CL_BER_CONSTRUCTED,
+			0, &v) != 0)
+			return CL_ERR_FORMAT;
+		{
+			struct cl_rd ol;
+
+			cl_rd_init(&ol, v.p, v.len);
+			while (cl_rd_left(&ol) > 0) {
+				if (cl_ber_get_tlv(&ol, 0, &t) != 0)
+					return CL_ERR_FORMAT;
+				if (t.cls == CL_BER_CONTEXT && t.tag == 0 &&
+				    !t.cons && t.v.len == 0)
+					*ack_accepted = true;
+			}
+		}
+		if (cl_rd_left(&in) > 0 && skip_tlv(&in) != 0)
+			return CL_ERR_FORMAT;
+	}
+	return 0;
+}
+
+static void
+on_answer(struct mdf_stream *s, uint64_t now_ms)
+{
+	uint64_t seq;
+	int r;
+
+	if (s->fifo_n == 0) {
+		cl_warn("LEMF %s: an answer to no request; ignored", s->d.name);
+		return;
+	}
+	seq = s->fifo[s->fifo_head];
+	s->fifo_head = (s->fifo_head + 1) % FIFO_MAX;
+	s->fifo_n--;
+	if (seq >= cl_spool_cursor_confirmed(s->cur) &&
+	    (r = cl_spool_cursor_confirm(s->cur, seq)) != 0) {
+		cl_err("LEMF %s: saving the confirmed position %llu: %s",
+		    s->d.name, (unsigned long long)seq, cl_err_str(r));
+		fail(s, now_ms, "cursor not saved");
+		return;
+	}
+	s->st.confirmed = cl_spool_cursor_confirmed(s->cur);
+}
+
+static void
+do_read(struct mdf_stream *s, uint64_t now_ms)
+{
+	uint8_t *w;
+	size_t used;
+	int n, e, alt, r;
+	bool acc;
+
+	for (;;) {
+		if (cl_buf_reserve(&s->rbuf, 16384, &w) != 0) {
+			fail(s, now_ms, "LEMF sent an oversized PDU");
+			return;
+		}
+		s->rbuf.len -= 16384;
+		if (s->ssl != NULL) {
+			n = SSL_read(s->ssl, w, 16384);
+			if (n <= 0) {
+				e = SSL_get_error(s->ssl, n);
+				if (e == SSL_ERROR_WANT_READ)
+					break;
+				if (e == SSL_ERROR_WANT_WRITE) {
+					s->want_write = true;
+					break;
+				}
+				fail(s, now_ms,
+				    e == SSL_ERROR_ZERO_RETURN
+					? "closed by the LEMF"
+					: "TLS read error");
+				return;
+			}
+		} else {
+			ssize_t k = read(s->fd, w, 16384);
+
+			if (k == -1 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (k <= 0) {
+				fail(s, now_ms,
+				    k == 0 ? "closed by the LEMF"
+					   : strerror(errno));
+				return;
+			}
+			n = (int)k;
+		}
+		s->rbuf.len += (size_t)n;
+		while (s->rbuf.len > 0) {
+			r = mdf_tri_peek(
+			    s->rbuf.d, s->rbuf.len, &alt, &acc, &used);
+			if (r == CL_ERR_TRUNCATED)
+				break;
+			if (r != 0) {
+				fail(s, now_ms, "LEMF sent a malformed PS-PDU");
+				return;
+			}
+			switch (alt) {
+			case CL_PSDU_TRI_KEEPALIVE_RESP:
+			case CL_PSDU_TRI_ACK_RESPONSE:
+				if (s->state == UP)
+					on_answer(s, now_ms);
+				break;
+			case CL_PSDU_TRI_KEEPALIVE:
+				(void)queue_tri(s, CL_PSDU_TRI_KEEPALIVE_RESP);
+				break;
+			case 10: /* optionResponse */
+				if (s->state == OPTIONS) {
+					s->acked = acc && s->o.want_ack;
+					streaming(s, now_ms);
+				}
+				break;
+			default:
+				cl_warn("LEMF %s: unexpected PDU (TRI %d) "
+					"ignored",
+				    s->d.name, alt);
+				break;
+			}
+			if (s->state == IDLE)
+				return;
+			(void)cl_buf_consume(&s->rbuf, used);
+		}
+	}
+}
+
+static void
+do_write(struct mdf_stream *s, uint64_t now_ms)
+{
+	size_t n;
+	int w, e;
+
+	s->want_write = false;
+	while (s->out.len > 0) {
+		n = s->out.len > WRITE_MAX ? WRITE_MAX : s->out.len;
+		if (s->ssl != NULL) {
+			w = SSL_write(s->ssl, s->out.d, (int)n);
+			if (w <= 0) {
+				e = SSL_get_error(s->ssl, w);
+				if (e == SSL_ERROR_WANT_WRITE) {
+					s->want_write = true;
+					return;
+				}
+				if (e == SSL_ERROR_WANT_READ)
+					return;
+				fail(s, now_ms, "TLS write error");
+				return;
+			}
+		} else {
+			ssize_t k = write(s->fd, s->out.d, n);
+
+			if (k == -1 && (errno == EAGAIN || errno == EINTR)) {
+				s->want_write = true;
+				return;
+			}
+			if (k <= 0) {
+				fail(s, now_ms, strerror(errno));
+				return;
+			}
+			w = (int)k;
+		}
+		(void)cl_buf_consume(&s->out, (size_t)w);
+		s->last_send_ms = now_ms;
+	}
+}
+
+/* Moves committed records of this destination into the output buffer. */
+static int
+fill(struct mdf_stream *s, uint64_t now_ms)
+{
+	struct cl_spool_rec rec;
+	struct mdf_meta m;
+	struct cl_span pdu;
+	int r;
+
+	while (s->out.len < OUT_HIGH) {
+		r = cl_spool_cursor_next(s->cur, &rec);
+		if (r == CL_ERR_AGAIN)
+			break;
+		if (r != 0) {
+			cl_err("LEMF %s: spool record after %llu unreadable: "
+			       "%s; delivery stops here",
+			    s->d.name, (unsigned long long)s->read_seq,
+			    cl_err_str(r));
+			return r;
+		}
+		if (mdf_meta_parse(rec.payload.p, rec.payload.len, &m, &pdu) !=
+		    0) {
+			cl_err("LEMF %s: spool record %llu is not an MDF "
+			       "record; delivery stops here",
+			    s->d.name, (unsigned long long)rec.seq);
+			return CL_ERR_FORMAT;
+		}
+		s->read_seq = rec.seq;
+		if (!s->d.all &&
+		    cl_htab_get(&s->liids, m.liid, m.liid_len) == NULL)
+			continue;
+		if ((r = cl_buf_put(&s->out, pdu.p, pdu.len)) != 0)
+			return r;
+		s->since_req += pdu.len;
+		s->st.pdus++;
+		s->st.bytes += pdu.len;
+	}
+	/* Ask for confirmation often enough that the spool can be freed
+	 * and an outage costs little to resend, rarely enough to be cheap. */
+	if (s->read_seq > s->req_seq &&
+	    (s->since_req >= REQ_BYTES || now_ms >= s->last_req_ms + REQ_MS ||
+		s->out.len < OUT_HIGH))
+		return queue_request(s, now_ms,
+		    s->acked ? CL_PSDU_TRI_ACK_REQUEST : CL_PSDU_TRI_KEEPALIVE);
+	return 0;
+}
+
+void
+mdf_stream_pollfd(const struct mdf_stream *s, struct pollfd *p)
+{
+	p->fd = s->fd;
+	p->events = 0;
+	p->revents = 0;
+	if (s->fd == -1)
+		return;
+	switch (s->state) {
+	case CONNECTING:
+		p->events = POLLOUT;
+		break;
+	case HANDSHAKE:
+		p->events = (short)((s->want_read ? POLLIN : 0) |
+		    (s->want_write ? POLLOUT : 0));
+		break;
+	default:
+		p->events = (short)(POLLIN |
+		    (s->out.len > 0 || s->want_write ? POLLOUT : 0));
+		break;
+	}
+}
+
+uint64_t
+mdf_stream_run(struct mdf_stream *s, short revents, uint64_t now_ms)
+{
+	uint64_t next = now_ms + 1000;
+
+	switch (s->state) {
+	case IDLE:
+		if (now_ms < s->next_attempt_ms)
+			return s->next_attempt_ms;
+		start_connect(s, now_ms);
+		if (s->state != CONNECTING)
+			return s->next_attempt_ms;
+		return now_ms + CONNECT_TIMEOUT_MS;
+	case CONNECTING:
+	case HANDSHAKE:
+		if (now_ms >= s->attempt_ms + CONNECT_TIMEOUT_MS) {
+			fail(s, now_ms,
+			    s->state == CONNECTING ? "connect timed out"
+						   : "TLS handshake timed out");
+			return s->next_attempt_ms;
+		}
+		if (revents == 0)
+			return s->attempt_ms + CONNECT_TIMEOUT_MS;
+		if (s->state == CONNECTING)
+			connected(s, now_ms);
+		else
+			handshake(s, now_ms);
+		if (s->state == IDLE)
+			return s->next_attempt_ms;
+		break;
+	default:
+		break;
+	}
+	if (s->state == IDLE)
+		return s->next_attempt_ms;
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		do_read(s, now_ms);
+		if (s->state == IDLE)
+			return s->next_attempt_ms;
+	}
+	if (s->state == OPTIONS && now_ms >= s->opt_deadline) {
+		cl_warn("LEMF %s: no optionResponse within %llu ms; "
+			"delivering without PDU acknowledgement",
+		    s->d.name, (unsigned long long)s->o.option_wait_ms);
+		s->acked = false;
+		streaming(s, now_ms);
+	}
+	if (s->state == UP) {
+		if (fill(s, now_ms) != 0) {
+			fail(s, now_ms, "spool read error");
+			return s->next_attempt_ms;
+		}
+		if (s->fifo_n > 0 &&
+		    now_ms >= s->fifo_ms[s->fifo_head] + s->o.ack_timeout_ms) {
+			fail(s, now_ms, "no answer to a request in time");
+			return s->next_attempt_ms;
+		}
+		if (s->out.len == 0 && s->fifo_n == 0 &&
+		    now_ms >= s->last_send_ms + s->o.keepalive_ms &&
+		    queue_request(s, now_ms, CL_PSDU_TRI_KEEPALIVE) != 0) {
+			fail(s, now_ms, "cannot encode keep-alive");
+			return s->next_attempt_ms;
+		}
+	}
+	if (s->out.len > 0 && (revents & POLLOUT || !s->want_write))
+		do_write(s, now_ms);
+	if (s->state == IDLE)
+		return s->next_attempt_ms;
+	if (s->state == OPTIONS && s->opt_deadline < next)
+		next = s->opt_deadline;
+	if (s->state == UP) {
+		if (s->fifo_n > 0 &&
+		    s->fifo_ms[s->fifo_head] + s->o.ack_timeout_ms < next)
+			next = s->fifo_ms[s->fifo_head] + s->o.ack_timeout_ms;
+		if (s->last_send_ms + s->o.keepalive_ms < next)
+			next = s->last_send_ms + s->o.keepalive_ms;
+		if (s->read_seq > s->req_seq && s->last_req_ms + REQ_MS < next)
+			next = s->last_req_ms + REQ_MS;
+	}
+	return next;
+}
