@@ -51,6 +51,7 @@ struct opts {
 	int verbose;
 	bool check;
 	bool print_summary;
+	bool pace;
 };
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -115,6 +116,8 @@ usage(FILE *f)
 	    "      --user USER           drop privileges to USER after opening "
 	    "sockets\n"
 	    "      --summary             print per-task counts at exit\n"
+	    "      --pace                replay --read at the capture's own "
+	    "pace\n"
 	    "  -n, --check               check the configuration and tasks, "
 	    "then exit\n"
 	    "  -v, --verbose             more log detail (repeat for debug)\n"
@@ -193,6 +196,14 @@ set_opt(void *arg, const char *k, const char *v, char *err, size_t errlen)
 		return set_str(&o->spool, v);
 	if (strcmp(k, "user") == 0)
 		return set_str(&o->user, v);
+	if (strcmp(k, "pace") == 0) {
+		if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
+			snprintf(err, errlen, "pace must be yes or no");
+			return CL_ERR_FORMAT;
+		}
+		o->pace = strcmp(v, "yes") == 0;
+		return 0;
+	}
 #define NUM(name, field, lo, hi)                                               \
 	if (strcmp(k, name) == 0) {                                            \
 		if ((r = cl_parse_u64(v, lo, hi, &o->field)) != 0)             \
@@ -426,6 +437,46 @@ wall_now(void)
 	return (int64_t)time(NULL);
 }
 
+/*
+ * --pace: a packet of the capture file is handled no earlier than
+ * start + (its time stamp - the first one's), start being when the first
+ * packet was read, or the first time stamp if that lies in the future (a
+ * capture made for a later moment replays on its own clock; the
+ * benchmark measures latency that way).
+ */
+struct pace {
+	bool started, held;
+	int64_t ts0, start; /* ns */
+};
+
+static int64_t
+real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* 0 if pkt is due now, else the ms to wait (pkt is then held). */
+static int
+pace_wait(struct pace *p, const struct cl_cap_pkt *pkt)
+{
+	int64_t t = (int64_t)pkt->ts_sec * 1000000000 + pkt->ts_nsec;
+	int64_t now = real_ns(), due;
+
+	if (!p->started) {
+		p->started = true;
+		p->ts0 = t;
+		p->start = t > now ? t : now;
+	}
+	due = p->start + (t - p->ts0);
+	p->held = due > now;
+	if (!p->held)
+		return 0;
+	return (int)((due - now + 999999) / 1000000);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -441,6 +492,7 @@ main(int argc, char **argv)
 	    {"insecure-plaintext", no_argument, NULL, 1},
 	    {"version", no_argument, NULL, 2},
 	    {"summary", no_argument, NULL, 3},
+	    {"pace", no_argument, NULL, 4},
 	    {"mdf-name", required_argument, NULL, 0},
 	    {"cert", required_argument, NULL, 0},
 	    {"key", required_argument, NULL, 0},
@@ -462,6 +514,7 @@ main(int argc, char **argv)
 	struct cl_out_cfg ocfg = {0};
 	struct cl_cap *cap = NULL;
 	struct cl_cap_pkt pkt;
+	struct pace pace = {0};
 	SSL_CTX *tls = NULL;
 	struct pollfd pfd[3];
 	char err[1024], host[256];
@@ -529,6 +582,9 @@ main(int argc, char **argv)
 			return 0;
 		case 3:
 			o.print_summary = true;
+			break;
+		case 4:
+			o.pace = true;
 			break;
 		case 0:
 			err[0] = '\0';
@@ -701,7 +757,18 @@ main(int argc, char **argv)
 		if (cap != NULL && !eof && !flushing) {
 			if (!cl_out_full(c.out)) {
 				for (i = 0; i < BATCH; i++) {
-					r = cl_cap_next(cap, &pkt);
+					int wait;
+
+					r = pace.held ? 1
+						      : cl_cap_next(cap, &pkt);
+					if (r == 1 && o.pace &&
+					    (wait = pace_wait(&pace, &pkt)) >
+						0) {
+						if (timeout < 0 ||
+						    wait < timeout)
+							timeout = wait;
+						break;
+					}
 					if (r == 1) {
 						cl_pipeline_packet(c.pl, &pkt);
 						continue;
@@ -718,7 +785,8 @@ main(int argc, char **argv)
 					eof = true;
 					break;
 				}
-				timeout = 0;
+				if (!pace.held)
+					timeout = 0;
 			}
 		}
 		if (flushing && timeout > 100)

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: ISC
 """Write a small Ethernet/IPv4/UDP capture for tests.
 
-usage: mkpcap.py OUT.pcap START_EPOCH SRC:SPORT>DST:DPORT[xN][@SIZE] ...
+usage: mkpcap.py [--gap-us N] OUT.pcap START_EPOCH
+                 SRC:SPORT>DST:DPORT[xN][@SIZE] ...
 
 Each argument adds N (default 1) UDP packets from SRC:SPORT to DST:DPORT,
-one millisecond apart after START_EPOCH, each with a distinct payload
+one millisecond (or N microseconds) apart after START_EPOCH, each with a distinct payload
 ("clearli test packet <k>", padded with '.' to SIZE bytes) and valid IPv4
 checksums.
 """
@@ -28,10 +29,15 @@ def ip4(a):
 
 
 def main():
-    out, start = sys.argv[1], float(sys.argv[2])
+    args = sys.argv[1:]
+    gap = 1000
+    if args[0] == "--gap-us":
+        gap = int(args[1])
+        args = args[2:]
+    out, start = args[0], float(args[1])
     frames = []
     k = 0
-    for spec in sys.argv[3:]:
+    for spec in args[2:]:
         count = 1
         size = 0
         if "@" in spec:
@@ -49,15 +55,16 @@ def main():
             data += b"." * max(0, size - len(data))
             udp = struct.pack("!HHHH", int(sp), int(dp), 8 + len(data), 0)
             hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp) +
-                              len(data), k, 0, 64, 17, 0, ip4(sa), ip4(da))
+                              len(data), k & 0xFFFF, 0, 64, 17, 0, ip4(sa),
+                              ip4(da))
             hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
             eth = b"\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00"
             frames.append(eth + hdr + udp + data)
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         for i, fr in enumerate(frames):
-            t = start + i / 1000.0
-            f.write(struct.pack("<IIII", int(t), int((t % 1) * 1e6),
+            us = int(round(start * 1e6)) + i * gap
+            f.write(struct.pack("<IIII", us // 1000000, us % 1000000,
                                 len(fr), len(fr)))
             f.write(fr)
 
