@@ -54,7 +54,7 @@ gen_certs() {
 	openssl req -x509 -newkey ed25519 -nodes -keyout "$d/ca.key" \
 	    -out "$d/ca.pem" -days 2 -subj "/CN=clearli test CA" \
 	    >/dev/null 2>&1
-	for n in mdf poi; do
+	for n in mdf poi lemf; do
 		openssl req -newkey ed25519 -nodes -keyout "$d/$n.key" \
 		    -out "$d/$n.csr" -subj "/CN=$n" >/dev/null 2>&1
 		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/$n.ext"
@@ -72,6 +72,67 @@ gen_certs() {
 	    -extfile "$d/poi.ext" -out "$d/evil.pem" >/dev/null 2>&1
 	PKI=$d
 	POI_TLS=(--cert "$d/poi.pem" --key "$d/poi.key" --ca "$d/ca.pem")
+	MDF_TLS=(--cert "$d/mdf.pem" --key "$d/mdf.key" --ca "$d/ca.pem")
+	LEMF_TLS=(--tls-cert "$d/lemf.pem" --tls-key "$d/lemf.key"
+	    --tls-ca "$d/ca.pem")
+	# The key that signs IntegrityCheck PDUs, and its public half.
+	openssl genpkey -algorithm ed25519 -out "$d/ic.key" 2>/dev/null
+	openssl pkey -in "$d/ic.key" -pubout -out "$d/ic.pub" 2>/dev/null
+}
+
+MDF=$CL_BUILD/mdf/clearli-mdf
+LEMF=$CL_BUILD/lemf/clearli-lemf
+HICHECK=$CL_SRC/tests/integration/hicheck.py
+CUTPROXY=$CL_SRC/tests/tools/cutproxy.py
+
+# start_lemf NAME [PORT] [options]: starts clearli-lemf writing to
+# $T/NAME (on PORT, or a port chosen at run time); sets LEMF_PORT and
+# LEMF_PID.  Its log is $T/NAME.log.
+start_lemf() {
+	local name=$1 port=${2:-0}
+	shift 2 || shift $#
+	rm -f "$T/$name.port"
+	mkdir -p "$T/$name"
+	"$LEMF" --listen "127.0.0.1:$port" --port-file "$T/$name.port" \
+	    --out-dir "$T/$name" "${LEMF_TLS[@]}" \
+	    --integrity-key "$PKI/ic.pub" "$@" >>"$T/$name.log" 2>&1 &
+	LEMF_PID=$!
+	PIDS+=("$LEMF_PID")
+	wait_for 10 test -s "$T/$name.port" || fail "LEMF $name did not start"
+	LEMF_PORT=$(cat "$T/$name.port")
+}
+
+# lemf_count NAME KIND: PDUs of KIND (cc, iri) the LEMF has written.
+lemf_count() {
+	grep -c "\"kind\":\"$2\"" "$T/$1/pdus.jsonl" 2>/dev/null || true
+}
+
+# lemf_has NAME KIND N: true once the LEMF has at least N PDUs of KIND.
+lemf_has() {
+	[ "$(lemf_count "$1" "$2")" -ge "$3" ]
+}
+
+# stop_pid PID: SIGTERM and wait; fails on a non-zero exit.
+stop_pid() {
+	kill -TERM "$1"
+	wait "$1" || fail "process $1 exited with status $?"
+}
+
+# start_mdf NAME PORT [options]: clearli-mdf with its spool in
+# $T/NAME.spool, listening on PORT (0: chosen at run time); sets MDF_PORT
+# and MDF_PID; log in $T/NAME.log.
+start_mdf() {
+	local name=$1 port=$2
+	shift 2
+	rm -f "$T/$name.port"
+	"$MDF" --listen "127.0.0.1:$port" --port-file "$T/$name.port" \
+	    "${MDF_TLS[@]}" --spool-dir "$T/$name.spool" --operator-id OP-TEST \
+	    --country DE --network-element-id mdf-1 \
+	    --integrity-key "$PKI/ic.key" "$@" >>"$T/$name.log" 2>&1 &
+	MDF_PID=$!
+	PIDS+=("$MDF_PID")
+	wait_for 10 test -s "$T/$name.port" || fail "MDF $name did not start"
+	MDF_PORT=$(cat "$T/$name.port")
 }
 
 # start_sink NAME [sink options]: starts the receiver, sets SINK_PORT and
@@ -111,4 +172,47 @@ task() {
 to_pcap() {
 	python3 "$STREAM2PCAP" --x2x3 --sport 40000 --dport "$2" \
 	    "$T/$1.bin" "$T/$1.pcap"
+}
+
+# fault_setup N: a capture of about N packets, 100 us apart, for three
+# address targets and a bystander ($T/in.pcap), the task file ($T/tasks),
+# and FAULT_CC, the number of target packets.  For the fault tests
+# (03x0), which replay it with --pace so that the faults hit mid-stream.
+fault_setup() {
+	local n=$1
+	python3 "$CL_SRC/tests/tools/mkpcap.py" --gap-us 100 "$T/in.pcap" \
+	    1700000000 \
+	    "10.9.0.1:61000>192.0.2.7:61001x$((n * 4 / 10))@120" \
+	    "192.0.2.7:61001>10.9.0.2:61000x$((n * 3 / 10))@300" \
+	    "10.9.0.3:61000>192.0.2.8:53x$((n * 2 / 10))@80" \
+	    "10.9.0.4:61000>192.0.2.7:61001x$((n / 10))@100"
+	{
+		task 11111111-1111-4111-8111-111111111111 LIID-A cc ip:10.9.0.1
+		task 22222222-2222-4222-8222-222222222222 LIID-B cc ip:10.9.0.2
+		task 33333333-3333-4333-8333-333333333333 LIID-C cc ip:10.9.0.3
+	} >"$T/tasks"
+	FAULT_CC=$((n * 4 / 10 + n * 3 / 10 + n * 2 / 10))
+}
+
+# fault_check NAME: the LEMF's output in $T/NAME has every target packet
+# exactly once, in order, with no gap in any sequence.
+fault_check() {
+	python3 "$HICHECK" lemf "$T/$1" --total-cc "$FAULT_CC" \
+	    --liid LIID-A "$T/in.pcap" 'ip.addr==10.9.0.1' \
+	    --liid LIID-B "$T/in.pcap" 'ip.addr==10.9.0.2' \
+	    --liid LIID-C "$T/in.pcap" 'ip.addr==10.9.0.3' ||
+	    fail "LEMF output after the fault"
+}
+
+# run_poi NAME [options]: clearli-poi on $T/in.pcap to the MDF at
+# $MDF_PORT (or POI_PORT if set), in the background; sets POI_PID.
+run_poi() {
+	local name=$1
+	shift
+	"$POI" --read "$T/in.pcap" --tasks "$T/tasks" \
+	    --mdf "127.0.0.1:${POI_PORT:-$MDF_PORT}" "${POI_TLS[@]}" \
+	    --flush-timeout 120 --pace --summary "$@" >"$T/$name.out" \
+	    2>"$T/$name.log" &
+	POI_PID=$!
+	PIDS+=("$POI_PID")
 }
