@@ -516,6 +516,7 @@ conn_read(struct conn *c)
 			}
 			k = (int)n;
 		} else {
+			ERR_clear_error(); /* for SSL_get_error() */
 			k = SSL_read(c->ssl, w, READ_CHUNK);
 			if (k <= 0) {
 				char err[512] = "";
@@ -588,6 +589,7 @@ conn_flush(struct conn *c)
 			if (k <= 0)
 				return -1;
 		} else {
+			ERR_clear_error(); /* for SSL_get_error() */
 			r = SSL_write(c->ssl, c->outq.d, (int)c->outq.len);
 			if (r <= 0) {
 				r = SSL_get_error(c->ssl, r);

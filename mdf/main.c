@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -504,6 +505,7 @@ poi_handshake(struct poi *p)
 	char err[512] = "";
 	int r, e;
 
+	ERR_clear_error(); /* for SSL_get_error() */
 	if ((r = SSL_accept(p->ssl)) != 1) {
 		e = SSL_get_error(p->ssl, r);
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
@@ -540,6 +542,7 @@ poi_flush(struct poi *p)
 			if (k <= 0)
 				return -1;
 		} else {
+			ERR_clear_error(); /* for SSL_get_error() */
 			r = SSL_write(p->ssl, p->out.d, (int)p->out.len);
 			if (r <= 0) {
 				r = SSL_get_error(p->ssl, r);
@@ -676,6 +679,7 @@ poi_read(struct mdf *m, struct poi *p, uint64_t now)
 				return -1;
 			k = (int)n;
 		} else {
+			ERR_clear_error(); /* for SSL_get_error() */
 			k = SSL_read(p->ssl, w, READ_CHUNK);
 			if (k <= 0) {
 				k = SSL_get_error(p->ssl, k);

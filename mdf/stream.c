@@ -319,6 +319,7 @@ handshake(struct mdf_stream *s, uint64_t now_ms)
 	int r, e;
 
 	s->want_read = s->want_write = false;
+	ERR_clear_error(); /* for SSL_get_error() */
 	if ((r = SSL_connect(s->ssl)) == 1) {
 		up(s, now_ms);
 		return;
@@ -484,6 +485,7 @@ do_read(struct mdf_stream *s, uint64_t now_ms)
 		}
 		s->rbuf.len -= 16384;
 		if (s->ssl != NULL) {
+			ERR_clear_error(); /* for SSL_get_error() */
 			n = SSL_read(s->ssl, w, 16384);
 			if (n <= 0) {
 				e = SSL_get_error(s->ssl, n);
@@ -493,10 +495,19 @@ do_read(struct mdf_stream *s, uint64_t now_ms)
 					s->want_write = true;
 					break;
 				}
-				fail(s, now_ms,
-				    e == SSL_ERROR_ZERO_RETURN
-					? "closed by the LEMF"
-					: "TLS read error");
+				if (e == SSL_ERROR_ZERO_RETURN) {
+					fail(s, now_ms, "closed by the LEMF");
+				} else {
+					char err[256];
+
+					snprintf(err, sizeof(err),
+					    "TLS read error %d (%s): ", e,
+					    e == SSL_ERROR_SYSCALL
+						? strerror(errno)
+						: "-");
+					cl_tls_errors(err, sizeof(err));
+					fail(s, now_ms, err);
+				}
 				return;
 			}
 		} else {
@@ -560,6 +571,7 @@ do_write(struct mdf_stream *s, uint64_t now_ms)
 	while (s->out.len > 0) {
 		n = s->out.len > WRITE_MAX ? WRITE_MAX : s->out.len;
 		if (s->ssl != NULL) {
+			ERR_clear_error(); /* for SSL_get_error() */
 			w = SSL_write(s->ssl, s->out.d, (int)n);
 			if (w <= 0) {
 				e = SSL_get_error(s->ssl, w);

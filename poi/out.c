@@ -523,6 +523,7 @@ handshake(struct cl_out *o, int64_t now_ms)
 	int r, e;
 
 	o->want_read = o->want_write = false;
+	ERR_clear_error(); /* for SSL_get_error() */
 	if ((r = SSL_connect(o->ssl)) == 1) {
 		up(o, now_ms);
 		return;
@@ -598,6 +599,7 @@ do_read(struct cl_out *o, int64_t now_ms)
 		}
 		o->rbuf.len -= 16384;
 		if (o->ssl != NULL) {
+			ERR_clear_error(); /* for SSL_get_error() */
 			n = SSL_read(o->ssl, w, 16384);
 			if (n <= 0) {
 				e = SSL_get_error(o->ssl, n);
@@ -695,6 +697,7 @@ do_write(struct cl_out *o, int64_t now_ms)
 		if (n > WRITE_MAX)
 			n = WRITE_MAX;
 		if (o->ssl != NULL) {
+			ERR_clear_error(); /* for SSL_get_error() */
 			w = SSL_write(o->ssl, c->data + off, (int)n);
 			if (w <= 0) {
 				e = SSL_get_error(o->ssl, w);

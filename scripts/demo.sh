@@ -3,23 +3,25 @@
 # The demo: clearli-poi reads real captures (GTP-U tunnelled traffic of a
 # mobile subscriber, and a RADIUS accounting message naming a broadband
 # user), with one task on each target, and sends X2/X3 over mutually
-# authenticated TLS 1.3 to a local receiver.  Then Wireshark's own 5gli
-# dissector (tshark) shows what was intercepted.  Certificates are made for
-# this run only, in a temporary directory that is removed at the end.
+# authenticated TLS 1.3 to clearli-mdf, which stores every PDU durably and
+# delivers ETSI TS 102 232 HI2/HI3, with signed IntegrityCheck PDUs, to
+# clearli-lemf.  Then the LEMF's output is shown, and tshark opens the
+# intercepted packets.  Certificates and keys are made for this run only,
+# in a temporary directory that is removed at the end (KEEP=1 keeps it).
 set -eu
 B=${1:-build}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 PCAPS=$SRC/../shared/pcaps
 T=$(mktemp -d /tmp/clearli-demo.XXXXXX)
-SINK_PID=
+PIDS=
 cleanup() {
-	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
-	rm -rf "$T"
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
 
-echo "== test PKI (throwaway CA, MDF and POI certificates)"
-for n in ca mdf poi; do
+echo "== test PKI (throwaway CA; MDF, POI and LEMF certificates; integrity key)"
+for n in ca mdf poi lemf; do
 	if [ $n = ca ]; then
 		openssl req -x509 -newkey ed25519 -nodes -keyout "$T/ca.key" \
 		    -out "$T/ca.pem" -days 1 -subj "/CN=demo CA" 2>/dev/null
@@ -32,6 +34,8 @@ for n in ca mdf poi; do
 	    -CAcreateserial -days 1 -extfile "$T/ext" -out "$T/$n.pem" \
 	    2>/dev/null
 done
+openssl genpkey -algorithm ed25519 -out "$T/ic.key" 2>/dev/null
+openssl pkey -in "$T/ic.key" -pubout -out "$T/ic.pub" 2>/dev/null
 
 echo "== capture: GTP-U (pcapplusplus__gtp-u.pcap) + RADIUS (arkime__radius.pcap)"
 mergecap -a -w "$T/in.pcap" "$PCAPS/gtp/pcapplusplus__gtp-u.pcap" \
@@ -46,39 +50,55 @@ task 6f1d7c1e-0b5a-4c47-9d2e-6a7b8c9d0e02 liid=DEMO-USER-2 deliver=iri+cc start=
 TASKS
 cat "$T/tasks"
 
-echo "== X2/X3 receiver on 127.0.0.1 (TLS 1.3, client certificates required)"
-"$SRC/$B/tests/tools/x2x3sink" --listen 127.0.0.1:0 --port-file "$T/port" \
-    --out "$T/x2x3.bin" --cert "$T/mdf.pem" --key "$T/mdf.key" \
-    --ca "$T/ca.pem" >"$T/sink.out" 2>"$T/sink.log" &
-SINK_PID=$!
-i=0
-while [ ! -s "$T/port" ]; do
-	i=$((i + 1))
-	[ $i -lt 200 ] || { echo "receiver did not start"; exit 1; }
-	sleep 0.05
-done
-PORT=$(cat "$T/port")
+waitfile() { # FILE: wait for it to exist and be non-empty
+	i=0
+	while [ ! -s "$1" ]; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || { echo "$1 did not appear"; exit 1; }
+		sleep 0.05
+	done
+}
+
+echo "== clearli-lemf: the law-enforcement receiver (TLS 1.3, verifies signatures)"
+mkdir -p "$T/lemf"
+"$SRC/$B/lemf/clearli-lemf" --listen 127.0.0.1:0 --port-file "$T/lemf.port" \
+    --out-dir "$T/lemf" --tls-cert "$T/lemf.pem" --tls-key "$T/lemf.key" \
+    --tls-ca "$T/ca.pem" --integrity-key "$T/ic.pub" 2>"$T/lemf.log" &
+LEMF_PID=$!
+PIDS="$PIDS $LEMF_PID"
+waitfile "$T/lemf.port"
+
+echo "== clearli-mdf: durable spool, HI2/HI3 to the LEMF"
+"$SRC/$B/mdf/clearli-mdf" --listen 127.0.0.1:0 --port-file "$T/mdf.port" \
+    --cert "$T/mdf.pem" --key "$T/mdf.key" --ca "$T/ca.pem" \
+    --tasks "$T/tasks" --spool-dir "$T/spool" --operator-id DEMO-OP \
+    --country DE --integrity-key "$T/ic.key" --integrity-interval 1 \
+    --destination "lea1 127.0.0.1:$(cat "$T/lemf.port") tls *" \
+    2>"$T/mdf.log" &
+MDF_PID=$!
+PIDS="$PIDS $MDF_PID"
+waitfile "$T/mdf.port"
 
 echo "== clearli-poi"
 "$SRC/$B/poi/clearli-poi" --read "$T/in.pcap" --tasks "$T/tasks" \
-    --mdf "127.0.0.1:$PORT" --cert "$T/poi.pem" --key "$T/poi.key" \
-    --ca "$T/ca.pem" --ipid demo-poi --summary
-kill "$SINK_PID"
-wait "$SINK_PID" || true
-SINK_PID=
-echo "receiver: $(cat "$T/sink.out")"
+    --mdf "127.0.0.1:$(cat "$T/mdf.port")" --cert "$T/poi.pem" \
+    --key "$T/poi.key" --ca "$T/ca.pem" --ipid demo-poi --summary
 
-echo "== what was intercepted, as tshark's 5gli dissector decodes it"
-python3 "$SRC/tests/tools/stream2pcap.py" --x2x3 --sport 40000 \
-    --dport "$PORT" "$T/x2x3.bin" "$T/x2x3.pcap"
-printf 'type\tXID\t\t\t\t\tseq\tformat\tsrc\t\tdst\t\tpayload\n'
-tshark -r "$T/x2x3.pcap" -d "tcp.port==$PORT,5gli" -Y li5g.type \
-    -o ip.defragment:FALSE -T fields -E occurrence=f \
-    -e li5g.type -e li5g.xid -e li5g.sq -e li5g.pf -e li5g.srcip \
-    -e li5g.dstip -e frame.protocols 2>/dev/null |
-    sed 's/^1\t/X2\t/; s/^2\t/X3\t/; s/eth:ethertype:ip:tcp:5gli://' \
-    >"$T/decoded"
-head -6 "$T/decoded"
-echo "..."
-grep '^X2' "$T/decoded"
-echo "($(grep -c '^X3' "$T/decoded") X3 and $(grep -c '^X2' "$T/decoded") X2 PDUs decoded by tshark)"
+# The MDF, stopping, signs what is pending and delivers it; then the LEMF.
+kill "$MDF_PID"
+wait "$MDF_PID" || true
+kill "$LEMF_PID"
+wait "$LEMF_PID" || true
+PIDS=
+echo "== MDF log (last lines)"
+tail -n 4 "$T/mdf.log"
+echo "== LEMF summary"
+cat "$T/lemf/summary.json"
+echo
+echo "== LEMF pdus.jsonl: the IRI, the first CC PDUs, the IntegrityCheck PDUs"
+grep '"kind":"iri"' "$T/lemf/pdus.jsonl" | head -2
+grep '"kind":"cc"' "$T/lemf/pdus.jsonl" | head -3
+grep '"kind":"integrity"' "$T/lemf/pdus.jsonl" | cut -c1-240 | head -2
+echo "== the intercepted packets of DEMO-UE-1, as tshark reads the LEMF's pcap"
+tshark -r "$T/lemf/cc-DEMO-UE-1.pcap" 2>/dev/null | head -8
+echo "($(tshark -r "$T/lemf/cc-DEMO-UE-1.pcap" 2>/dev/null | wc -l) packets for DEMO-UE-1, $(tshark -r "$T/lemf/cc-DEMO-USER-2.pcap" 2>/dev/null | wc -l) for DEMO-USER-2)"

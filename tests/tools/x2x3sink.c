@@ -29,6 +29,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+
 #include "htab.h"
 #include "log.h"
 #include "tls.h"
@@ -92,6 +94,7 @@ cread(struct client *c, uint8_t *p, size_t n)
 			return 0;
 		return k <= 0 ? -1 : (int)k;
 	}
+	ERR_clear_error(); /* for SSL_get_error() */
 	r = SSL_read(c->ssl, p, (int)n);
 	if (r > 0)
 		return r;
@@ -113,6 +116,7 @@ cflush(struct client *c)
 			if (k <= 0)
 				return -1;
 		} else {
+			ERR_clear_error(); /* for SSL_get_error() */
 			r = SSL_write(c->ssl, c->outq.d, (int)c->outq.len);
 			if (r <= 0) {
 				r = SSL_get_error(c->ssl, r);
