@@ -80,7 +80,8 @@ struct poi {
 	size_t nacks;
 	uint64_t last_appended; /* highest spool record this POI added */
 	uint64_t paused_until;  /* spool full: stop reading until then */
-	uint64_t pdus, dups, closes_malformed;
+	uint64_t pdus, dups;
+	uint64_t consumed; /* stream octets handled before in.d[0] */
 };
 
 struct mdf {
@@ -404,7 +405,7 @@ bad_alarm:
 	}
 	NUM("fsync-interval-ms", fsync_ms, 1, 10000)
 	NUM("spool-capacity", spool_capacity, 0, 1ULL << 50)
-	NUM("spool-segment", spool_segment, CL_SPOOL_SEG_MIN, 1ULL << 32)
+	NUM("spool-segment", spool_segment, 1048576, 1ULL << 32)
 	NUM("integrity-interval", ic_interval, 0, 86400)
 	NUM("keepalive", keepalive, 1, 3600)
 	NUM("ack-timeout", ack_timeout, 1, 3600)
@@ -580,8 +581,10 @@ poi_handle(struct mdf *m, struct poi *p, uint64_t now)
 		if (r != 0) {
 			m->malformed++;
 			cl_err("POI %s (%s): malformed X2/X3 PDU at stream "
-			       "offset +%zu: %s (%s); closing the connection",
-			    p->name, p->peer, off, why, cl_err_str(r));
+			       "offset %llu: %s (%s); closing the connection",
+			    p->name, p->peer,
+			    (unsigned long long)(p->consumed + off), why,
+			    cl_err_str(r));
 			ret = -1;
 			break;
 		}
@@ -646,6 +649,7 @@ poi_handle(struct mdf *m, struct poi *p, uint64_t now)
 	}
 	if (off > 0)
 		(void)cl_buf_consume(&p->in, off);
+	p->consumed += off;
 	return ret;
 }
 
@@ -812,12 +816,11 @@ check_alarms(struct mdf *m)
 	for (i = 0; i < m->o->nalarms; i++)
 		if (u.pct >= m->o->alarms[i])
 			lvl = (unsigned)i + 1;
-	if (lvl > m->alarm_level)
+	for (i = m->alarm_level; i < lvl; i++)
 		cl_err("ALARM spool at %u%% of %llu bytes (threshold %u%%): "
 		       "LEMFs are not confirming fast enough",
-		    u.pct, (unsigned long long)u.capacity,
-		    m->o->alarms[lvl - 1]);
-	else if (lvl < m->alarm_level)
+		    u.pct, (unsigned long long)u.capacity, m->o->alarms[i]);
+	if (lvl < m->alarm_level)
 		cl_info("spool back to %u%% of its capacity", u.pct);
 	m->alarm_level = lvl;
 	if (u.level != CL_SPOOL_LEVEL_FULL)
@@ -1067,6 +1070,7 @@ run(struct mdf *m)
 {
 	struct pollfd pfd[2 + MAX_POIS + MAX_DESTS];
 	uint64_t now, next, committed, last_slow = 0, deadline = 0;
+	uint64_t ic_retry = 0;
 	short srev[MAX_DESTS];
 	size_t i, n, pbase, sbase;
 	int r, timeout;
@@ -1089,8 +1093,13 @@ run(struct mdf *m)
 			for (i = 0; i < MAX_POIS; i++)
 				if (m->pois[i] != NULL)
 					(void)poi_flush(m->pois[i]);
-			if (mdf_core_integrity(m->core, now, true) != 0 ||
-			    cl_spool_sync(m->sp, &committed) != 0)
+			r = mdf_core_integrity(m->core, now, true);
+			if (r == CL_ERR_FULL)
+				cl_warn("spool full: the last IntegrityCheck "
+					"PDUs are not written");
+			else if (r != 0)
+				cl_fatal("spool write failed at exit");
+			if (cl_spool_sync(m->sp, &committed) != 0)
 				cl_fatal("spool write failed at exit");
 		}
 		if (deadline != 0) {
@@ -1108,8 +1117,14 @@ run(struct mdf *m)
 		}
 
 		/* Commit (group commit when due), then answer keepalives. */
-		if (mdf_core_integrity(m->core, now, false) != 0 ||
-		    cl_spool_commit(m->sp, now, &committed) != 0)
+		r = now >= ic_retry ? mdf_core_integrity(m->core, now, false)
+				    : 0;
+		if (r == CL_ERR_FULL) {
+			/* Written once the LEMFs make room. */
+			ic_retry = now + PAUSE_MS;
+			r = 0;
+		}
+		if (r != 0 || cl_spool_commit(m->sp, now, &committed) != 0)
 			cl_fatal("spool write failed; exiting so that a "
 				 "restart recovers it");
 		for (i = 0; i < MAX_POIS; i++)
@@ -1127,8 +1142,8 @@ run(struct mdf *m)
 			else if (nf > 0)
 				cl_log(CL_LOG_DEBUG,
 				    "spool: %u segments released", nf);
-			check_alarms(m);
 		}
+		check_alarms(m);
 
 		/* Delivery, and when each stream wants to run again. */
 		next = now + 1000;
@@ -1142,9 +1157,12 @@ run(struct mdf *m)
 		}
 		if (cl_spool_commit_due(m->sp, &committed) && committed < next)
 			next = committed;
-		if (mdf_core_integrity_due(m->core, &committed) &&
-		    committed < next)
-			next = committed;
+		if (mdf_core_integrity_due(m->core, &committed)) {
+			if (committed < ic_retry)
+				committed = ic_retry;
+			if (committed < next)
+				next = committed;
+		}
 
 		n = 0;
 		if (m->lfd != -1) {
