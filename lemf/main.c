@@ -7,6 +7,7 @@
  * pcap files, and answers keep-alives and acknowledgement requests only
  * after what came before is on disk.  See clearli-lemf(8).
  */
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -487,9 +488,12 @@ static int
 conn_read(struct conn *c)
 {
 	uint8_t *w;
-	int k, e;
+	int k, e, rounds;
 
-	for (;;) {
+	/* A bounded number of reads, so that the answers to what was read
+	 * go out (conn_flush() after this) even while the sender keeps the
+	 * socket full; poll() brings us back at once for the rest. */
+	for (rounds = 0; rounds < 16; rounds++) {
 		if (cl_buf_reserve(&c->in, READ_CHUNK, &w) != 0)
 			return -1; /* cannot happen: a PDU is at most 1 MiB */
 		c->in.len -= READ_CHUNK;
@@ -573,6 +577,7 @@ conn_read(struct conn *c)
 		if (c->closing || g.failed)
 			return -1;
 	}
+	return 0;
 }
 
 static int
@@ -767,13 +772,23 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 	struct sigaction sa;
 	char err[1024];
 	unsigned port;
-	int lfd = -1, i, n, r, status = 1;
+	int lfd = -1, i, n, r, status = 1, timeout;
 
 	if (cl_psheader_init(&g.ans, &ids) != 0)
 		cl_fatal("cannot build the answer header");
 	g.ans.tsq = CL_PSDU_TSQ_MEDIATION;
 	if ((r = lemf_recv_new(pub, 0, &g.rv)) != 0)
 		cl_fatal("out of memory");
+	{
+		/* One pcap file per LIID is kept open when the limit allows. */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	if (lemf_out_open(o->out_dir, g.rv, &g.out, err, sizeof(err)) != 0) {
 		cl_err("output: %s", err);
 		goto out;
@@ -832,7 +847,14 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 			pfd[n].revents = 0;
 			map[n++] = i;
 		}
-		if (poll(pfd, (nfds_t)n, 500) < 0 && errno != EINTR) {
+		/* conn_read() stops after some rounds: TLS may hold decrypted
+		 * bytes that poll() cannot see. */
+		timeout = 500;
+		for (i = 1; i < n; i++)
+			if (cl[map[i]].ssl != NULL &&
+			    SSL_has_pending(cl[map[i]].ssl))
+				timeout = 0;
+		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR) {
 			cl_err("poll: %s", strerror(errno));
 			goto out;
 		}
@@ -842,6 +864,8 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 			struct conn *c = &cl[map[i]];
 			int done = 0;
 
+			if (c->ssl != NULL && c->up && SSL_has_pending(c->ssl))
+				pfd[i].revents |= POLLIN;
 			if (pfd[i].revents == 0)
 				continue;
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))

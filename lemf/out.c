@@ -3,6 +3,7 @@
  * clearli-lemf output: JSON lines, per-LIID pcap files, durability and
  * rebuilding the receive state at start-up; see out.h.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
@@ -25,6 +26,7 @@
 #define BUF_MAX        (64u * 1024 * 1024) /* pending output per file */
 #define FLUSH_AT       (1024u * 1024)      /* flush early past this */
 #define PCAP_MAX_FILES 65536u              /* LIIDs with a pcap file */
+#define SYNC_FILES_MAX 8 /* more dirty files than this: one syncfs() */
 
 struct pcapf {
 	uint8_t liid[CL_PSDU_LIID_MAX];
@@ -40,7 +42,9 @@ struct lemf_out {
 	int dfd;
 	int jfd;
 	bool jdirty;
-	bool ddirty; /* a file was created since the last sync */
+	bool ddirty;       /* a file was created since the last sync */
+	bool closed_dirty; /* a pcap file was closed with unsynced data */
+	size_t open_max;   /* pcap files kept open (fd limit) */
 	struct cl_buf jbuf;
 	struct cl_htab pcaps;
 	struct pcapf *open[LEMF_PCAP_OPEN_MAX];
@@ -215,14 +219,38 @@ j_time(struct jw *w, const char *k, int64_t sec, uint32_t usec)
 	time_t t = (time_t)sec;
 	int n;
 
-	if (sec < 0 || sec > 253402300799LL || usec > 999999 ||
-	    gmtime_r(&t, &tm) == NULL) {
+	/* Formatting dominated the LEMF's profile: the date and time part
+	 * changes once a second, so it is kept; the microseconds are
+	 * written by hand. */
+	static int64_t last_sec = -1;
+	static char last[32];
+	static int last_n;
+	int i;
+
+	if (sec < 0 || sec > 253402300799LL || usec > 999999) {
 		j_lit(w, k, "null");
 		return;
 	}
-	n = snprintf(s, sizeof(s), "\"%04d-%02d-%02dT%02d:%02d:%02d.%06uZ\"",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, usec);
+	if (sec != last_sec) {
+		if (gmtime_r(&t, &tm) == NULL) {
+			j_lit(w, k, "null");
+			return;
+		}
+		last_n = snprintf(last, sizeof(last),
+		    "\"%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		    tm.tm_sec);
+		last_sec = sec;
+	}
+	memcpy(s, last, (size_t)last_n);
+	n = last_n;
+	for (i = 5; i >= 0; i--) {
+		s[n + i] = (char)('0' + usec % 10);
+		usec /= 10;
+	}
+	n += 6;
+	s[n++] = 'Z';
+	s[n++] = '"';
 	jkey(w, k);
 	jput(w, s, (size_t)n);
 }
@@ -644,15 +672,22 @@ pcap_check(struct lemf_out *o, struct pcapf *p, const char *name)
 	return 0;
 }
 
+/*
+ * Closes the i-th open pcap file.  Its data is not synced here: with many
+ * LIIDs an fdatasync() per eviction made the LEMF's cost grow with the
+ * number of LIIDs; the next lemf_out_sync() covers closed files with one
+ * syncfs() of the output file system instead.
+ */
 static int
 pcap_close_one(struct lemf_out *o, size_t i)
 {
 	struct pcapf *p = o->open[i];
 	int r = 0;
 
-	if (write_all(p->fd, &p->buf) != 0 ||
-	    (p->dirty && fdatasync(p->fd) != 0))
+	if (write_all(p->fd, &p->buf) != 0)
 		r = CL_ERR_SYSTEM;
+	if (p->dirty)
+		o->closed_dirty = true;
 	close(p->fd);
 	p->fd = -1;
 	p->dirty = false;
@@ -689,7 +724,7 @@ pcap_get(struct lemf_out *o, const struct cl_psdu_info *in, struct pcapf **out)
 		*out = p;
 		return 0;
 	}
-	if (o->nopen == LEMF_PCAP_OPEN_MAX) {
+	if (o->nopen >= o->open_max) {
 		for (i = 1; i < o->nopen; i++)
 			if (o->open[i]->last_use < o->open[lru]->last_use)
 				lru = i;
@@ -781,11 +816,27 @@ lemf_out_flush(struct lemf_out *o)
 int
 lemf_out_sync(struct lemf_out *o)
 {
-	size_t i;
+	size_t i, ndirty = 0;
 	int r;
 
 	if ((r = lemf_out_flush(o)) != 0)
 		return r;
+	for (i = 0; i < o->nopen; i++)
+		ndirty += o->open[i]->dirty;
+	/*
+	 * With many LIIDs, many pcap files change between two answers: one
+	 * syncfs() of the output file system then costs far less than an
+	 * fdatasync() each (one journal commit instead of one per file), and
+	 * it also covers files closed since the last sync.
+	 */
+	if (o->closed_dirty || ndirty > SYNC_FILES_MAX) {
+		if (syncfs(o->dfd) != 0)
+			return CL_ERR_SYSTEM;
+		for (i = 0; i < o->nopen; i++)
+			o->open[i]->dirty = false;
+		o->jdirty = o->ddirty = o->closed_dirty = false;
+		return 0;
+	}
 	for (i = 0; i < o->nopen; i++) {
 		struct pcapf *p = o->open[i];
 
@@ -1274,6 +1325,17 @@ lemf_out_open(const char *dir, struct lemf_recv *rv, struct lemf_out **out,
 		return CL_ERR_NOMEM;
 	}
 	o->dfd = o->jfd = -1;
+	{
+		/* Leave room for connections and everything else. */
+		struct rlimit rl;
+
+		o->open_max = 16;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur > 16 + 400)
+			o->open_max = rl.rlim_cur - 400 > LEMF_PCAP_OPEN_MAX
+			    ? LEMF_PCAP_OPEN_MAX
+			    : (size_t)(rl.rlim_cur - 400);
+	}
 	cl_buf_init(&o->jbuf, BUF_MAX);
 	if (cl_htab_init(&o->pcaps, PCAP_MAX_FILES, pcap_eq) != 0) {
 		snprintf(err, errlen, "out of memory");

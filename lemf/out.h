@@ -32,7 +32,7 @@
 #include "psdu_dec.h"
 #include "recv.h"
 
-#define LEMF_PCAP_OPEN_MAX 64     /* pcap files kept open at once */
+#define LEMF_PCAP_OPEN_MAX 16384  /* pcap files kept open at once, at most */
 #define LEMF_PCAP_SNAPLEN  262144 /* longer packets are cut (and logged) */
 #define LEMF_LINE_MAX      (8u * 1024 * 1024) /* longest JSON line read */
 

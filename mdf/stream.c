@@ -746,9 +746,13 @@ mdf_stream_run(struct mdf_stream *s, short revents, uint64_t now_ms)
 		if (s->fifo_n > 0 &&
 		    s->fifo_ms[s->fifo_head] + s->o.ack_timeout_ms < next)
 			next = s->fifo_ms[s->fifo_head] + s->o.ack_timeout_ms;
-		if (s->last_send_ms + s->o.keepalive_ms < next)
+		if (s->out.len == 0 && s->fifo_n == 0 &&
+		    s->last_send_ms + s->o.keepalive_ms < next)
 			next = s->last_send_ms + s->o.keepalive_ms;
-		if (s->read_seq > s->req_seq && s->last_req_ms + REQ_MS < next)
+		/* A request is due, unless there is no room for it: then
+		 * POLLOUT or an answer brings us back, not the clock. */
+		if (s->read_seq > s->req_seq && s->out.len < OUT_HIGH &&
+		    s->fifo_n < FIFO_MAX && s->last_req_ms + REQ_MS < next)
 			next = s->last_req_ms + REQ_MS;
 	}
 	return next;
