@@ -3,7 +3,8 @@
  * gen: writes a synthetic capture and the matching task file for the POI
  * benchmark (bench/run.sh).
  *
- *   gen -n N -k K -f FRACTION [-s SEED] -o CAPTURE.pcap -t TASKS
+ *   gen -n N -k K -f FRACTION [-s SEED] [-l LEN] [-b START] [-r PPS]
+ *       -o CAPTURE.pcap -t TASKS
  *
  * The capture is classic pcap (microsecond, LINKTYPE_ETHERNET) with N
  * Ethernet/IPv4 frames, 60 % TCP and 40 % UDP, in a simple-IMIX size mix:
@@ -20,6 +21,15 @@
  * zero and UDP checksums are zero ("none").  No port used is one the POI
  * treats as signalling or tunnelling (RADIUS, DHCP, DHCPv6, GTP-U), and no
  * frame is fragmented, so every frame takes the plain interception path.
+ *
+ * -l LEN makes every frame LEN octets (60 to 1514) instead of the IMIX
+ * mix.  -b START is the first frame's time stamp in seconds since the
+ * epoch (default 2024-01-01T00:00:00Z); -r PPS spaces the frames exactly
+ * 1/PPS s apart instead of 1 to 5 us at random.  With -b in the near future and
+ * -r, a capture replayed with clearli-poi --pace plays at a fixed rate on the
+ * real clock, which is how bench/e2e.sh measures capture-to-LEMF latency.
+ * The random stream does not depend on -l, -b or -r, apart from the frame
+ * lengths themselves.
  *
  * The task file has K tasks, one IPv4 target each, delivering CC.  The
  * output depends only on the arguments.  On success gen prints one line:
@@ -157,8 +167,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: gen -n N -k K -f FRACTION [-s SEED] "
-	    "-o CAPTURE.pcap -t TASKS\n");
+	    "usage: gen -n N -k K -f FRACTION [-s SEED] [-l LEN] [-b START] "
+	    "[-r PPS] -o CAPTURE.pcap -t TASKS\n");
 }
 
 int
@@ -168,16 +178,16 @@ main(int argc, char **argv)
 	static const uint16_t udp_srv[] = {53, 443, 123, 5004, 3478, 51820};
 	static uint8_t pool[POOL_LEN + MAX_FRAME], fbuf[1 << 22];
 	uint64_t n = 0, k = 0, seed = 1, i, ntarget = 0, nbytes = 0;
-	uint64_t thresh;
+	uint64_t thresh, flen_fixed = 0, start = T0, pps = 0, t_ns = 0;
 	const char *opath = NULL, *tpath = NULL;
 	double frac = -1.0;
 	struct rng rng;
 	uint8_t hdr[24], rec[16 + MAX_FRAME];
-	uint32_t ts_sec = T0, ts_usec = 0;
+	uint32_t ts_sec, ts_usec = 0;
 	FILE *f = NULL;
 	int ch, status = 1;
 
-	while ((ch = getopt(argc, argv, "n:k:f:s:o:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:k:f:s:o:t:l:b:r:")) != -1) {
 		switch (ch) {
 		case 'n':
 			if (cl_parse_u64(optarg, 0, UINT64_C(1) << 32, &n) !=
@@ -204,6 +214,26 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'l':
+			if (cl_parse_u64(optarg, 60, MAX_FRAME, &flen_fixed) !=
+			    0) {
+				fprintf(stderr, "gen: -l is 60 to 1514\n");
+				return 2;
+			}
+			break;
+		case 'b':
+			if (cl_parse_u64(optarg, 0, UINT32_MAX - 86400 * 365,
+				&start) != 0) {
+				fprintf(stderr, "gen: bad -b\n");
+				return 2;
+			}
+			break;
+		case 'r':
+			if (cl_parse_u64(optarg, 1, 100000000, &pps) != 0) {
+				fprintf(stderr, "gen: -r is 1 to 100000000\n");
+				return 2;
+			}
+			break;
 		case 'o':
 			opath = optarg;
 			break;
@@ -226,6 +256,7 @@ main(int argc, char **argv)
 	if (write_tasks(tpath, k) != 0)
 		return 1;
 
+	ts_sec = (uint32_t)start;
 	rng.s = seed;
 	for (i = 0; i < sizeof(pool); i++)
 		pool[i] = (uint8_t)rnd(&rng);
@@ -258,6 +289,8 @@ main(int argc, char **argv)
 			flen = rnd_range(&rng, 128, 1023);
 		else
 			flen = rnd_range(&rng, 1024, MAX_FRAME);
+		if (flen_fixed != 0)
+			flen = (uint32_t)flen_fixed;
 		if (flen < minf)
 			flen = minf;
 
@@ -273,10 +306,17 @@ main(int argc, char **argv)
 		sp = up ? (uint16_t)(32768 + (x >> 32) % 28000) : srv;
 		dp = up ? srv : (uint16_t)(32768 + (x >> 32) % 28000);
 
-		ts_usec += 1 + (uint32_t)((x >> 48) % 5);
-		if (ts_usec >= 1000000) {
-			ts_usec -= 1000000;
-			ts_sec++;
+		if (pps != 0) {
+			/* Frame i at exactly i / PPS seconds after START. */
+			t_ns = i * 1000000000ull / pps;
+			ts_sec = (uint32_t)(start + t_ns / 1000000000ull);
+			ts_usec = (uint32_t)(t_ns % 1000000000ull / 1000);
+		} else {
+			ts_usec += 1 + (uint32_t)((x >> 48) % 5);
+			if (ts_usec >= 1000000) {
+				ts_usec -= 1000000;
+				ts_sec++;
+			}
 		}
 		hput32(rec, ts_sec);
 		hput32(rec + 4, ts_usec);
