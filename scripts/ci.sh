@@ -5,14 +5,14 @@
 #   2. gcc release build with -Werror: unit, corpus replay, integration
 #   3. gcc ASan+UBSan build: the same tests
 #   4. clang libFuzzer build: each target replays its corpus and fuzzes for
-#      FUZZ_SECONDS (default 60)
+#      FUZZ_SECONDS (default 30; the long campaigns run apart from CI)
 #   5. valgrind over the unit tests of the release build
 # Ends with "N passed, N failed" counting every test of every tier.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
 OUT=${CL_OUT:-$SRC/out}
-FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 JOBS=$(nproc)
 extra=()
 rm -rf "$OUT"
