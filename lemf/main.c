@@ -34,6 +34,7 @@
 #include "conf.h"
 #include "err.h"
 #include "log.h"
+#include "net.h"
 #include "out.h"
 #include "psdu.h"
 #include "psdu_dec.h"
@@ -611,77 +612,6 @@ conn_flush(struct conn *c)
 	return 0;
 }
 
-/* ---- listening ---- */
-
-static int
-open_listener(const char *spec, unsigned *port)
-{
-	struct addrinfo hints, *ai = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char host[256];
-	const char *colon = strrchr(spec, ':');
-	uint64_t p;
-	size_t hl;
-	int fd = -1, on = 1, e;
-
-	if (colon == NULL || cl_parse_u64(colon + 1, 0, 65535, &p) != 0) {
-		cl_err("listen: '%s' is not ADDR:PORT", spec);
-		return -1;
-	}
-	hl = (size_t)(colon - spec);
-	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
-		spec++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= sizeof(host)) {
-		cl_err("listen: bad address");
-		return -1;
-	}
-	memcpy(host, spec, hl);
-	host[hl] = '\0';
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
-	if ((e = getaddrinfo(host, colon + 1, &hints, &ai)) != 0) {
-		cl_err("listen: %s: %s", host, gai_strerror(e));
-		return -1;
-	}
-	fd = socket(
-	    ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 64) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-		cl_err("listen on %s: %s", spec, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		freeaddrinfo(ai);
-		return -1;
-	}
-	freeaddrinfo(ai);
-	*port = ntohs(ss.ss_family == AF_INET
-		? ((struct sockaddr_in *)&ss)->sin_port
-		: ((struct sockaddr_in6 *)&ss)->sin6_port);
-	return fd;
-}
-
-static int
-write_port_file(const char *path, unsigned port)
-{
-	char tmp[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((f = fopen(tmp, "w")) == NULL)
-		return -1;
-	fprintf(f, "%u\n", port);
-	if (fclose(f) != 0 || rename(tmp, path) != 0)
-		return -1;
-	return 0;
-}
-
 static void
 peer_name(int fd, char *buf, size_t len)
 {
@@ -800,7 +730,7 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 		    (unsigned long long)rs->lines, (unsigned long long)rs->pdus,
 		    lemf_recv_nstreams(g.rv),
 		    (unsigned long long)rs->bad_lines);
-	if ((lfd = open_listener(o->listen, &port)) < 0)
+	if ((lfd = cl_net_listen(o->listen, &port)) < 0)
 		goto out;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -809,7 +739,7 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (o->port_file != NULL && write_port_file(o->port_file, port) != 0) {
+	if (o->port_file != NULL && cl_net_port_file(o->port_file, port) != 0) {
 		cl_err("%s: %s", o->port_file, strerror(errno));
 		goto out;
 	}

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "mdf.h"
 #include "metrics.h"
+#include "net.h"
 #include "stream.h"
 #include "task.h"
 #include "tls.h"
@@ -725,66 +726,6 @@ poi_acks(struct poi *p, uint64_t committed)
 }
 
 static int
-listen_on(const char *spec, int *port_out)
-{
-	struct addrinfo hints, *res = NULL;
-	char host[256];
-	const char *colon;
-	size_t hl;
-	int fd, on = 1;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-
-	if ((colon = strrchr(spec, ':')) == NULL ||
-	    (hl = (size_t)(colon - spec)) >= sizeof(host))
-		return -1;
-	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
-		memcpy(host, spec + 1, hl - 2);
-		host[hl - 2] = '\0';
-	} else {
-		memcpy(host, spec, hl);
-		host[hl] = '\0';
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
-		return -1;
-	fd = socket(
-	    res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
-	    listen(fd, 64) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-		if (fd != -1)
-			close(fd);
-		freeaddrinfo(res);
-		return -1;
-	}
-	freeaddrinfo(res);
-	*port_out = ntohs(ss.ss_family == AF_INET6
-		? ((struct sockaddr_in6 *)&ss)->sin6_port
-		: ((struct sockaddr_in *)&ss)->sin_port);
-	return fd;
-}
-
-static int
-write_port_file(const char *path, int port)
-{
-	char tmp[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((f = fopen(tmp, "w")) == NULL)
-		return -1;
-	fprintf(f, "%d\n", port);
-	if (fclose(f) != 0 || rename(tmp, path) != 0)
-		return -1;
-	return 0;
-}
-
-static int
 load_tasks(struct mdf *m, bool initial)
 {
 	struct cl_taskset *ts = NULL;
@@ -1038,17 +979,14 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 		m->nstreams++;
 	}
 	{
-		int port;
+		unsigned port;
 
-		if ((m->lfd = listen_on(o->listen, &port)) == -1) {
-			cl_err("cannot listen on %s: %s", o->listen,
-			    strerror(errno));
+		if ((m->lfd = cl_net_listen(o->listen, &port)) == -1)
 			return 1;
-		}
-		cl_info("listening for X2/X3 on %s (port %d, %s)", o->listen,
+		cl_info("listening for X2/X3 on %s (port %u, %s)", o->listen,
 		    port, o->insecure ? "plain TCP" : "TLS 1.3");
 		if (o->port_file != NULL &&
-		    write_port_file(o->port_file, port) != 0) {
+		    cl_net_port_file(o->port_file, port) != 0) {
 			cl_err("%s: %s", o->port_file, strerror(errno));
 			return 1;
 		}

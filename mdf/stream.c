@@ -17,10 +17,10 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "ber.h"
 #include "log.h"
 #include "mdf.h"
 #include "psdu.h"
+#include "psdu_dec.h"
 #include "stream.h"
 #include "tls.h"
 
@@ -376,73 +376,21 @@ connected(struct mdf_stream *s, uint64_t now_ms)
 	handshake(s, now_ms);
 }
 
-/* Skips one TLV that must be there. */
-static int
-skip_tlv(struct cl_rd *rd)
-{
-	struct cl_ber_tlv t;
-
-	return cl_ber_get_tlv(rd, 0, &t);
-}
-
 int
 mdf_tri_peek(
     const uint8_t *p, size_t len, int *alt, bool *ack_accepted, size_t *used)
 {
-	struct cl_rd rd, in;
-	struct cl_ber_tlv t;
-	struct cl_span v;
+	struct cl_psdu_info in;
 	int r;
 
 	*alt = -1;
 	*ack_accepted = false;
 	*used = 0;
-	cl_rd_init(&rd, p, len);
-	if ((r = cl_ber_get_tlv(&rd, 0, &t)) != 0)
+	if ((r = cl_psdu_decode(p, len, &in, used, NULL)) != 0)
 		return r == CL_ERR_TRUNCATED ? r : CL_ERR_FORMAT;
-	if (t.cls != CL_BER_UNIVERSAL || !t.cons ||
-	    t.tag != CL_BER_TAG_SEQUENCE)
-		return CL_ERR_FORMAT;
-	*used = rd.off;
-	cl_rd_init(&in, t.v.p, t.v.len);
-	/* pSHeader [1], payload [2] */
-	if (cl_ber_expect(&in, 0, CL_BER_CONTEXT | CL_BER_CONSTRUCTED, 1, &v) !=
-		0 ||
-	    cl_ber_expect(&in, 0, CL_BER_CONTEXT | CL_BER_CONSTRUCTED, 2, &v) !=
-		0 ||
-	    cl_rd_left(&in) != 0)
-		return CL_ERR_FORMAT;
-	cl_rd_init(&in, v.p, v.len);
-	if (cl_ber_get_tlv(&in, 0, &t) != 0 || cl_rd_left(&in) != 0)
-		return CL_ERR_FORMAT;
-	if (t.cls != CL_BER_CONTEXT || t.tag != 2)
-		return 0; /* not tRIPayload */
-	cl_rd_init(&in, t.v.p, t.v.len);
-	if (cl_ber_get_tlv(&in, 0, &t) != 0 || cl_rd_left(&in) != 0 ||
-	    t.cls != CL_BER_CONTEXT || t.tag > 13)
-		return CL_ERR_FORMAT;
-	*alt = (int)t.tag;
-	if (t.tag == 10) {
-		/* optionResponse { acceptedOptions [0], declinedOptions [1] }:
-		 * accepted if [0] holds pDUAcknowledgement [0] NULL. */
-		cl_rd_init(&in, t.v.p, t.v.len);
-		if (cl_ber_expect(&in, 0, CL_BER_CONTEXT | CL_BER_CONSTRUCTED,
-			0, &v) != 0)
-			return CL_ERR_FORMAT;
-		{
-			struct cl_rd ol;
-
-			cl_rd_init(&ol, v.p, v.len);
-			while (cl_rd_left(&ol) > 0) {
-				if (cl_ber_get_tlv(&ol, 0, &t) != 0)
-					return CL_ERR_FORMAT;
-				if (t.cls == CL_BER_CONTEXT && t.tag == 0 &&
-				    !t.cons && t.v.len == 0)
-					*ack_accepted = true;
-			}
-		}
-		if (cl_rd_left(&in) > 0 && skip_tlv(&in) != 0)
-			return CL_ERR_FORMAT;
+	if (in.kind == CL_PSDU_KIND_TRI) {
+		*alt = in.tri.which;
+		*ack_accepted = in.tri.ack_accepted;
 	}
 	return 0;
 }

@@ -72,9 +72,10 @@ void mdf_stream_stats(const struct mdf_stream *s, struct mdf_stream_stats *st);
 const char *mdf_stream_name(const struct mdf_stream *s);
 
 /*
- * Parses one PS-PDU at the start of p far enough to say which TRIPayload
- * alternative it carries (-1 if its payload is not tRIPayload) and, for an
- * optionResponse, whether pDUAcknowledgement was accepted.  Returns 0,
+ * Decodes one PS-PDU at the start of p (strictly, lib/psdu_dec.h) and
+ * says which TRIPayload alternative it carries (-1 if its payload is not
+ * tRIPayload) and, for an optionResponse, whether pDUAcknowledgement was
+ * accepted.  Returns 0,
  * CL_ERR_TRUNCATED (read more) or CL_ERR_FORMAT.  *used gets its length.
  */
 int mdf_tri_peek(
