@@ -490,7 +490,7 @@ do_read(struct mdf_stream *s, uint64_t now_ms)
 			case CL_PSDU_TRI_KEEPALIVE:
 				(void)queue_tri(s, CL_PSDU_TRI_KEEPALIVE_RESP);
 				break;
-			case 10: /* optionResponse */
+			case CL_PSDU_TRI_OPTION_RESP:
 				if (s->state == OPTIONS) {
 					s->acked = acc && s->o.want_ack;
 					streaming(s, now_ms);

@@ -74,9 +74,10 @@ const char *mdf_stream_name(const struct mdf_stream *s);
 /*
  * Decodes one PS-PDU at the start of p (strictly, lib/psdu_dec.h) and
  * says which TRIPayload alternative it carries (-1 if its payload is not
- * tRIPayload) and, for an optionResponse, whether pDUAcknowledgement was
- * accepted.  Returns 0,
- * CL_ERR_TRUNCATED (read more) or CL_ERR_FORMAT.  *used gets its length.
+ * tRIPayload; an alternative added after version 5.x comes back as its
+ * context tag, which may be above 13) and, for an optionResponse, whether
+ * pDUAcknowledgement was accepted.  Returns 0, CL_ERR_TRUNCATED (read
+ * more) or CL_ERR_FORMAT.  *used gets its length.
  */
 int mdf_tri_peek(
     const uint8_t *p, size_t len, int *alt, bool *ack_accepted, size_t *used);

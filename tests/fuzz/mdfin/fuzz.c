@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "mdf.h"
 #include "psdu.h"
+#include "psdu_dec.h"
 #include "spool.h"
 #include "stream.h"
 #include "x2x3.h"
@@ -115,8 +116,8 @@ peek(const uint8_t *data, size_t size)
 
 	r = mdf_tri_peek(data, size, &alt, &acc, &used);
 	if (r == 0 &&
-	    (used == 0 || used > size || alt < -1 || alt > 13 ||
-		(acc && alt != 10)))
+	    (used == 0 || used > size || alt < -1 ||
+		(acc && alt != CL_PSDU_TRI_OPTION_RESP)))
 		abort();
 	if (r != 0 && r != CL_ERR_TRUNCATED && r != CL_ERR_FORMAT)
 		abort();

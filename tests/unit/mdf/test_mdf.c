@@ -27,6 +27,7 @@
 #include "harness.h"
 #include "mdf.h"
 #include "psdu.h"
+#include "psdu_dec.h"
 #include "spool.h"
 #include "stream.h"
 #include "x2x3.h"
@@ -1661,19 +1662,19 @@ CL_TEST(tri_peek)
 	cl_buf_reset(&b);
 	CHECK_INT_EQ(cl_psdu_option_response(&b, &h, true, true), 0);
 	CHECK_INT_EQ(mdf_tri_peek(b.d, b.len, &alt, &acc, &used), 0);
-	CHECK_INT_EQ(alt, 10);
+	CHECK_INT_EQ(alt, CL_PSDU_TRI_OPTION_RESP);
 	CHECK(acc);
 	CHECK_INT_EQ(used, b.len);
 	peek_truncations(b.d, b.len);
 	cl_buf_reset(&b);
 	CHECK_INT_EQ(cl_psdu_option_response(&b, &h, true, false), 0);
 	CHECK_INT_EQ(mdf_tri_peek(b.d, b.len, &alt, &acc, &used), 0);
-	CHECK_INT_EQ(alt, 10);
+	CHECK_INT_EQ(alt, CL_PSDU_TRI_OPTION_RESP);
 	CHECK(!acc);
 	cl_buf_reset(&b);
 	CHECK_INT_EQ(cl_psdu_option_response(&b, &h, false, false), 0);
 	CHECK_INT_EQ(mdf_tri_peek(b.d, b.len, &alt, &acc, &used), 0);
-	CHECK_INT_EQ(alt, 10);
+	CHECK_INT_EQ(alt, CL_PSDU_TRI_OPTION_RESP);
 	CHECK(!acc);
 	/* an HI3 PDU: no TRIPayload */
 	cl_buf_reset(&b);
