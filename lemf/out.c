@@ -153,14 +153,27 @@ jkey(struct jw *w, const char *k)
 	jput(w, "\":", 2);
 }
 
+/* Decimal digits of v at the end of s[20]; returns where they start.
+ * Several numbers per line: snprintf() was a tenth of the LEMF's time. */
+static char *
+fmt_u64(char s[static 20], uint64_t v)
+{
+	char *q = s + 20;
+
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return q;
+}
+
 static void
 j_u64(struct jw *w, const char *k, uint64_t v)
 {
-	char s[24];
-	int n = snprintf(s, sizeof(s), "%llu", (unsigned long long)v);
+	char s[20], *q = fmt_u64(s, v);
 
 	jkey(w, k);
-	jput(w, s, (size_t)n);
+	jput(w, q, (size_t)(s + 20 - q));
 }
 
 static void
@@ -210,49 +223,75 @@ j_hex(struct jw *w, const char *k, const uint8_t *p, size_t n)
 	jput(w, "\"", 1);
 }
 
+/* Two digits of v (0..99) at s. */
+static void
+fmt_2(char *s, int v)
+{
+	s[0] = (char)('0' + v / 10);
+	s[1] = (char)('0' + v % 10);
+}
+
 /* RFC 3339 with microseconds, or null outside years 0..9999. */
 static void
 j_time(struct jw *w, const char *k, int64_t sec, uint32_t usec)
 {
-	char s[40];
+	/*
+	 * Formatting dominated the LEMF's profile.  The date and time part
+	 * changes once a second, so the last two are kept (a line has the
+	 * capture time and the receive time, which differ); the rest is
+	 * written by hand.
+	 */
+	static struct {
+		int64_t sec;
+		char s[21]; /* "YYYY-MM-DDTHH:MM:SS. */
+	} cache[2] = {{-1, ""}, {-1, ""}};
+	static unsigned victim;
+	char s[32];
 	struct tm tm;
 	time_t t = (time_t)sec;
-	int n;
-
-	/* Formatting dominated the LEMF's profile: the date and time part
-	 * changes once a second, so it is kept; the microseconds are
-	 * written by hand. */
-	static int64_t last_sec = -1;
-	static char last[32];
-	static int last_n;
+	unsigned c;
 	int i;
 
 	if (sec < 0 || sec > 253402300799LL || usec > 999999) {
 		j_lit(w, k, "null");
 		return;
 	}
-	if (sec != last_sec) {
+	if (cache[0].sec == sec)
+		c = 0;
+	else if (cache[1].sec == sec)
+		c = 1;
+	else {
 		if (gmtime_r(&t, &tm) == NULL) {
 			j_lit(w, k, "null");
 			return;
 		}
-		last_n = snprintf(last, sizeof(last),
-		    "\"%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
-		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		    tm.tm_sec);
-		last_sec = sec;
+		c = victim;
+		victim ^= 1;
+		cache[c].s[0] = '"';
+		fmt_2(cache[c].s + 1, (tm.tm_year + 1900) / 100);
+		fmt_2(cache[c].s + 3, (tm.tm_year + 1900) % 100);
+		cache[c].s[5] = '-';
+		fmt_2(cache[c].s + 6, tm.tm_mon + 1);
+		cache[c].s[8] = '-';
+		fmt_2(cache[c].s + 9, tm.tm_mday);
+		cache[c].s[11] = 'T';
+		fmt_2(cache[c].s + 12, tm.tm_hour);
+		cache[c].s[14] = ':';
+		fmt_2(cache[c].s + 15, tm.tm_min);
+		cache[c].s[17] = ':';
+		fmt_2(cache[c].s + 18, tm.tm_sec);
+		cache[c].s[20] = '.';
+		cache[c].sec = sec;
 	}
-	memcpy(s, last, (size_t)last_n);
-	n = last_n;
+	memcpy(s, cache[c].s, 21);
 	for (i = 5; i >= 0; i--) {
-		s[n + i] = (char)('0' + usec % 10);
+		s[21 + i] = (char)('0' + usec % 10);
 		usec /= 10;
 	}
-	n += 6;
-	s[n++] = 'Z';
-	s[n++] = '"';
+	s[27] = 'Z';
+	s[28] = '"';
 	jkey(w, k);
-	jput(w, s, (size_t)n);
+	jput(w, s, 29);
 }
 
 static void
@@ -377,8 +416,7 @@ j_integrity(
 	struct cl_span v;
 	uint64_t u;
 	bool first = true;
-	char s[24];
-	int n;
+	char s[20], *q;
 
 	if (x->data_type == CL_PSDU_DATA_IRI)
 		j_cstr(w, "data", "iri");
@@ -395,9 +433,10 @@ j_integrity(
 	    cl_ber_expect(&rd, 0, CL_BER_UNIVERSAL, CL_BER_TAG_INTEGER, &v) ==
 		0 &&
 	    cl_ber_get_uint64(v, &u) == 0) {
-		n = snprintf(s, sizeof(s), "%s%llu", first ? "" : ",",
-		    (unsigned long long)u);
-		jput(w, s, (size_t)n);
+		q = fmt_u64(s, u);
+		if (!first)
+			jput(w, ",", 1);
+		jput(w, q, (size_t)(s + 20 - q));
 		first = false;
 	}
 	jput(w, "]", 1);

@@ -552,6 +552,59 @@ check_pcap(const char *dir, const char *name, const char *const *want, size_t n)
 	free(p);
 }
 
+static bool
+has_str(const struct cl_buf *b, const char *s)
+{
+	return has(b->d, b->len, s, strlen(s));
+}
+
+/* Numbers and times as the JSON line writes them, at their limits, and
+ * the time cache with more than two distinct seconds in turn. */
+CL_TEST(json_numbers_times)
+{
+	static const struct {
+		struct timespec rx;
+		const char *want;
+	} t[] = {
+	    {{253402300799, 999999000},
+		"\"rx\":\"9999-12-31T23:59:59.999999Z\""},
+	    {{0, 0}, "\"rx\":\"1970-01-01T00:00:00.000000Z\""},
+	    {{951782400, 7000}, "\"rx\":\"2000-02-29T00:00:00.000007Z\""},
+	    {{253402300799, 1000}, "\"rx\":\"9999-12-31T23:59:59.000001Z\""},
+	    {{0, 999999999}, "\"rx\":\"1970-01-01T00:00:00.999999Z\""},
+	    {{253402300800, 0}, "\"rx\":null"},
+	};
+	struct gen g;
+	struct cl_psdu_info in;
+	struct cl_buf *b;
+	uint8_t h[32];
+	size_t i;
+
+	gen_init(&g, (const uint8_t *)"L", 1, 4294967295u);
+	g.h.sec = 0;
+	g.h.usec = 0;
+	cc(&g, 4294967295u, "pkt", &in, h);
+	CHECK((b = cl_buf_new(1u << 16)) != NULL);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cl_buf_reset(b);
+		CHECK_INT_EQ(
+		    lemf_json_pdu(b, &in, h, NULL, false, &t[i].rx), 0);
+		CHECK(has_str(b, t[i].want));
+		CHECK(has_str(b, "\"time\":\"1970-01-01T00:00:00.000000Z\""));
+		CHECK(has_str(b, "\"cin\":4294967295,"));
+		CHECK(has_str(b, "\"seq\":4294967295,"));
+		CHECK(has_str(b, "\"ip_len\":3}"));
+	}
+	g.h.seq = 0;
+	cc(&g, 0, "x", &in, h);
+	cl_buf_reset(b);
+	CHECK_INT_EQ(lemf_json_pdu(b, &in, h, NULL, false, &RX), 0);
+	CHECK(has_str(b, "\"seq\":0,"));
+	CHECK(has_str(b, "\"ip_len\":1}"));
+	cl_buf_free(b);
+	cl_buf_free(g.b);
+}
+
 CL_TEST(pcap_append)
 {
 	static const char *const pk[] = {
@@ -615,6 +668,7 @@ main(void)
 	CL_RUN(integrity_verification);
 	CL_RUN(json_escaping);
 	CL_RUN(restart_rebuild);
+	CL_RUN(json_numbers_times);
 	CL_RUN(pcap_append);
 	return cl_test_done();
 }
