@@ -32,6 +32,7 @@
 #include <openssl/x509.h>
 
 #include "conf.h"
+#include "digest.h"
 #include "err.h"
 #include "log.h"
 #include "net.h"
@@ -198,9 +199,7 @@ now_ms(void)
 static void
 sha256(const uint8_t *p, size_t n, uint8_t out[32])
 {
-	unsigned int len = 32;
-
-	if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1 || len != 32)
+	if (cl_sha256(p, n, out) != 0)
 		cl_fatal("SHA-256 failed");
 }
 
@@ -381,7 +380,7 @@ data(struct conn *c, const struct cl_psdu_info *in, const struct timespec *rx)
 		    (unsigned long long)(in->seq - res.expected));
 		if ((r = lemf_out_gap(g.out, in, &res, rx)) != 0)
 			out_failed("pdus.jsonl", r);
-		/* FALLTHROUGH */
+		__attribute__((fallthrough));
 	case LEMF_NEW:
 		if (res.verified == 0)
 			cl_err("integrity FAILED: LIID %s CIN %u integrity seq "

@@ -12,11 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include "binding.h"
 #include "dhcp.h"
 #include "dhcp6.h"
+#include "digest.h"
 #include "log.h"
 #include "mdf.h"
 #include "radius.h"
@@ -310,7 +311,8 @@ ic_add(struct mdf_core *c, struct flow *f, int k, uint32_t seq,
 	if (a->n == 0)
 		a->since_ms = now_ms;
 	a->seqs[a->n] = seq;
-	SHA256(pdu, len, a->hashes + a->n * 32);
+	if (cl_sha256(pdu, len, a->hashes + a->n * 32) != 0)
+		return CL_ERR_INTERNAL;
 	a->n++;
 	if (!f->ic_listed) {
 		f->ic_listed = true;

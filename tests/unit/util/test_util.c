@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: ISC */
-#include "harness.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "digest.h"
 #include "err.h"
+#include "harness.h"
 #include "util.h"
 
 CL_TEST(parse_u64_canonical_only)
@@ -128,6 +132,44 @@ CL_TEST(utf8_clean_long)
 	CHECK(cl_utf8_clean(s, 18));
 }
 
+/* FIPS 180-2 vectors, repeated calls (the context is reused), and a
+ * large input. */
+CL_TEST(sha256)
+{
+	static const char *abc =
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+	static const char *empty =
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	static const char *two =
+	    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
+	static const char *million_a =
+	    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+	uint8_t h[32], *m;
+	char x[65];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		CHECK_INT_EQ(cl_sha256("abc", 3, h), 0);
+		cl_format_hex(h, 32, x);
+		CHECK(strcmp(x, abc) == 0);
+		CHECK_INT_EQ(cl_sha256("", 0, h), 0);
+		cl_format_hex(h, 32, x);
+		CHECK(strcmp(x, empty) == 0);
+	}
+	CHECK_INT_EQ(cl_sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmn"
+			       "lmnomnopnopq",
+			 56, h),
+	    0);
+	cl_format_hex(h, 32, x);
+	CHECK(strcmp(x, two) == 0);
+	CHECK((m = malloc(1000000)) != NULL);
+	memset(m, 'a', 1000000);
+	CHECK_INT_EQ(cl_sha256(m, 1000000, h), 0);
+	cl_format_hex(h, 32, x);
+	CHECK(strcmp(x, million_a) == 0);
+	free(m);
+}
+
 int
 main(void)
 {
@@ -137,5 +179,6 @@ main(void)
 	CL_RUN(mac_hex_time);
 	CL_RUN(utf8_clean);
 	CL_RUN(utf8_clean_long);
+	CL_RUN(sha256);
 	return cl_test_done();
 }
