@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,10 +51,34 @@
  * CRC32C rather than zlib's CRC32: the project does not link zlib, and
  * CRC32C (Castagnoli) detects more error patterns at these lengths, is
  * what ext4, iSCSI and Kafka use for the same job, and has an instruction
- * on x86 and ARM should we need one.  Slicing-by-8 tables, built once.
+ * on x86 and ARM.  Slicing-by-8 tables, built once; on x86-64 the SSE4.2
+ * instruction when the CPU has it: the table version was a tenth of the
+ * MDF's CPU time in the end-to-end benchmark (each record is checked when
+ * written and again when read for delivery).
  */
 static uint32_t crc_tab[8][256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static bool crc_hw;
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CL_CRC_HW 1
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_sse42(uint32_t c, const uint8_t *p, size_t len)
+{
+	uint64_t c64 = c, v;
+
+	while (len >= 8) {
+		memcpy(&v, p, 8);
+		c64 = __builtin_ia32_crc32di(c64, v);
+		p += 8;
+		len -= 8;
+	}
+	c = (uint32_t)c64;
+	while (len-- > 0)
+		c = __builtin_ia32_crc32qi(c, *p++);
+	return c;
+}
+#endif
 
 static void
 crc_init(void)
@@ -71,10 +96,14 @@ crc_init(void)
 		for (j = 1; j < 8; j++)
 			crc_tab[j][i] = (crc_tab[j - 1][i] >> 8) ^
 			    crc_tab[0][crc_tab[j - 1][i] & 0xff];
+#ifdef CL_CRC_HW
+	__builtin_cpu_init();
+	crc_hw = __builtin_cpu_supports("sse4.2");
+#endif
 }
 
 uint32_t
-cl_crc32c(uint32_t crc, const void *vp, size_t len)
+cl_crc32c_portable(uint32_t crc, const void *vp, size_t len)
 {
 	const uint8_t *p = vp;
 	uint32_t c = ~crc, lo, hi;
@@ -96,6 +125,17 @@ cl_crc32c(uint32_t crc, const void *vp, size_t len)
 	while (len-- > 0)
 		c = crc_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
 	return ~c;
+}
+
+uint32_t
+cl_crc32c(uint32_t crc, const void *vp, size_t len)
+{
+#ifdef CL_CRC_HW
+	(void)pthread_once(&crc_once, crc_init);
+	if (crc_hw)
+		return ~crc32c_sse42(~crc, vp, len);
+#endif
+	return cl_crc32c_portable(crc, vp, len);
 }
 
 static void

@@ -275,5 +275,7 @@ int cl_spool_scan_segment(const uint8_t *p, size_t len, bool count_after,
 
 /* CRC32C (Castagnoli) of p[0..len), continuing from crc (start with 0). */
 uint32_t cl_crc32c(uint32_t crc, const void *p, size_t len);
+/* The same with tables only, whatever the CPU (for tests). */
+uint32_t cl_crc32c_portable(uint32_t crc, const void *p, size_t len);
 
 #endif /* CL_SPOOL_H */

@@ -192,7 +192,52 @@ CL_TEST(crc32c_check_value)
 		uint8_t z[32] = {0};
 
 		CHECK_INT_EQ(cl_crc32c(0, z, sizeof(z)), 0x8a9136aau);
+		CHECK_INT_EQ(cl_crc32c_portable(0, z, sizeof(z)), 0x8a9136aau);
 	}
+	CHECK_INT_EQ(cl_crc32c_portable(0, "123456789", 9), 0xe3069283u);
+}
+
+/* Bit by bit, straight from the polynomial. */
+static uint32_t
+crc32c_bitwise(const uint8_t *p, size_t len)
+{
+	uint32_t c = 0xffffffffu;
+	size_t i;
+	int k;
+
+	for (i = 0; i < len; i++) {
+		c ^= p[i];
+		for (k = 0; k < 8; k++)
+			c = (c & 1) ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+	}
+	return ~c;
+}
+
+/* The CPU's instruction (where used) and the tables agree with the
+ * definition at every length and alignment, whole and in two parts. */
+CL_TEST(crc32c_implementations)
+{
+	uint8_t buf[300];
+	size_t off, len, cut;
+	uint32_t want, x = 2463534242u;
+
+	for (off = 0; off < sizeof(buf); off++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[off] = (uint8_t)x;
+	}
+	for (off = 0; off < 8; off++)
+		for (len = 0; len + off <= sizeof(buf); len += 1 + len / 8) {
+			want = crc32c_bitwise(buf + off, len);
+			CHECK_INT_EQ(cl_crc32c(0, buf + off, len), want);
+			CHECK_INT_EQ(
+			    cl_crc32c_portable(0, buf + off, len), want);
+			cut = len / 3;
+			CHECK_INT_EQ(cl_crc32c(cl_crc32c(0, buf + off, cut),
+					 buf + off + cut, len - cut),
+			    want);
+		}
 }
 
 CL_TEST(append_read_reopen)
@@ -1163,6 +1208,7 @@ int
 main(void)
 {
 	CL_RUN(crc32c_check_value);
+	CL_RUN(crc32c_implementations);
 	CL_RUN(append_read_reopen);
 	CL_RUN(reader_checks_disk_again);
 	CL_RUN(big_records_and_limits);
