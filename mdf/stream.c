@@ -33,6 +33,9 @@
 #define FIFO_MAX           4096
 #define RBUF_MAX           (64u * 1024)
 #define WRITE_MAX          (256u * 1024)
+/* A confirmed position is saved (a file write, two fsyncs) at most this
+ * often while answers keep coming; see save_confirmed(). */
+#define CONFIRM_SAVE_MS 200
 
 enum state { IDLE, CONNECTING, HANDSHAKE, OPTIONS, UP };
 
@@ -63,6 +66,9 @@ struct mdf_stream {
 	uint64_t fifo[FIFO_MAX];
 	uint64_t fifo_ms[FIFO_MAX];
 	size_t fifo_head, fifo_n;
+	/* Confirmed by the LEMF, not yet saved in the cursor file. */
+	bool confirm_pending;
+	uint64_t confirm_seq, confirm_saved_ms;
 	struct cl_psheader ctl; /* header of control PDUs */
 	uint32_t ctl_seq;
 
@@ -132,6 +138,45 @@ fail:
 	return r;
 }
 
+/* The first record not confirmed by the LEMF, saved or not yet. */
+static uint64_t
+confirmed(const struct mdf_stream *s)
+{
+	uint64_t c = cl_spool_cursor_confirmed(s->cur);
+
+	return s->confirm_pending && s->confirm_seq >= c ? s->confirm_seq + 1
+							 : c;
+}
+
+/*
+ * Saves the LEMF's latest confirmation in the cursor file.  Saving after
+ * every answer cost two fsyncs on the event loop every few milliseconds;
+ * saving at most every CONFIRM_SAVE_MS means that after a crash the MDF
+ * may send again what the LEMF confirmed in that last moment (exact
+ * repeats, which a receiver drops by their sequence numbers), never that
+ * it skips anything: the cursor file only ever lags.  Segments are
+ * released only behind the saved position.
+ */
+static int
+save_confirmed(struct mdf_stream *s, uint64_t now_ms)
+{
+	int r;
+
+	if (!s->confirm_pending)
+		return 0;
+	s->confirm_pending = false;
+	s->confirm_saved_ms = now_ms;
+	if (s->confirm_seq < cl_spool_cursor_confirmed(s->cur))
+		return 0;
+	if ((r = cl_spool_cursor_confirm(s->cur, s->confirm_seq)) != 0) {
+		cl_err("LEMF %s: saving the confirmed position %llu: %s",
+		    s->d.name, (unsigned long long)s->confirm_seq,
+		    cl_err_str(r));
+		return r;
+	}
+	return 0;
+}
+
 static void
 conn_close(struct mdf_stream *s)
 {
@@ -155,6 +200,7 @@ mdf_stream_free(struct mdf_stream *s)
 {
 	if (s == NULL)
 		return;
+	(void)save_confirmed(s, 0);
 	conn_close(s);
 	cl_htab_release(&s->liids);
 	cl_buf_release(&s->out);
@@ -174,20 +220,21 @@ mdf_stream_stats(const struct mdf_stream *s, struct mdf_stream_stats *st)
 	*st = s->st;
 	st->up = s->state == UP;
 	st->acked = s->acked;
-	st->backlog =
-	    cl_spool_next_seq(s->sp) - cl_spool_cursor_confirmed(s->cur);
+	st->confirmed = confirmed(s);
+	st->backlog = cl_spool_next_seq(s->sp) - confirmed(s);
 }
 
 static void
 fail(struct mdf_stream *s, uint64_t now_ms, const char *what)
 {
+	(void)save_confirmed(s, now_ms); /* an error is logged; go on */
 	if (s->state == UP || s->state == OPTIONS) {
 		s->st.disconnects++;
 		cl_warn("LEMF %s (%s:%s): connection lost: %s; %llu records "
 			"not confirmed will be sent again",
 		    s->d.name, s->d.host, s->d.port, what,
 		    (unsigned long long)(cl_spool_next_seq(s->sp) -
-			cl_spool_cursor_confirmed(s->cur)));
+			confirmed(s)));
 	} else {
 		cl_warn("LEMF %s (%s:%s): %s; retrying in %llu ms", s->d.name,
 		    s->d.host, s->d.port, what,
@@ -265,6 +312,10 @@ up(struct mdf_stream *s, uint64_t now_ms)
 static void
 streaming(struct mdf_stream *s, uint64_t now_ms)
 {
+	if (save_confirmed(s, now_ms) != 0) {
+		fail(s, now_ms, "cursor not saved");
+		return;
+	}
 	s->state = UP;
 	cl_spool_cursor_rewind(s->cur);
 	s->read_seq = s->req_seq = cl_spool_cursor_confirmed(s->cur) - 1;
@@ -399,7 +450,6 @@ static void
 on_answer(struct mdf_stream *s, uint64_t now_ms)
 {
 	uint64_t seq;
-	int r;
 
 	if (s->fifo_n == 0) {
 		cl_warn("LEMF %s: an answer to no request; ignored", s->d.name);
@@ -408,14 +458,13 @@ on_answer(struct mdf_stream *s, uint64_t now_ms)
 	seq = s->fifo[s->fifo_head];
 	s->fifo_head = (s->fifo_head + 1) % FIFO_MAX;
 	s->fifo_n--;
-	if (seq >= cl_spool_cursor_confirmed(s->cur) &&
-	    (r = cl_spool_cursor_confirm(s->cur, seq)) != 0) {
-		cl_err("LEMF %s: saving the confirmed position %llu: %s",
-		    s->d.name, (unsigned long long)seq, cl_err_str(r));
-		fail(s, now_ms, "cursor not saved");
-		return;
+	if (seq + 1 > confirmed(s)) {
+		s->confirm_seq = seq;
+		s->confirm_pending = true;
 	}
-	s->st.confirmed = cl_spool_cursor_confirmed(s->cur);
+	if (now_ms >= s->confirm_saved_ms + CONFIRM_SAVE_MS &&
+	    save_confirmed(s, now_ms) != 0)
+		fail(s, now_ms, "cursor not saved");
 }
 
 static void
@@ -672,6 +721,12 @@ mdf_stream_run(struct mdf_stream *s, short revents, uint64_t now_ms)
 			fail(s, now_ms, "spool read error");
 			return s->next_attempt_ms;
 		}
+		if (s->confirm_pending &&
+		    now_ms >= s->confirm_saved_ms + CONFIRM_SAVE_MS &&
+		    save_confirmed(s, now_ms) != 0) {
+			fail(s, now_ms, "cursor not saved");
+			return s->next_attempt_ms;
+		}
 		if (s->fifo_n > 0 &&
 		    now_ms >= s->fifo_ms[s->fifo_head] + s->o.ack_timeout_ms) {
 			fail(s, now_ms, "no answer to a request in time");
@@ -691,6 +746,9 @@ mdf_stream_run(struct mdf_stream *s, short revents, uint64_t now_ms)
 	if (s->state == OPTIONS && s->opt_deadline < next)
 		next = s->opt_deadline;
 	if (s->state == UP) {
+		if (s->confirm_pending &&
+		    s->confirm_saved_ms + CONFIRM_SAVE_MS < next)
+			next = s->confirm_saved_ms + CONFIRM_SAVE_MS;
 		if (s->fifo_n > 0 &&
 		    s->fifo_ms[s->fifo_head] + s->o.ack_timeout_ms < next)
 			next = s->fifo_ms[s->fifo_head] + s->o.ack_timeout_ms;
