@@ -561,32 +561,34 @@ do_read(struct mdf_stream *s, uint64_t now_ms)
 static void
 do_write(struct mdf_stream *s, uint64_t now_ms)
 {
-	size_t n;
+	size_t n, off = 0;
 	int w, e;
 
+	/* What was written is removed once at the end: removing it after
+	 * every write moved the rest of the buffer each time. */
 	s->want_write = false;
-	while (s->out.len > 0) {
-		n = s->out.len > WRITE_MAX ? WRITE_MAX : s->out.len;
+	while (off < s->out.len) {
+		n = s->out.len - off > WRITE_MAX ? WRITE_MAX : s->out.len - off;
 		if (s->ssl != NULL) {
 			ERR_clear_error(); /* for SSL_get_error() */
-			w = SSL_write(s->ssl, s->out.d, (int)n);
+			w = SSL_write(s->ssl, s->out.d + off, (int)n);
 			if (w <= 0) {
 				e = SSL_get_error(s->ssl, w);
 				if (e == SSL_ERROR_WANT_WRITE) {
 					s->want_write = true;
-					return;
+					break;
 				}
 				if (e == SSL_ERROR_WANT_READ)
-					return;
+					break;
 				fail(s, now_ms, "TLS write error");
 				return;
 			}
 		} else {
-			ssize_t k = write(s->fd, s->out.d, n);
+			ssize_t k = write(s->fd, s->out.d + off, n);
 
 			if (k == -1 && (errno == EAGAIN || errno == EINTR)) {
 				s->want_write = true;
-				return;
+				break;
 			}
 			if (k <= 0) {
 				fail(s, now_ms, strerror(errno));
@@ -594,9 +596,10 @@ do_write(struct mdf_stream *s, uint64_t now_ms)
 			}
 			w = (int)k;
 		}
-		(void)cl_buf_consume(&s->out, (size_t)w);
+		off += (size_t)w;
 		s->last_send_ms = now_ms;
 	}
+	(void)cl_buf_consume(&s->out, off);
 }
 
 /* Moves committed records of this destination into the output buffer. */
