@@ -66,6 +66,8 @@ cl_buf_reserve(struct cl_buf *b, size_t n, uint8_t **p)
 		na = b->alloc < 256 ? 256 : b->alloc;
 		while (na < need)
 			na = na > b->max / 2 ? b->max : na * 2;
+		if (na > b->max) /* cl_buf_put() relies on alloc <= max */
+			na = b->max;
 		if ((nd = realloc(b->d, na)) == NULL)
 			return CL_ERR_NOMEM;
 		b->d = nd;
@@ -77,7 +79,7 @@ cl_buf_reserve(struct cl_buf *b, size_t n, uint8_t **p)
 }
 
 int
-cl_buf_put(struct cl_buf *b, const void *p, size_t n)
+cl_buf_put_slow(struct cl_buf *b, const void *p, size_t n)
 {
 	uint8_t *w;
 	int r;

@@ -230,7 +230,21 @@ void cl_buf_reset(struct cl_buf *b);
  */
 int cl_buf_reserve(struct cl_buf *b, size_t n, uint8_t **p);
 
-int cl_buf_put(struct cl_buf *b, const void *p, size_t n);
+int cl_buf_put_slow(struct cl_buf *b, const void *p, size_t n);
+
+/* Appends n bytes.  Inline for the common case of room left: encoders
+ * and the LEMF's JSON writer put many short pieces. */
+static inline int
+cl_buf_put(struct cl_buf *b, const void *p, size_t n)
+{
+	if (n <= b->alloc - b->len) { /* alloc never exceeds max */
+		if (n > 0)
+			memcpy(b->d + b->len, p, n);
+		b->len += n;
+		return 0;
+	}
+	return cl_buf_put_slow(b, p, n);
+}
 int cl_buf_put_u8(struct cl_buf *b, uint8_t v);
 int cl_buf_put_u16(struct cl_buf *b, uint16_t v);
 int cl_buf_put_u32(struct cl_buf *b, uint32_t v);
