@@ -599,6 +599,43 @@ CL_TEST(walk_depth_and_truncation)
 	cl_buf_free(b);
 }
 
+/* Every one-octet identifier with every short length: the header is
+ * read as X.690 says, whole TLVs are consumed, cut ones are not. */
+CL_TEST(short_form_headers)
+{
+	static uint8_t buf[2 + 127 + 1];
+	struct cl_ber_tlv t;
+	struct cl_rd rd;
+	unsigned id, len;
+	int r;
+
+	for (id = 0; id < 256; id++) {
+		if ((id & 0x1f) == 0x1f)
+			continue;
+		for (len = 0; len < 128; len++) {
+			buf[0] = (uint8_t)id;
+			buf[1] = (uint8_t)len;
+			/* whole, with one octet after it */
+			cl_rd_init(&rd, buf, len + 3);
+			CHECK_INT_EQ(cl_ber_get_tlv(&rd, CL_BER_DER, &t), 0);
+			CHECK_INT_EQ(t.cls, id & 0xc0);
+			CHECK_INT_EQ(t.cons, (id & 0x20) != 0);
+			CHECK_INT_EQ(t.tag, id & 0x1f);
+			CHECK_INT_EQ(t.hdrlen, 2);
+			CHECK(t.v.p == buf + 2);
+			CHECK_INT_EQ(t.v.len, len);
+			CHECK_INT_EQ(rd.off, len + 2);
+			/* one octet short: nothing consumed */
+			cl_rd_init(&rd, buf, len + 1);
+			r = cl_ber_get_tlv(&rd, 0, &t);
+			CHECK_INT_EQ(r, CL_ERR_TRUNCATED);
+			CHECK_INT_EQ(rd.off, 0);
+			CHECK_INT_EQ(t.v.len, 0);
+			CHECK_INT_EQ(t.hdrlen, 0);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -607,6 +644,7 @@ main(void)
 	CL_RUN(integer_decoding_rejects);
 	CL_RUN(integer_round_trip);
 	CL_RUN(tags_and_lengths);
+	CL_RUN(short_form_headers);
 	CL_RUN(primitives);
 	CL_RUN(oid_decoding);
 	CL_RUN(bool_null);
