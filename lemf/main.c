@@ -7,6 +7,7 @@
  * pcap files, and answers keep-alives and acknowledgement requests only
  * after what came before is on disk.  See clearli-lemf(8).
  */
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +72,8 @@ struct conn {
 	char peer[80];
 	uint64_t offset; /* stream bytes consumed */
 	struct cl_buf in;
-	struct cl_buf answers; /* waiting for the next sync */
+	struct cl_buf answers; /* waiting for a sync to end */
+	size_t covered;        /* answers.d[0..covered): by the sync running */
 	struct cl_buf outq;
 	bool closing;
 };
@@ -83,7 +86,33 @@ static struct {
 	struct lemf_out *out;
 	struct cl_psheader ans;
 	bool failed; /* output failed: stop without acknowledging */
+	struct conn cl[MAX_CONN];
 } g;
+
+/*
+ * Syncing runs in a thread of its own, so that reading and decoding go on
+ * while the disk works: an fdatasync() of a busy output takes
+ * milliseconds, and a syncfs() with many LIIDs tens of them, during which
+ * the receiver used to stop reading (the latency of everything behind it
+ * grew, and so did the sender's backlog).  One job at a time: the
+ * answers queued before a job began (their data written before it) go
+ * out when it ends; answers queued meanwhile wait for the next job,
+ * which begins as soon as this one ends.  Only the job crosses between
+ * the threads, under the mutex; the thread touches nothing else.
+ */
+static struct {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct lemf_sync_job job;
+	bool queued; /* job handed over, not finished (under mu) */
+	bool stop;   /* (under mu) */
+	int result;  /* of the last job (under mu) */
+	int err;
+	bool running; /* thread started */
+	bool busy;    /* main thread: a job begun and not yet collected */
+	int efd;      /* eventfd: the thread counts finished jobs */
+} sy = {.efd = -1};
 
 static void
 on_signal(int sig)
@@ -454,33 +483,158 @@ handle(struct conn *c)
 	c->offset += off;
 }
 
-/* Makes output durable if answers wait for it, then queues them. */
+static void *
+sync_main(void *arg)
+{
+	int r;
+	uint64_t one = 1;
+
+	(void)arg;
+	pthread_mutex_lock(&sy.mu);
+	for (;;) {
+		while (!sy.queued && !sy.stop)
+			pthread_cond_wait(&sy.cv, &sy.mu);
+		if (!sy.queued)
+			break;
+		pthread_mutex_unlock(&sy.mu);
+		r = lemf_sync_run(&sy.job);
+		pthread_mutex_lock(&sy.mu);
+		sy.result = r;
+		sy.err = sy.job.err;
+		sy.queued = false;
+		if (write(sy.efd, &one, sizeof(one)) != sizeof(one))
+			cl_fatal("eventfd: %s", strerror(errno));
+	}
+	pthread_mutex_unlock(&sy.mu);
+	return NULL;
+}
+
 static void
-settle(struct conn *c)
+sync_start(void)
+{
+	sigset_t all, old;
+	int r;
+
+	if ((sy.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		cl_fatal("eventfd: %s", strerror(errno));
+	if (pthread_mutex_init(&sy.mu, NULL) != 0 ||
+	    pthread_cond_init(&sy.cv, NULL) != 0)
+		cl_fatal("cannot set up the sync thread");
+	/* Signals are for the main thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&sy.th, NULL, sync_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0)
+		cl_fatal("cannot start the sync thread: %s", strerror(r));
+	sy.running = true;
+}
+
+/* Lets a job in progress finish and ends the thread. */
+static void
+sync_stop(void)
+{
+	if (!sy.running)
+		return;
+	pthread_mutex_lock(&sy.mu);
+	sy.stop = true;
+	pthread_cond_signal(&sy.cv);
+	pthread_mutex_unlock(&sy.mu);
+	pthread_join(sy.th, NULL);
+	sy.running = false;
+	sy.busy = false;
+	close(sy.efd);
+	sy.efd = -1;
+}
+
+/* Begins a sync job if none is running and answers wait for one. */
+static void
+sync_kick(void)
+{
+	struct lemf_sync_job j;
+	bool want = false;
+	int i, r;
+
+	if (sy.busy || g.failed)
+		return;
+	for (i = 0; i < MAX_CONN; i++)
+		if (g.cl[i].fd != -1 && g.cl[i].answers.len > g.cl[i].covered)
+			want = true;
+	if (!want)
+		return;
+	if ((r = lemf_out_sync_begin(g.out, &j)) != 0) {
+		out_failed("sync", r);
+		return;
+	}
+	for (i = 0; i < MAX_CONN; i++)
+		if (g.cl[i].fd != -1)
+			g.cl[i].covered = g.cl[i].answers.len;
+	pthread_mutex_lock(&sy.mu);
+	sy.job = j;
+	sy.queued = true;
+	pthread_cond_signal(&sy.cv);
+	pthread_mutex_unlock(&sy.mu);
+	sy.busy = true;
+}
+
+static int conn_flush(struct conn *c);
+
+/* A job ended: its answers go out; the next job begins if needed. */
+static void
+sync_done(void)
+{
+	uint64_t n;
+	int i, r, err;
+
+	if (read(sy.efd, &n, sizeof(n)) != sizeof(n) || !sy.busy)
+		return;
+	pthread_mutex_lock(&sy.mu);
+	if (sy.queued) { /* cannot happen: one job at a time */
+		pthread_mutex_unlock(&sy.mu);
+		return;
+	}
+	r = sy.result;
+	err = sy.err;
+	pthread_mutex_unlock(&sy.mu);
+	sy.busy = false;
+	if (r != 0) {
+		errno = err;
+		out_failed("sync", r);
+		return;
+	}
+	for (i = 0; i < MAX_CONN; i++) {
+		struct conn *c = &g.cl[i];
+
+		if (c->fd == -1 || c->covered == 0)
+			continue;
+		if (c->outq.len + c->covered > OUTQ_MAX ||
+		    cl_buf_put(&c->outq, c->answers.d, c->covered) != 0) {
+			cl_warn(
+			    "%s does not read our answers; closing", c->peer);
+			conn_free(c);
+			continue;
+		}
+		(void)cl_buf_consume(&c->answers, c->covered);
+		c->covered = 0;
+		if (conn_flush(c) != 0)
+			conn_free(c);
+	}
+	sync_kick();
+}
+
+/* Hands what was written to the kernel; a sync begins if answers wait. */
+static void
+settle(void)
 {
 	int r;
 
 	if (g.failed)
 		return;
-	if (c->answers.len == 0) {
-		if ((r = lemf_out_flush(g.out)) != 0)
-			out_failed("flush", r);
+	if ((r = lemf_out_flush(g.out)) != 0) {
+		out_failed("flush", r);
 		return;
 	}
-	if ((r = lemf_out_sync(g.out)) != 0) {
-		out_failed("sync", r);
-		return;
-	}
-	if (c->outq.len + c->answers.len > OUTQ_MAX) {
-		cl_warn("%s does not read our answers; closing", c->peer);
-		c->closing = true;
-		return;
-	}
-	if ((r = cl_buf_put(&c->outq, c->answers.d, c->answers.len)) != 0) {
-		c->closing = true;
-		return;
-	}
-	cl_buf_reset(&c->answers);
+	sync_kick();
 }
 
 /* Reads what is available; -1 when the connection is finished. */
@@ -573,7 +727,7 @@ conn_read(struct conn *c)
 		}
 		c->in.len += (size_t)k;
 		handle(c);
-		settle(c);
+		settle();
 		if (c->closing || g.failed)
 			return -1;
 	}
@@ -636,8 +790,9 @@ peer_name(int fd, char *buf, size_t len)
 }
 
 static void
-accept_all(int lfd, struct conn *cl, SSL_CTX *ctx)
+accept_all(int lfd, SSL_CTX *ctx)
 {
+	struct conn *cl = g.cl;
 	int fd, i;
 
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
@@ -687,9 +842,9 @@ write_summary(bool log)
 static int
 run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 {
-	static struct conn cl[MAX_CONN];
-	static struct pollfd pfd[MAX_CONN + 1];
-	static int map[MAX_CONN + 1];
+	static struct pollfd pfd[MAX_CONN + 2];
+	static int map[MAX_CONN + 2];
+	struct conn *cl = g.cl;
 	struct cl_psh_ids ids = {
 	    .liid = (const uint8_t *)"-",
 	    .liid_len = 1,
@@ -747,6 +902,7 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 	    pub != NULL ? ", verifying integrity PDUs" : "");
 	for (i = 0; i < MAX_CONN; i++)
 		cl[i].fd = -1;
+	sync_start();
 
 	while (!got_term && !g.failed) {
 		int64_t t = now_ms();
@@ -757,6 +913,10 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 		}
 		n = 0;
 		pfd[n].fd = lfd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		map[n++] = -1;
+		pfd[n].fd = sy.efd;
 		pfd[n].events = POLLIN;
 		pfd[n].revents = 0;
 		map[n++] = -1;
@@ -779,7 +939,7 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 		/* conn_read() stops after some rounds: TLS may hold decrypted
 		 * bytes that poll() cannot see. */
 		timeout = 500;
-		for (i = 1; i < n; i++)
+		for (i = 2; i < n; i++)
 			if (cl[map[i]].ssl != NULL &&
 			    SSL_has_pending(cl[map[i]].ssl))
 				timeout = 0;
@@ -788,10 +948,15 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 			goto out;
 		}
 		if (pfd[0].revents & POLLIN)
-			accept_all(lfd, cl, ctx);
-		for (i = 1; i < n; i++) {
+			accept_all(lfd, ctx);
+		if (pfd[1].revents & POLLIN)
+			sync_done();
+		for (i = 2; i < n; i++) {
 			struct conn *c = &cl[map[i]];
 			int done = 0;
+
+			if (c->fd == -1) /* closed by sync_done() */
+				continue;
 
 			if (c->ssl != NULL && c->up && SSL_has_pending(c->ssl))
 				pfd[i].revents |= POLLIN;
@@ -813,6 +978,7 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 	}
 	status = g.failed ? 1 : 0;
 out:
+	sync_stop();
 	for (i = 0; i < MAX_CONN; i++)
 		if (cl[i].fd != -1)
 			conn_free(&cl[i]);

@@ -27,6 +27,7 @@
 #define FLUSH_AT       (1024u * 1024)      /* flush early past this */
 #define PCAP_MAX_FILES 65536u              /* LIIDs with a pcap file */
 #define SYNC_FILES_MAX 8 /* more dirty files than this: one syncfs() */
+_Static_assert(SYNC_FILES_MAX + 1 <= LEMF_SYNC_FDS, "a sync job holds them");
 
 struct pcapf {
 	uint8_t liid[CL_PSDU_LIID_MAX];
@@ -852,12 +853,40 @@ lemf_out_flush(struct lemf_out *o)
 	return 0;
 }
 
+static void
+job_close(struct lemf_sync_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nfd; i++)
+		(void)close(j->fd[i]);
+	j->nfd = 0;
+	if (j->dirfd != -1)
+		(void)close(j->dirfd);
+	j->dirfd = -1;
+}
+
+static int
+job_add(struct lemf_sync_job *j, int fd)
+{
+	int d;
+
+	if (j->nfd == LEMF_SYNC_FDS)
+		return CL_ERR_INTERNAL;
+	if ((d = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return CL_ERR_SYSTEM;
+	j->fd[j->nfd++] = d;
+	return 0;
+}
+
 int
-lemf_out_sync(struct lemf_out *o)
+lemf_out_sync_begin(struct lemf_out *o, struct lemf_sync_job *j)
 {
 	size_t i, ndirty = 0;
 	int r;
 
+	memset(j, 0, sizeof(*j));
+	j->dirfd = -1;
 	if ((r = lemf_out_flush(o)) != 0)
 		return r;
 	for (i = 0; i < o->nopen; i++)
@@ -869,8 +898,9 @@ lemf_out_sync(struct lemf_out *o)
 	 * it also covers files closed since the last sync.
 	 */
 	if (o->closed_dirty || ndirty > SYNC_FILES_MAX) {
-		if (syncfs(o->dfd) != 0)
-			return CL_ERR_SYSTEM;
+		if ((r = job_add(j, o->dfd)) != 0)
+			return r;
+		j->fs = true;
 		for (i = 0; i < o->nopen; i++)
 			o->open[i]->dirty = false;
 		o->jdirty = o->ddirty = o->closed_dirty = false;
@@ -880,22 +910,63 @@ lemf_out_sync(struct lemf_out *o)
 		struct pcapf *p = o->open[i];
 
 		if (p->dirty) {
-			if (fdatasync(p->fd) != 0)
-				return CL_ERR_SYSTEM;
+			if ((r = job_add(j, p->fd)) != 0)
+				goto fail;
 			p->dirty = false;
 		}
 	}
 	if (o->jdirty) {
-		if (fdatasync(o->jfd) != 0)
-			return CL_ERR_SYSTEM;
+		if ((r = job_add(j, o->jfd)) != 0)
+			goto fail;
 		o->jdirty = false;
 	}
 	if (o->ddirty) {
-		if (fsync(o->dfd) != 0)
-			return CL_ERR_SYSTEM;
+		if ((j->dirfd = fcntl(o->dfd, F_DUPFD_CLOEXEC, 0)) == -1) {
+			r = CL_ERR_SYSTEM;
+			goto fail;
+		}
 		o->ddirty = false;
 	}
 	return 0;
+fail:
+	job_close(j);
+	return r;
+}
+
+int
+lemf_sync_run(struct lemf_sync_job *j)
+{
+	size_t i;
+	int r = 0;
+
+	j->err = 0;
+	if (j->fs) {
+		if (syncfs(j->fd[0]) != 0)
+			j->err = errno;
+	} else {
+		for (i = 0; i < j->nfd && j->err == 0; i++)
+			if (fdatasync(j->fd[i]) != 0)
+				j->err = errno;
+		if (j->err == 0 && j->dirfd != -1 && fsync(j->dirfd) != 0)
+			j->err = errno;
+	}
+	job_close(j);
+	if (j->err != 0) {
+		errno = j->err;
+		r = CL_ERR_SYSTEM;
+	}
+	return r;
+}
+
+int
+lemf_out_sync(struct lemf_out *o)
+{
+	struct lemf_sync_job j;
+	int r;
+
+	if ((r = lemf_out_sync_begin(o, &j)) != 0)
+		return r;
+	return lemf_sync_run(&j);
 }
 
 static int

@@ -80,6 +80,27 @@ int lemf_out_flush(struct lemf_out *o);
 /* lemf_out_flush() and fdatasync() of everything written since. */
 int lemf_out_sync(struct lemf_out *o);
 
+/*
+ * The same in two steps, so that the syncing can run in another thread
+ * while this one goes on: lemf_out_sync_begin() flushes and describes in
+ * *j what must be synced for everything written so far to be durable
+ * (duplicated descriptors, so the files may be closed meanwhile);
+ * lemf_sync_run() does it, touches nothing of the lemf_out, and closes
+ * the descriptors.  Once lemf_sync_run() returned 0, everything written
+ * before the lemf_out_sync_begin() is on disk.  On failure it returns
+ * CL_ERR_SYSTEM with j->err the errno.
+ */
+#define LEMF_SYNC_FDS 10
+struct lemf_sync_job {
+	bool fs;               /* syncfs(fd[0]) covers it all */
+	int fd[LEMF_SYNC_FDS]; /* fdatasync() each */
+	size_t nfd;
+	int dirfd; /* fsync() of the directory, or -1 */
+	int err;
+};
+int lemf_out_sync_begin(struct lemf_out *o, struct lemf_sync_job *j);
+int lemf_sync_run(struct lemf_sync_job *j);
+
 /* Writes summary.json (atomically: temporary file, fsync, rename). */
 int lemf_out_summary(struct lemf_out *o, const struct lemf_counts *c);
 
