@@ -50,6 +50,7 @@
 #define IN_MAX       (CL_PSDU_DEC_MAX + 2 * READ_CHUNK)
 #define OUTQ_MAX     (1024u * 1024)
 #define HANDSHAKE_MS 10000
+#define FLUSH_MS     100 /* buffered output waits at most about this */
 
 struct opts {
 	char *listen;
@@ -87,6 +88,7 @@ static struct {
 	struct cl_psheader ans;
 	bool failed; /* output failed: stop without acknowledging */
 	struct conn cl[MAX_CONN];
+	int64_t flushed_ms;
 } g;
 
 /*
@@ -622,19 +624,29 @@ sync_done(void)
 	sync_kick();
 }
 
-/* Hands what was written to the kernel; a sync begins if answers wait. */
+/*
+ * After a read: a sync begins if answers wait (it hands what was written
+ * to the kernel first).  Otherwise records stay buffered, up to a size
+ * lemf_out bounds, or until idle_flush(): writing them after every read
+ * meant a write() per record and LIID with many LIIDs.
+ */
 static void
 settle(void)
 {
+	sync_kick();
+}
+
+/* Buffered records go to the kernel at least every FLUSH_MS. */
+static void
+idle_flush(int64_t now)
+{
 	int r;
 
-	if (g.failed)
+	if (g.failed || now - g.flushed_ms < FLUSH_MS)
 		return;
-	if ((r = lemf_out_flush(g.out)) != 0) {
+	g.flushed_ms = now;
+	if ((r = lemf_out_flush(g.out)) != 0)
 		out_failed("flush", r);
-		return;
-	}
-	sync_kick();
 }
 
 /* Reads what is available; -1 when the connection is finished. */
@@ -938,7 +950,7 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 		}
 		/* conn_read() stops after some rounds: TLS may hold decrypted
 		 * bytes that poll() cannot see. */
-		timeout = 500;
+		timeout = FLUSH_MS;
 		for (i = 2; i < n; i++)
 			if (cl[map[i]].ssl != NULL &&
 			    SSL_has_pending(cl[map[i]].ssl))
@@ -951,6 +963,7 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 			accept_all(lfd, ctx);
 		if (pfd[1].revents & POLLIN)
 			sync_done();
+		idle_flush(now_ms());
 		for (i = 2; i < n; i++) {
 			struct conn *c = &cl[map[i]];
 			int done = 0;

@@ -7,6 +7,7 @@
  * (with a torn last line) and appending to pcap files (with a torn last
  * record).
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -605,6 +606,60 @@ CL_TEST(json_numbers_times)
 	cl_buf_free(g.b);
 }
 
+/* More LIIDs than files kept open (the fd limit lowered to get 16):
+ * files are closed and opened again, records buffered for each reach
+ * the right file in order, whether flushed, synced or closed. */
+CL_TEST(pcap_many_liids)
+{
+	static const char *const pk[] = {
+	    "\x45-one", "\x45-two", "\x45-three", "\x45-four"};
+	enum { NL = 40 };
+	struct tmpdir t;
+	struct lemf_recv *rv;
+	struct lemf_out *o;
+	struct gen g[NL];
+	struct rlimit rl, low;
+	char err[256], liid[16], name[128];
+	int i, round;
+
+	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	low = rl;
+	low.rlim_cur = 64;
+	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	tmp_make(&t);
+	CHECK_INT_EQ(lemf_recv_new(NULL, 0, &rv), 0);
+	CHECK_INT_EQ(lemf_out_open(t.path, rv, &o, err, sizeof(err)), 0);
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	for (i = 0; i < NL; i++) {
+		snprintf(liid, sizeof(liid), "M%02d", i);
+		gen_init(&g[i], (const uint8_t *)liid, strlen(liid), 1);
+	}
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < NL; i++)
+			accept_write(rv, o, &g[(i * 7 + round) % NL],
+			    (uint32_t)round, pk[round], LEMF_NEW);
+		if (round == 1) {
+			/* every buffered record is in its file now */
+			CHECK_INT_EQ(lemf_out_flush(o), 0);
+			for (i = 0; i < NL; i++) {
+				snprintf(
+				    name, sizeof(name), "cc-M%02d.pcap", i);
+				check_pcap(t.path, name, pk, 2);
+			}
+		}
+		if (round == 2)
+			CHECK_INT_EQ(lemf_out_sync(o), 0);
+	}
+	CHECK_INT_EQ(lemf_out_close(o), 0);
+	lemf_recv_free(rv);
+	for (i = 0; i < NL; i++) {
+		snprintf(name, sizeof(name), "cc-M%02d.pcap", i);
+		check_pcap(t.path, name, pk, 4);
+		cl_buf_free(g[i].b);
+	}
+	tmp_remove(&t);
+}
+
 CL_TEST(pcap_append)
 {
 	static const char *const pk[] = {
@@ -670,5 +725,6 @@ main(void)
 	CL_RUN(restart_rebuild);
 	CL_RUN(json_numbers_times);
 	CL_RUN(pcap_append);
+	CL_RUN(pcap_many_liids);
 	return cl_test_done();
 }
