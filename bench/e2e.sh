@@ -5,7 +5,8 @@
 # matched by one of K tasks (bench/README.md, "End-to-end benchmark").
 #
 #   e2e.sh --build BUILD [--quick] [-n N] [-k "K..."] [-l LEN] [-s SEED]
-#          [--rate PPS] [--lat-secs S] [--lat-k K] [--perf-k K] [--no-perf]
+#          [--rate PPS] [--lat-secs S] [--lat-k K] [--lat-fsync MS]
+#          [--perf-k K] [--no-perf]
 #          [--no-latency] [--keep]
 #
 #   --build BUILD   the build directory (release build: see README.md);
@@ -23,6 +24,9 @@
 #   --rate PPS      latency run: fixed packet rate (default 20000)
 #   --lat-secs S    latency run: length in seconds (default 10)
 #   --lat-k "K..."  latency runs: task counts (default 100)
+#   --lat-fsync "MS..."  latency runs: the MDF's group commit intervals
+#                   (default 10, as in the throughput runs); one latency
+#                   run per K and interval
 #   --perf-k K      profile the three processes with perf record -g in an
 #                   extra throughput run with K tasks (default: the
 #                   smallest K; N as given for that K in -k, else -n);
@@ -41,6 +45,8 @@ seed=1
 rate=20000
 lat_secs=10
 lat_k=100
+lat_fsync=10
+FSYNC_MS=10
 perf_k=
 do_perf=true
 do_lat=true
@@ -56,7 +62,7 @@ usage() {
 
 while [ $# -gt 0 ]; do
 	case $1 in
-	--build | -n | -k | -l | -s | --rate | --lat-secs | --lat-k | --perf-k)
+	--build | -n | -k | -l | -s | --rate | --lat-secs | --lat-k | --lat-fsync | --perf-k)
 		[ $# -ge 2 ] || { echo "e2e.sh: $1 needs a value" >&2; exit 2; }
 		;;
 	esac
@@ -70,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--rate) rate=$2; shift ;;
 	--lat-secs) lat_secs=$2; ls_set=true; shift ;;
 	--lat-k) lat_k=$2; shift ;;
+	--lat-fsync) lat_fsync=$2; shift ;;
 	--perf-k) perf_k=$2; shift ;;
 	--no-perf) do_perf=false ;;
 	--no-latency) do_lat=false ;;
@@ -84,7 +91,7 @@ if $quick; then
 	$ls_set || lat_secs=2
 	$k_set || ks="1 100 10000"
 fi
-case $n$len$seed$rate$lat_secs$perf_k$(echo $lat_k | tr -d ' ')$(echo $ks | tr -d ' :') in
+case $n$len$seed$rate$lat_secs$perf_k$(echo $lat_k $lat_fsync | tr -d ' ')$(echo $ks | tr -d ' :') in
 *[!0-9]*) echo "e2e.sh: -n, -l, -s, --rate, --lat-* and --perf-k take numbers" >&2; exit 2 ;;
 esac
 [ -n "$perf_k" ] || perf_k=$(for k in $ks; do echo "${k%%:*}"; done | sort -n | head -n 1)
@@ -228,7 +235,7 @@ start_pair() {
 	    --port-file "$W/mdf.port" --cert "$W/pki/mdf.pem" \
 	    --key "$W/pki/mdf.key" --ca "$W/pki/ca.pem" --tasks "$W/tasks" \
 	    --spool-dir "$W/spool" --operator-id BENCH \
-	    --fsync group --fsync-interval-ms 10 \
+	    --fsync group --fsync-interval-ms "$FSYNC_MS" \
 	    --integrity-key "$W/pki/ic.key" \
 	    --destination "lea1 127.0.0.1:$(cat "$W/lemf.port") tls *" \
 	    >"$W/$tag.mdf.log" 2>&1 &
@@ -419,11 +426,13 @@ done
 
 lat_rows=()
 $do_lat || lat_k=
-for lk in $lat_k; do
+for lk_fs in $(for a in $lat_k; do for b in $lat_fsync; do echo "$a:$b"; done; done); do
 	# A capture for the near future at a fixed rate, replayed with
 	# --pace: each packet is handled at its own time stamp, so rx - time
 	# in pdus.jsonl is the capture-to-LEMF latency.
-	tag=lat$lk
+	lk=${lk_fs%%:*}
+	FSYNC_MS=${lk_fs##*:}
+	tag=lat$lk-$FSYNC_MS
 	lat_n=$((rate * lat_secs))
 	"$GEN" -n 0 -k "$lk" -f 1 -o "$CAP" -t "$W/tasks" >/dev/null ||
 	    die "gen failed"
@@ -436,6 +445,7 @@ for lk in $lat_k; do
 	    die "latency run: the LEMF has $(lemf_field cc) of $targets CC PDUs"
 	wait "$POI_RU" || die "clearli-poi failed (latency run)"
 	stop_pair
+	FSYNC_MS=10
 	check "$tag" "$targets"
 	mdf_stats "$tag"
 	lat=$(python3 "$LAT" latency "$W/lemf/pdus.jsonl") ||
@@ -448,9 +458,10 @@ for lk in $lat_k; do
 	lemf_u=$U
 	lat_rows+=("$(echo "$lat" | awk -v k="$lk" -v r="$rate" -v s="$lat_secs" \
 	    -v p="$poi_u" -v m="$mdf_u" -v l="$lemf_u" -v c="$CHECK" \
-	    -v co="$CONNS" '{
-		printf "%s %s %s %s %s %s %s %s %s %s %.3f %.3f %.3f %s %s",
-		    k, r, s, $2, $4, $6, $8, $10, $12, $14, p, m, l, co, c
+	    -v co="$CONNS" -v fs="${lk_fs##*:}" '{
+		printf "%s %s %s %s %s %s %s %s %s %s %s %s %.3f %.3f %.3f %s %s",
+		    k, fs, r, s, $2, $4, $6, $8, $10, $16, $12, $14, p, m, l,
+		    co, c
 	}')")
 	echo "progress: latency ${lat_rows[-1]}" >&2
 	rm -f "$CAP"
@@ -483,7 +494,7 @@ if [ ${#lat_rows[@]} -gt 0 ]; then
 	echo
 	echo "## latency, capture time stamp to LEMF receive, at a fixed rate (clearli-poi --pace)"
 	{
-		echo "K rate_per_s secs records min_ms p50_ms p90_ms p99_ms p99.9_ms max_ms poi_cpu_s mdf_cpu_s lemf_cpu_s lemf_conns check"
+		echo "K fsync_ms rate_per_s secs records min_ms p50_ms p90_ms p99_ms p99_after_1s_ms p99.9_ms max_ms poi_cpu_s mdf_cpu_s lemf_cpu_s lemf_conns check"
 		for r in "${lat_rows[@]}"; do
 			echo "$r"
 		done
@@ -513,9 +524,9 @@ if [ -n "$k1" ] && [ -n "$k10k" ]; then
 fi
 for r in "${lat_rows[@]}"; do
 	set -- $r
-	awk -v p="$8" -v r="$2" -v k="$1" 'BEGIN {
-	    printf "latency p99 at %s records/s, K=%s: %.2f ms (goal < 10): %s\n",
-		r, k, p, (p < 10 ? "met" : "NOT met") }'
+	awk -v p="$9" -v r="$3" -v k="$1" -v fs="$2" 'BEGIN {
+	    printf "latency p99 at %s records/s, K=%s, group commit %s ms: %.2f ms (goal < 10): %s\n",
+		r, k, fs, p, (p < 10 ? "met" : "NOT met") }'
 done
 echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 

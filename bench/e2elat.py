@@ -11,7 +11,10 @@
       For every CC PDU line, latency = rx - time (the LEMF's receive time
       minus the PDU's microSecondTimeStamp, which the POI took from the
       capture).  Prints one line:
-      "n N min_ms A p50_ms B p90_ms C p99_ms D p999_ms E max_ms F".
+      "n N min_ms A p50_ms B p90_ms C p99_ms D p999_ms E max_ms F
+      p99_after_1s_ms G", where G leaves out the PDUs captured in the
+      first second of the run (the first PDU of every LIID makes the
+      receiver create its pcap file).
 
 Both times are RFC 3339 UTC with microseconds, as clearli-lemf(8) writes
 them.  Exit status 1 when there is no CC line or a line cannot be read.
@@ -81,19 +84,22 @@ def pct(v, p):
 
 
 def latency(path):
-    lat = []
+    tr_all = []
     with open(path, encoding='utf-8', errors='replace') as f:
         for line in f:
             tr = times(line)
             if tr is not None:
-                lat.append(tr[1] - tr[0])
-    if not lat:
+                tr_all.append(tr)
+    if not tr_all:
         return 1
-    lat.sort()
+    first = min(t for t, _ in tr_all)
+    lat = sorted(rx - t for t, rx in tr_all)
+    late = sorted(rx - t for t, rx in tr_all if t >= first + 1000000)
     print('n %d min_ms %.3f p50_ms %.3f p90_ms %.3f p99_ms %.3f '
-          'p999_ms %.3f max_ms %.3f' %
+          'p999_ms %.3f max_ms %.3f p99_after_1s_ms %s' %
           (len(lat), lat[0] / 1e3, pct(lat, 50) / 1e3, pct(lat, 90) / 1e3,
-           pct(lat, 99) / 1e3, pct(lat, 99.9) / 1e3, lat[-1] / 1e3))
+           pct(lat, 99) / 1e3, pct(lat, 99.9) / 1e3, lat[-1] / 1e3,
+           '%.3f' % (pct(late, 99) / 1e3) if late else '-'))
     return 0
 
 
