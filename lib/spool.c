@@ -21,10 +21,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -183,6 +185,20 @@ struct cl_spool {
 	uint64_t bytes, refused;
 	bool full;
 	bool broken;
+
+	/* The sync thread (opts.sync_thread): the fields marked (mu) are
+	 * shared with it, under mu; the rest is the caller's thread's. */
+	bool th_on;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int efd;          /* eventfd: counts syncs ended */
+	int job_fd;       /* (mu) descriptor to fdatasync(), or -1 */
+	bool job_done;    /* (mu) the job ended */
+	int job_err;      /* (mu) its errno, 0 on success */
+	bool th_stop;     /* (mu) */
+	bool job_busy;    /* a job was handed over and not collected */
+	uint64_t job_seq; /* the last record it covers */
 };
 
 /* ---- parsing (untrusted bytes) ---- */
@@ -542,6 +558,142 @@ new_segment(struct cl_spool *sp, uint64_t no, uint64_t first_seq)
 }
 
 /* Hands the write buffer to the kernel. */
+static void *
+sync_main(void *arg)
+{
+	struct cl_spool *sp = arg;
+	uint64_t one = 1;
+	int fd, e;
+
+	pthread_mutex_lock(&sp->mu);
+	for (;;) {
+		while (sp->job_fd == -1 && !sp->th_stop)
+			pthread_cond_wait(&sp->cv, &sp->mu);
+		if (sp->job_fd == -1)
+			break;
+		fd = sp->job_fd;
+		pthread_mutex_unlock(&sp->mu);
+		e = fdatasync(fd) == 0 ? 0 : errno;
+		(void)close(fd);
+		pthread_mutex_lock(&sp->mu);
+		sp->job_fd = -1;
+		sp->job_err = e;
+		sp->job_done = true;
+		/* Cannot fail short of a bug: the counter would have to reach
+		 * 2^64 - 1.  The caller also polls with a timeout. */
+		(void)!write(sp->efd, &one, sizeof(one));
+	}
+	pthread_mutex_unlock(&sp->mu);
+	return NULL;
+}
+
+static int
+sync_thread_start(struct cl_spool *sp)
+{
+	sigset_t all, old;
+	int r;
+
+	if ((sp->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		return CL_ERR_SYSTEM;
+	if (pthread_mutex_init(&sp->mu, NULL) != 0)
+		return CL_ERR_SYSTEM;
+	if (pthread_cond_init(&sp->cv, NULL) != 0) {
+		pthread_mutex_destroy(&sp->mu);
+		return CL_ERR_SYSTEM;
+	}
+	/* Signals are for the caller's thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&sp->th, NULL, sync_main, sp);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		pthread_cond_destroy(&sp->cv);
+		pthread_mutex_destroy(&sp->mu);
+		errno = r;
+		return CL_ERR_SYSTEM;
+	}
+	sp->th_on = true;
+	return 0;
+}
+
+/* Takes the result of an ended job, if any; never waits. */
+static int
+job_collect(struct cl_spool *sp)
+{
+	uint64_t n;
+	bool done;
+	int e;
+
+	if (!sp->job_busy)
+		return 0;
+	pthread_mutex_lock(&sp->mu);
+	done = sp->job_done;
+	e = sp->job_err;
+	sp->job_done = false;
+	pthread_mutex_unlock(&sp->mu);
+	if (!done)
+		return 0;
+	(void)!read(sp->efd, &n, sizeof(n));
+	sp->job_busy = false;
+	if (e != 0) {
+		sp->broken = true;
+		errno = e;
+		return CL_ERR_SYSTEM;
+	}
+	if (sp->job_seq > sp->durable_seq)
+		sp->durable_seq = sp->job_seq;
+	return 0;
+}
+
+/* Lets a job in progress end, collects it, and stops the thread. */
+static int
+sync_thread_stop(struct cl_spool *sp)
+{
+	int r;
+
+	if (!sp->th_on)
+		return 0;
+	pthread_mutex_lock(&sp->mu);
+	sp->th_stop = true;
+	pthread_cond_signal(&sp->cv);
+	pthread_mutex_unlock(&sp->mu);
+	pthread_join(sp->th, NULL);
+	r = job_collect(sp);
+	pthread_cond_destroy(&sp->cv);
+	pthread_mutex_destroy(&sp->mu);
+	sp->th_on = false;
+	return r;
+}
+
+static int flush(struct cl_spool *sp);
+
+/*
+ * Hands what is written so far to the thread.  A segment that is closed
+ * while the job runs (a new one begins) stays open through the job's own
+ * descriptor, and was synced anyway before the next one was created.
+ */
+static int
+job_start(struct cl_spool *sp)
+{
+	int fd, r;
+
+	if ((r = flush(sp)) != 0)
+		return r;
+	if (sp->written_seq <= sp->durable_seq)
+		return 0;
+	if ((fd = fcntl(sp->wfd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		sp->broken = true;
+		return CL_ERR_SYSTEM;
+	}
+	sp->job_seq = sp->written_seq;
+	pthread_mutex_lock(&sp->mu);
+	sp->job_fd = fd;
+	pthread_cond_signal(&sp->cv);
+	pthread_mutex_unlock(&sp->mu);
+	sp->job_busy = true;
+	return 0;
+}
+
 static int
 flush(struct cl_spool *sp)
 {
@@ -863,7 +1015,7 @@ cl_spool_open(const char *dir, const struct cl_spool_opts *opts,
 	memset(rep, 0, sizeof(*rep));
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)
 		return CL_ERR_NOMEM;
-	sp->dirfd = sp->lockfd = sp->wfd = -1;
+	sp->dirfd = sp->lockfd = sp->wfd = sp->efd = sp->job_fd = -1;
 	if ((r = resolve_opts(opts, &sp->o)) != 0)
 		goto out;
 	cl_buf_init(
@@ -939,6 +1091,9 @@ cl_spool_open(const char *dir, const struct cl_spool_opts *opts,
 	if (fsync(sp->dirfd) != 0)
 		goto out;
 	sp->written_seq = sp->durable_seq = sp->next_seq - 1;
+	if (sp->o.sync_thread && sp->o.fsync == CL_SPOOL_FSYNC_INTERVAL &&
+	    sync_thread_start(sp) != 0)
+		goto out;
 	rep->first_seq = sp->segs[0].first_seq;
 	rep->next_seq = sp->next_seq;
 	rep->nsegs = (unsigned)sp->nsegs;
@@ -966,9 +1121,12 @@ cl_spool_close(struct cl_spool *sp)
 
 	if (sp == NULL)
 		return 0;
+	r = sync_thread_stop(sp);
 	if (!sp->broken && sp->wfd >= 0)
 		r = sp->o.fsync == CL_SPOOL_FSYNC_NEVER ? flush(sp)
 							: do_sync(sp);
+	if (sp->efd >= 0)
+		(void)close(sp->efd);
 	for (i = 0; i < sp->ncurs; i++)
 		cursor_free(sp->curs[i]);
 	free(sp->curs);
@@ -1047,6 +1205,12 @@ cl_spool_append(struct cl_spool *sp, uint16_t type, const void *p, size_t len,
 	return 0;
 }
 
+int
+cl_spool_event_fd(const struct cl_spool *sp)
+{
+	return sp->th_on ? sp->efd : -1;
+}
+
 uint64_t
 cl_spool_durable(const struct cl_spool *sp)
 {
@@ -1078,10 +1242,12 @@ cl_spool_commit(struct cl_spool *sp, uint64_t now_ms, uint64_t *committed)
 	case CL_SPOOL_FSYNC_ALWAYS:
 		break;
 	case CL_SPOOL_FSYNC_INTERVAL:
-		if (sp->next_seq - 1 > sp->durable_seq &&
+		if ((r = job_collect(sp)) != 0)
+			return r;
+		if (sp->next_seq - 1 > sp->durable_seq && !sp->job_busy &&
 		    (!sp->synced_once || now_ms < sp->last_sync_ms ||
 			now_ms - sp->last_sync_ms >= sp->o.interval_ms)) {
-			if ((r = do_sync(sp)) != 0)
+			if ((r = sp->th_on ? job_start(sp) : do_sync(sp)) != 0)
 				return r;
 			sp->last_sync_ms = now_ms;
 			sp->synced_once = true;
@@ -1113,7 +1279,7 @@ cl_spool_commit_due(const struct cl_spool *sp, uint64_t *at_ms)
 {
 	*at_ms = 0;
 	if (sp->o.fsync != CL_SPOOL_FSYNC_INTERVAL ||
-	    sp->next_seq - 1 <= sp->durable_seq)
+	    sp->next_seq - 1 <= sp->durable_seq || sp->job_busy)
 		return false;
 	if (sp->synced_once)
 		*at_ms = sp->last_sync_ms + sp->o.interval_ms;

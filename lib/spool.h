@@ -57,6 +57,10 @@ struct cl_spool_opts {
 	enum cl_spool_fsync fsync; /* policy; default ALWAYS */
 	uint64_t interval_ms;      /* for FSYNC_INTERVAL; 0 = 10 */
 	size_t wbuf_max;           /* write buffer flush size; 0 = 256 KiB */
+	/* FSYNC_INTERVAL: the group commit's fdatasync() runs in a thread
+	 * of the spool's own, so the caller's loop does not wait for the
+	 * disk; cl_spool_event_fd() becomes readable when one ends. */
+	bool sync_thread;
 };
 
 /*
@@ -153,6 +157,16 @@ int cl_spool_append(struct cl_spool *sp, uint16_t type, const void *p,
 int cl_spool_commit(struct cl_spool *sp, uint64_t now_ms, uint64_t *committed);
 
 /*
+ * With sync_thread, cl_spool_commit() never waits for the disk: when a
+ * commit is due it hands the records written so far to the thread and
+ * returns; a later call, once the fdatasync() ended, moves the committed
+ * position (one sync at a time; the next begins when one ended and the
+ * interval passed).  This descriptor becomes readable when a sync ended:
+ * poll it and call cl_spool_commit() then.  -1 without sync_thread.
+ */
+int cl_spool_event_fd(const struct cl_spool *sp);
+
+/*
  * Writes and fdatasyncs everything appended so far, whatever the policy;
  * *durable gets the highest record on disk (0 if none).
  */
@@ -168,8 +182,9 @@ uint64_t cl_spool_next_seq(const struct cl_spool *sp);
 
 /*
  * For FSYNC_INTERVAL: the time (in the caller's clock) at which
- * cl_spool_commit() will next have work; false if nothing is pending or
- * the policy is not INTERVAL.
+ * cl_spool_commit() will next have work; false if nothing is pending, a
+ * sync is running in the thread (cl_spool_event_fd() tells when it ends)
+ * or the policy is not INTERVAL.
  */
 bool cl_spool_commit_due(const struct cl_spool *sp, uint64_t *at_ms);
 

@@ -929,6 +929,8 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 	    : strcmp(o->fsync, "never") == 0 ? CL_SPOOL_FSYNC_NEVER
 					     : CL_SPOOL_FSYNC_INTERVAL;
 	co->spool.interval_ms = o->fsync_ms;
+	/* POIs and LEMFs are served while the disk syncs. */
+	co->spool.sync_thread = true;
 	co->spool.rec_max = CL_X2X3_MAX_PAYLOAD + 4096;
 	co->operator_id = o->operator_id;
 	co->ne_id = o->ne_id;
@@ -1006,7 +1008,7 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 static int
 run(struct mdf *m)
 {
-	struct pollfd pfd[2 + MAX_POIS + MAX_DESTS];
+	struct pollfd pfd[3 + MAX_POIS + MAX_DESTS];
 	uint64_t now, next, committed, last_slow = 0, deadline = 0;
 	uint64_t ic_retry = 0;
 	short srev[MAX_DESTS];
@@ -1111,6 +1113,12 @@ run(struct mdf *m)
 			pfd[n].fd = m->mfd;
 			pfd[n++].events = POLLIN;
 		}
+		/* A group commit ended: the commit at the top of the loop
+		 * collects it. */
+		if (cl_spool_event_fd(m->sp) >= 0) {
+			pfd[n].fd = cl_spool_event_fd(m->sp);
+			pfd[n++].events = POLLIN;
+		}
 		pbase = n;
 		for (i = 0; i < MAX_POIS; i++) {
 			struct poi *p = m->pois[i];
@@ -1140,7 +1148,7 @@ run(struct mdf *m)
 				continue;
 			if (pfd[i].fd == m->lfd)
 				poi_accept(m);
-			else
+			else if (pfd[i].fd == m->mfd)
 				cl_metrics_serve(m->mfd, render, m);
 		}
 		for (i = 0; i < MAX_POIS; i++) {

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1204,11 +1205,93 @@ CL_TEST(kill9_keeps_every_durable_record)
 	}
 }
 
+/* Waits (poll, at most 10 s) until the sync thread has committed
+ * everything appended; returns the committed position. */
+static uint64_t
+commit_all(struct cl_spool *sp, uint64_t *now)
+{
+	struct pollfd pfd;
+	uint64_t c = 0;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		CHECK_INT_EQ(cl_spool_commit(sp, ++*now, &c), 0);
+		if (c == cl_spool_next_seq(sp) - 1)
+			break;
+		pfd.fd = cl_spool_event_fd(sp);
+		pfd.events = POLLIN;
+		CHECK(poll(&pfd, 1, 10) >= 0);
+	}
+	return c;
+}
+
+/* Group commit with the sync thread: a commit hands the work over and
+ * returns; the committed position moves only once the sync ended, is
+ * never past what was appended, and covers everything in the end,
+ * across new segments begun while a sync ran. */
+CL_TEST(sync_thread_commit)
+{
+	const char *dir = newdir();
+	struct cl_spool_opts o = small_opts();
+	struct cl_spool_cursor *cur;
+	struct cl_spool *sp;
+	struct pollfd pfd;
+	uint64_t c, prev = 0, now = 0, at, i;
+
+	CHECK_INT_EQ(cl_spool_open(dir, &o, &sp, NULL), 0);
+	CHECK_INT_EQ(cl_spool_event_fd(sp), -1); /* not asked for */
+	CHECK_INT_EQ(cl_spool_close(sp), 0);
+
+	o.fsync = CL_SPOOL_FSYNC_INTERVAL;
+	o.interval_ms = 1;
+	o.sync_thread = true;
+	CHECK_INT_EQ(cl_spool_open(dir, &o, &sp, NULL), 0);
+	CHECK(cl_spool_event_fd(sp) >= 0);
+	CHECK_INT_EQ(cl_spool_cursor_open(sp, "a", &cur), 0);
+
+	/* One record: the commit starts a sync and returns before it
+	 * ended; nothing is due meanwhile; the event says when. */
+	append_n(sp, 1);
+	CHECK_INT_EQ(cl_spool_commit(sp, ++now, &c), 0);
+	CHECK_INT_EQ(c, 0);
+	CHECK(!cl_spool_commit_due(sp, &at));
+	pfd.fd = cl_spool_event_fd(sp);
+	pfd.events = POLLIN;
+	CHECK_INT_EQ(poll(&pfd, 1, 10000), 1);
+	CHECK_INT_EQ(cl_spool_commit(sp, ++now, &c), 0);
+	CHECK_INT_EQ(c, 1);
+	CHECK_INT_EQ(cl_spool_durable(sp), 1);
+	expect_records(cur, 1, 1);
+
+	/* 3000 records of about 100 octets: several 64 KiB segments, with
+	 * commits in between. */
+	for (i = 0; i < 60; i++) {
+		append_n(sp, 50);
+		CHECK_INT_EQ(cl_spool_commit(sp, ++now, &c), 0);
+		CHECK(c >= prev);
+		CHECK(c < cl_spool_next_seq(sp));
+		prev = c;
+	}
+	CHECK_INT_EQ(commit_all(sp, &now), 3001);
+	expect_records(cur, 2, 3001);
+	CHECK_INT_EQ(cl_spool_close(sp), 0);
+
+	/* All of it there after a reopen without the thread. */
+	o.sync_thread = false;
+	CHECK_INT_EQ(cl_spool_open(dir, &o, &sp, NULL), 0);
+	CHECK_INT_EQ(cl_spool_next_seq(sp), 3002);
+	CHECK_INT_EQ(cl_spool_cursor_open(sp, "b", &cur), 0);
+	expect_records(cur, 1, 3001);
+	CHECK_INT_EQ(cl_spool_close(sp), 0);
+	rmdir_all(dir);
+}
+
 int
 main(void)
 {
 	CL_RUN(crc32c_check_value);
 	CL_RUN(crc32c_implementations);
+	CL_RUN(sync_thread_commit);
 	CL_RUN(append_read_reopen);
 	CL_RUN(reader_checks_disk_again);
 	CL_RUN(big_records_and_limits);
