@@ -15,18 +15,17 @@
 #                   system, never tmpfs
 #   --quick         smoke run: N = 50 000 for every K, 2 s of latency
 #   -n N            packets per capture (default 3 000 000)
-#   -k "K..."       task (= LIID) counts (default "1 100:200000
-#                   10000:100000"); an entry K:N uses N packets for that K
-#                   instead of -n (the reference LEMF manages only a few
-#                   thousand records per second at K > 64: README.md)
+#   -k "K..."       task (= LIID) counts (default "1 100:1000000
+#                   10000:1000000"); an entry K:N uses N packets for that
+#                   K instead of -n
 #   -l LEN          frame length in octets (default 100; 0: gen's IMIX mix)
 #   -s SEED         generator seed (default 1)
 #   --rate PPS      latency run: fixed packet rate (default 20000)
 #   --lat-secs S    latency run: length in seconds (default 10)
-#   --lat-k "K..."  latency runs: task counts (default 100)
+#   --lat-k "K..."  latency runs: task counts (default "1 100")
 #   --lat-fsync "MS..."  latency runs: the MDF's group commit intervals
-#                   (default 10, as in the throughput runs); one latency
-#                   run per K and interval
+#                   (default "10 2": 10 as in the throughput runs); one
+#                   latency run per K and interval
 #   --perf-k K      profile the three processes with perf record -g in an
 #                   extra throughput run with K tasks (default: the
 #                   smallest K; N as given for that K in -k, else -n);
@@ -38,14 +37,14 @@ set -euo pipefail
 
 build=./build-bench
 n=3000000
-ks="1 100:200000 10000:100000"
+ks="1 100:1000000 10000:1000000"
 k_set=false
 len=100
 seed=1
 rate=20000
 lat_secs=10
-lat_k=100
-lat_fsync=10
+lat_k="1 100"
+lat_fsync="10 2"
 FSYNC_MS=10
 perf_k=
 do_perf=true
