@@ -544,6 +544,10 @@ sync_stop(void)
 	pthread_mutex_unlock(&sy.mu);
 	pthread_join(sy.th, NULL);
 	sy.running = false;
+	if (sy.busy && sy.result != 0) { /* the thread has ended: no lock */
+		errno = sy.err;
+		out_failed("sync", sy.result);
+	}
 	sy.busy = false;
 	close(sy.efd);
 	sy.efd = -1;
@@ -621,18 +625,6 @@ sync_done(void)
 		if (conn_flush(c) != 0)
 			conn_free(c);
 	}
-	sync_kick();
-}
-
-/*
- * After a read: a sync begins if answers wait (it hands what was written
- * to the kernel first).  Otherwise records stay buffered, up to a size
- * lemf_out bounds, or until idle_flush(): writing them after every read
- * meant a write() per record and LIID with many LIIDs.
- */
-static void
-settle(void)
-{
 	sync_kick();
 }
 
@@ -739,7 +731,11 @@ conn_read(struct conn *c)
 		}
 		c->in.len += (size_t)k;
 		handle(c);
-		settle();
+		/* A sync begins if answers wait (it hands what was written to
+		 * the kernel first).  Otherwise records stay buffered, up to a
+		 * size lemf_out bounds or until idle_flush(): a write after
+		 * every read meant a write() per record with many LIIDs. */
+		sync_kick();
 		if (c->closing || g.failed)
 			return -1;
 	}
@@ -977,8 +973,9 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 				continue;
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				done = conn_read(c);
-			/* Answers queued before a close still go out: they
-			 * confirm what was written. */
+			/* Answers released by a sync still go out before a
+			 * close; those waiting for one are dropped with the
+			 * connection (the MDF sends those PDUs again). */
 			if (g.failed)
 				cl_buf_reset(&c->outq);
 			if (conn_flush(c) != 0 || done < 0) {

@@ -729,10 +729,12 @@ pcap_close_one(struct lemf_out *o, size_t i)
 	struct pcapf *p = o->open[i];
 	int r = 0;
 
+	/* Records written now are not synced either: the next sync must
+	 * cover this file after it is closed. */
+	if (p->dirty || p->buf.len > 0)
+		o->closed_dirty = true;
 	if (write_all(p->fd, &p->buf) != 0)
 		r = CL_ERR_SYSTEM;
-	if (p->dirty)
-		o->closed_dirty = true;
 	close(p->fd);
 	p->fd = -1;
 	p->dirty = false;

@@ -191,14 +191,15 @@ struct cl_spool {
 	bool th_on;
 	pthread_t th;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int efd;          /* eventfd: counts syncs ended */
-	int job_fd;       /* (mu) descriptor to fdatasync(), or -1 */
-	bool job_done;    /* (mu) the job ended */
-	int job_err;      /* (mu) its errno, 0 on success */
-	bool th_stop;     /* (mu) */
-	bool job_busy;    /* a job was handed over and not collected */
-	uint64_t job_seq; /* the last record it covers */
+	pthread_cond_t cv;      /* a job was handed over, or stop */
+	pthread_cond_t cv_done; /* a job ended */
+	int efd;                /* eventfd: counts syncs ended */
+	int job_fd;             /* (mu) descriptor to fdatasync(), or -1 */
+	bool job_done;          /* (mu) the job ended */
+	int job_err;            /* (mu) its errno, 0 on success */
+	bool th_stop;           /* (mu) */
+	bool job_busy;          /* a job was handed over and not collected */
+	uint64_t job_seq;       /* the last record it covers */
 };
 
 /* ---- parsing (untrusted bytes) ---- */
@@ -557,7 +558,6 @@ new_segment(struct cl_spool *sp, uint64_t no, uint64_t first_seq)
 	return 0;
 }
 
-/* Hands the write buffer to the kernel. */
 static void *
 sync_main(void *arg)
 {
@@ -579,6 +579,7 @@ sync_main(void *arg)
 		sp->job_fd = -1;
 		sp->job_err = e;
 		sp->job_done = true;
+		pthread_cond_signal(&sp->cv_done);
 		/* Cannot fail short of a bug: the counter would have to reach
 		 * 2^64 - 1.  The caller also polls with a timeout. */
 		(void)!write(sp->efd, &one, sizeof(one));
@@ -601,12 +602,18 @@ sync_thread_start(struct cl_spool *sp)
 		pthread_mutex_destroy(&sp->mu);
 		return CL_ERR_SYSTEM;
 	}
+	if (pthread_cond_init(&sp->cv_done, NULL) != 0) {
+		pthread_cond_destroy(&sp->cv);
+		pthread_mutex_destroy(&sp->mu);
+		return CL_ERR_SYSTEM;
+	}
 	/* Signals are for the caller's thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = pthread_create(&sp->th, NULL, sync_main, sp);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0) {
+		pthread_cond_destroy(&sp->cv_done);
 		pthread_cond_destroy(&sp->cv);
 		pthread_mutex_destroy(&sp->mu);
 		errno = r;
@@ -645,6 +652,24 @@ job_collect(struct cl_spool *sp)
 	return 0;
 }
 
+/*
+ * Waits for the job in progress and collects it.  A synchronous sync must
+ * not run beside a job: the job's descriptor is a duplicate of the
+ * segment's, and the kernel reports a writeback error once per open file,
+ * so one of the two could return 0 for data that never reached the disk.
+ */
+static int
+job_wait(struct cl_spool *sp)
+{
+	if (!sp->job_busy)
+		return 0;
+	pthread_mutex_lock(&sp->mu);
+	while (!sp->job_done)
+		pthread_cond_wait(&sp->cv_done, &sp->mu);
+	pthread_mutex_unlock(&sp->mu);
+	return job_collect(sp);
+}
+
 /* Lets a job in progress end, collects it, and stops the thread. */
 static int
 sync_thread_stop(struct cl_spool *sp)
@@ -659,6 +684,7 @@ sync_thread_stop(struct cl_spool *sp)
 	pthread_mutex_unlock(&sp->mu);
 	pthread_join(sp->th, NULL);
 	r = job_collect(sp);
+	pthread_cond_destroy(&sp->cv_done);
 	pthread_cond_destroy(&sp->cv);
 	pthread_mutex_destroy(&sp->mu);
 	sp->th_on = false;
@@ -694,6 +720,7 @@ job_start(struct cl_spool *sp)
 	return 0;
 }
 
+/* Hands the write buffer to the kernel. */
 static int
 flush(struct cl_spool *sp)
 {
@@ -722,7 +749,7 @@ do_sync(struct cl_spool *sp)
 {
 	int r;
 
-	if ((r = flush(sp)) != 0)
+	if ((r = job_wait(sp)) != 0 || (r = flush(sp)) != 0)
 		return r;
 	if (sp->durable_seq < sp->written_seq) {
 		if (fdatasync(sp->wfd) != 0) {
@@ -1088,11 +1115,12 @@ cl_spool_open(const char *dir, const struct cl_spool_opts *opts,
 			goto out;
 		sp->wfile = sp->segs[sp->nsegs - 1].size;
 	}
+	r = CL_ERR_SYSTEM;
 	if (fsync(sp->dirfd) != 0)
 		goto out;
 	sp->written_seq = sp->durable_seq = sp->next_seq - 1;
 	if (sp->o.sync_thread && sp->o.fsync == CL_SPOOL_FSYNC_INTERVAL &&
-	    sync_thread_start(sp) != 0)
+	    (r = sync_thread_start(sp)) != 0)
 		goto out;
 	rep->first_seq = sp->segs[0].first_seq;
 	rep->next_seq = sp->next_seq;

@@ -1274,14 +1274,23 @@ CL_TEST(sync_thread_commit)
 	}
 	CHECK_INT_EQ(commit_all(sp, &now), 3001);
 	expect_records(cur, 2, 3001);
-	CHECK_INT_EQ(cl_spool_close(sp), 0);
+	/* A full sync while a commit's sync runs waits for it first. */
+	append_n(sp, 5);
+	CHECK_INT_EQ(cl_spool_commit(sp, now += 10, &c), 0);
+	CHECK_INT_EQ(cl_spool_sync(sp, &c), 0);
+	CHECK_INT_EQ(c, 3006);
+	CHECK_INT_EQ(cl_spool_commit(sp, ++now, &c), 0);
+	CHECK_INT_EQ(c, 3006);
+	CHECK(!cl_spool_commit_due(sp, &at));
+	append_n(sp, 1);
+	CHECK_INT_EQ(cl_spool_close(sp), 0); /* syncs the last one */
 
 	/* All of it there after a reopen without the thread. */
 	o.sync_thread = false;
 	CHECK_INT_EQ(cl_spool_open(dir, &o, &sp, NULL), 0);
-	CHECK_INT_EQ(cl_spool_next_seq(sp), 3002);
+	CHECK_INT_EQ(cl_spool_next_seq(sp), 3008);
 	CHECK_INT_EQ(cl_spool_cursor_open(sp, "b", &cur), 0);
-	expect_records(cur, 1, 3001);
+	expect_records(cur, 1, 3007);
 	CHECK_INT_EQ(cl_spool_close(sp), 0);
 	rmdir_all(dir);
 }
