@@ -437,9 +437,16 @@ for lk_fs in $(for a in $lat_k; do for b in $lat_fsync; do echo "$a:$b"; done; d
 	    die "gen failed"
 	start_pair "$tag"
 	sleep 0.5
-	gen_cap "$lk" "$lat_n" -b $(($(date +%s) + 3)) -r "$rate"
+	lat_begin=$(($(date +%s) + 3))
+	gen_cap "$lk" "$lat_n" -b "$lat_begin" -r "$rate"
 	targets=$(sed -n 's/.*targets \([0-9]*\).*/\1/p' "$W/gen.out")
 	start_poi "$tag" --pace
+	# Not a word to the LEMF until the capture's last packet is due:
+	# each summary it writes on SIGUSR1 costs it a file sync, which
+	# would show in the latency being measured.
+	while [ "$(date +%s)" -le $((lat_begin + lat_secs)) ]; do
+		sleep 0.2
+	done
 	wait_lemf "$targets" $((lat_secs + 300 + lat_n / 500)) ||
 	    die "latency run: the LEMF has $(lemf_field cc) of $targets CC PDUs"
 	wait "$POI_RU" || die "clearli-poi failed (latency run)"
