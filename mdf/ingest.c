@@ -984,6 +984,7 @@ mdf_core_open(const struct mdf_core_opts *o, struct mdf_core **out,
 	c->o = *o;
 	if (c->o.max_flows == 0)
 		c->o.max_flows = 1000000;
+	c->st.max_flows = c->o.max_flows;
 	cl_buf_init(&c->rec, CL_SPOOL_REC_HARD_MAX);
 	if ((r = cl_htab_init(&c->flows, c->o.max_flows, flow_eq)) != 0 ||
 	    (r = cl_htab_init(&c->dds, SIZE_MAX, dd_eq)) != 0) {

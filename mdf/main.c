@@ -97,6 +97,7 @@ struct mdf {
 	size_t nstreams;
 	uint64_t malformed, unknown_logged, unsupported, refused;
 	unsigned alarm_level; /* index of the highest alarm crossed, +1 */
+	unsigned flow_alarm;  /* the same for communications tracked */
 	bool full_logged;
 };
 
@@ -747,10 +748,30 @@ load_tasks(struct mdf *m, bool initial)
 static void
 check_alarms(struct mdf *m)
 {
+	static const unsigned flow_pct[] = {80, 95, 100};
+	const struct mdf_stats *st = mdf_core_stats(m->core);
 	struct cl_spool_usage u;
-	unsigned lvl = 0;
+	unsigned lvl = 0, pct;
 	size_t i;
 
+	/* Communications are kept for the life of the process (BUGS in the
+	 * man page): warn well before new ones are refused. */
+	pct = st->max_flows == 0 ? 0
+				 : (unsigned)(st->flows * 100 / st->max_flows);
+	for (i = 0; i < sizeof(flow_pct) / sizeof(flow_pct[0]); i++)
+		if (pct >= flow_pct[i])
+			lvl = (unsigned)i + 1;
+	if (lvl > m->flow_alarm) {
+		cl_err("ALARM %llu communications tracked, %u%% of "
+		       "--max-flows %llu: at 100%% the PDUs of new "
+		       "communications are not stored; raise --max-flows "
+		       "and restart",
+		    (unsigned long long)st->flows, pct,
+		    (unsigned long long)st->max_flows);
+		m->flow_alarm = lvl;
+	}
+
+	lvl = 0;
 	cl_spool_usage(m->sp, &u);
 	if (u.capacity == 0)
 		return;
@@ -791,6 +812,11 @@ render(void *arg, struct cl_buf *b)
 	    m->malformed);
 	G("pois", "POI connections.", npoi);
 	G("flows", "Communications (LIID, CIN) tracked.", st->flows);
+	G("flows_max", "Communications tracked at most (--max-flows).",
+	    st->max_flows);
+	C("refused_total",
+	    "X2/X3 PDUs not stored: a new communication past --max-flows.",
+	    st->refused);
 	G("spool_bytes", "Spool size.", u.bytes);
 	G("spool_capacity_bytes", "Spool capacity (0: unlimited).", u.capacity);
 	G("spool_records", "Records in the spool.", u.records);
@@ -1001,6 +1027,7 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 			cl_err("metrics: %s", err);
 			return 1;
 		}
+		cl_info("metrics on %s (port %u)", o->metrics, mp);
 	}
 	return -1;
 }

@@ -93,6 +93,7 @@ struct mdf_stats {
 	uint64_t duplicates, unknown_task, poi_restarts, x2_unparsed;
 	uint64_t refused;
 	uint64_t flows;
+	uint64_t max_flows; /* the limit in force */
 };
 
 struct mdf_core;
