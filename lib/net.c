@@ -9,9 +9,30 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "log.h"
 #include "net.h"
 #include "util.h"
+
+int
+cl_net_split(const char *spec, char *host, size_t hostlen, uint64_t *port)
+{
+	const char *colon = strrchr(spec, ':');
+	size_t hl;
+
+	if (colon == NULL || cl_parse_u64(colon + 1, 0, 65535, port) != 0)
+		return CL_ERR_FORMAT;
+	hl = (size_t)(colon - spec);
+	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
+		spec++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= hostlen)
+		return CL_ERR_FORMAT;
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	return 0;
+}
 
 int
 cl_net_listen(const char *spec, unsigned *port)
@@ -19,32 +40,20 @@ cl_net_listen(const char *spec, unsigned *port)
 	struct addrinfo hints, *ai = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	char host[256];
-	const char *colon = strrchr(spec, ':');
+	char host[256], pstr[8];
 	uint64_t p;
-	size_t hl;
 	int fd = -1, on = 1, e;
 
-	if (colon == NULL || cl_parse_u64(colon + 1, 0, 65535, &p) != 0) {
+	if (cl_net_split(spec, host, sizeof(host), &p) != 0) {
 		cl_err("listen: '%s' is not ADDR:PORT", spec);
 		return -1;
 	}
-	hl = (size_t)(colon - spec);
-	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
-		spec++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= sizeof(host)) {
-		cl_err("listen: bad address");
-		return -1;
-	}
-	memcpy(host, spec, hl);
-	host[hl] = '\0';
+	snprintf(pstr, sizeof(pstr), "%u", (unsigned)p);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
-	if ((e = getaddrinfo(host, colon + 1, &hints, &ai)) != 0) {
+	if ((e = getaddrinfo(host, pstr, &hints, &ai)) != 0) {
 		cl_err("listen: %s: %s", host, gai_strerror(e));
 		return -1;
 	}

@@ -2,6 +2,16 @@
 #ifndef CL_NET_H
 #define CL_NET_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Splits spec, "ADDR:PORT" or "[V6ADDR]:PORT", into the address (without
+ * brackets, NUL-terminated in host[hostlen]) and the port (0..65535).
+ * Returns 0, or CL_ERR_FORMAT; nothing else is checked about the address.
+ */
+int cl_net_split(const char *spec, char *host, size_t hostlen, uint64_t *port);
+
 /*
  * Opens a non-blocking TCP listening socket on spec, "ADDR:PORT" or
  * "[V6ADDR]:PORT" (numeric; port 0 lets the kernel choose), with

@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "metrics.h"
+#include "net.h"
 #include "util.h"
 
 int
@@ -18,33 +19,16 @@ cl_metrics_listen(
     const char *spec, unsigned *port_out, char *err, size_t errlen)
 {
 	char host[CL_ADDR_STRLEN + 2];
-	const char *colon;
 	struct sockaddr_storage ss;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	struct cl_addr a;
 	socklen_t sl;
 	uint64_t port;
-	size_t hl;
 	int fd, on = 1;
 
-	if ((colon = strrchr(spec, ':')) == NULL) {
-		snprintf(err, errlen, "'%s' is not ADDR:PORT", spec);
-		return -1;
-	}
-	hl = (size_t)(colon - spec);
-	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
-		spec++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= sizeof(host)) {
-		snprintf(err, errlen, "bad address in '%s'", spec);
-		return -1;
-	}
-	memcpy(host, spec, hl);
-	host[hl] = '\0';
-	if (cl_parse_addr(host, &a) != 0 ||
-	    cl_parse_u64(colon + 1, 0, 65535, &port) != 0) {
+	if (cl_net_split(spec, host, sizeof(host), &port) != 0 ||
+	    cl_parse_addr(host, &a) != 0) {
 		snprintf(err, errlen, "'%s' is not ADDR:PORT", spec);
 		return -1;
 	}

@@ -5,6 +5,7 @@
 #include "digest.h"
 #include "err.h"
 #include "harness.h"
+#include "net.h"
 #include "util.h"
 
 CL_TEST(parse_u64_canonical_only)
@@ -170,6 +171,34 @@ CL_TEST(sha256)
 	free(m);
 }
 
+/* ADDR:PORT as the listening options take it. */
+CL_TEST(net_split)
+{
+	char h[16];
+	uint64_t p;
+
+	CHECK_INT_EQ(cl_net_split("127.0.0.1:8080", h, sizeof(h), &p), 0);
+	CHECK(strcmp(h, "127.0.0.1") == 0 && p == 8080);
+	CHECK_INT_EQ(cl_net_split("[::1]:0", h, sizeof(h), &p), 0);
+	CHECK(strcmp(h, "::1") == 0 && p == 0);
+	CHECK_INT_EQ(cl_net_split("::1:65535", h, sizeof(h), &p), 0);
+	CHECK(strcmp(h, "::1") == 0 && p == 65535);
+	CHECK_INT_EQ(
+	    cl_net_split("127.0.0.1", h, sizeof(h), &p), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_net_split(":80", h, sizeof(h), &p), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_net_split("[]:80", h, sizeof(h), &p), CL_ERR_FORMAT);
+	CHECK_INT_EQ(
+	    cl_net_split("1.2.3.4:65536", h, sizeof(h), &p), CL_ERR_FORMAT);
+	CHECK_INT_EQ(
+	    cl_net_split("1.2.3.4:08", h, sizeof(h), &p), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_net_split("1.2.3.4:", h, sizeof(h), &p), CL_ERR_FORMAT);
+	/* the address and its NUL must fit in 16 octets */
+	CHECK_INT_EQ(cl_net_split("123.123.123.123:1", h, sizeof(h), &p), 0);
+	CHECK(strcmp(h, "123.123.123.123") == 0);
+	CHECK_INT_EQ(cl_net_split("1234.123.123.123:1", h, sizeof(h), &p),
+	    CL_ERR_FORMAT);
+}
+
 int
 main(void)
 {
@@ -180,5 +209,6 @@ main(void)
 	CL_RUN(utf8_clean);
 	CL_RUN(utf8_clean_long);
 	CL_RUN(sha256);
+	CL_RUN(net_split);
 	return cl_test_done();
 }
