@@ -19,16 +19,8 @@ POI_PID=$!
 PIDS+=("$POI_PID")
 wait_for 20 grep -q "connected to MDF" "$T/poi.log" || fail "POI not up"
 wait_for 20 grep -q "capturing on lo" "$T/poi.log" || fail "no capture"
-MPORT=$(sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' "$T/poi.log")
-[ -n "$MPORT" ] || fail "metrics port not logged"
-
-metric() {
-	python3 -c 'import sys, urllib.request
-for l in urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1]):
-    l = l.decode()
-    if l.startswith(sys.argv[2] + " "):
-        print(l.split()[1])' "$MPORT" "clearli_poi_$1"
-}
+MPORT=$(metrics_port "$T/poi.log")
+metric() { metric_at "$MPORT" "clearli_poi_$1"; }
 metric_is() { [ "$(metric "$1")" = "$2" ]; }
 metric_ge() { [ "$(metric "$1")" -ge "$2" ]; }
 

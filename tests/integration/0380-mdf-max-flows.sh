@@ -12,15 +12,8 @@ fault_setup 3000
 start_lemf lemf
 start_mdf mdf 0 --tasks "$T/tasks" --max-flows 2 --metrics 127.0.0.1:0 \
     --destination "lea1 127.0.0.1:$LEMF_PORT tls * name=localhost"
-MPORT=$(sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' "$T/mdf.log")
-[ -n "$MPORT" ] || fail "the MDF did not log its metrics port"
-metric() {
-	python3 -c 'import sys, urllib.request
-for l in urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1]):
-    l = l.decode()
-    if l.startswith(sys.argv[2] + " "):
-        print(l.split()[1])' "$MPORT" "clearli_mdf_$1"
-}
+MPORT=$(metrics_port "$T/mdf.log")
+metric() { metric_at "$MPORT" "clearli_mdf_$1"; }
 
 run_poi poi
 wait "$POI_PID" || fail "clearli-poi failed"

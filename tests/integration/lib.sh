@@ -216,3 +216,21 @@ run_poi() {
 	POI_PID=$!
 	PIDS+=("$POI_PID")
 }
+
+# metrics_port LOG: the metrics port a daemon logged ("metrics on ...
+# (port N)"); fails the test if there is none.
+metrics_port() {
+	local p
+	p=$(sed -n 's/.*metrics on .* (port \([0-9]*\)).*/\1/p' "$1")
+	[ -n "$p" ] || fail "no metrics port in $1"
+	echo "$p"
+}
+
+# metric_at PORT NAME: the value of the metric NAME served on PORT.
+metric_at() {
+	python3 -c 'import sys, urllib.request
+for l in urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1]):
+    l = l.decode()
+    if l.startswith(sys.argv[2] + " "):
+        print(l.split()[1])' "$1" "$2"
+}
