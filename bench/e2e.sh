@@ -153,42 +153,13 @@ die() {
 	exit 1
 }
 
+. "$(dirname "$0")/lib.sh"
+
 now() {
 	date +%s.%N
 }
 
-# A throwaway PKI: CA, certificates for the MDF, the POI and the LEMF
-# (all for 127.0.0.1), and the Ed25519 key pair for IntegrityCheck PDUs.
-pki() {
-	local d=$W/pki c
-	mkdir -p "$d"
-	openssl req -x509 -newkey ed25519 -nodes -keyout "$d/ca.key" \
-	    -out "$d/ca.pem" -days 1 -subj "/CN=clearli e2e CA" \
-	    >/dev/null 2>&1 || die "openssl: cannot make the CA"
-	for c in mdf poi lemf; do
-		openssl req -newkey ed25519 -nodes -keyout "$d/$c.key" \
-		    -out "$d/$c.csr" -subj "/CN=e2e $c" >/dev/null 2>&1 &&
-		printf 'subjectAltName=IP:127.0.0.1\n' >"$d/$c.ext" &&
-		openssl x509 -req -in "$d/$c.csr" -CA "$d/ca.pem" \
-		    -CAkey "$d/ca.key" -CAcreateserial -days 1 \
-		    -extfile "$d/$c.ext" -out "$d/$c.pem" >/dev/null 2>&1 ||
-		    die "openssl: cannot make the $c certificate"
-	done
-	openssl genpkey -algorithm ed25519 -out "$d/ic.key" 2>/dev/null &&
-	    openssl pkey -in "$d/ic.key" -pubout -out "$d/ic.pub" 2>/dev/null ||
-	    die "openssl: cannot make the integrity key"
-}
 
-# ru FILE: sets U (user+sys CPU s), UU (user s), WALL, RSS (kB), ANON (kB).
-ru() {
-	local a
-	read -r -a a <"$1" || die "no rusage output in $1"
-	U=$(awk -v u="${a[1]}" -v s="${a[3]}" 'BEGIN { printf "%.3f", u + s }')
-	UU=${a[1]}
-	WALL=${a[5]}
-	RSS=${a[7]}
-	ANON=${a[9]}
-}
 
 # wait_file SECONDS PID FILE: until FILE is non-empty; fails if PID exits.
 wait_file() {
@@ -340,7 +311,11 @@ gen_cap() {
 }
 [ "$len" != 0 ] || len=
 
-pki
+pki e2e mdf poi lemf
+# The Ed25519 key pair that signs and checks IntegrityCheck PDUs.
+openssl genpkey -algorithm ed25519 -out "$W/pki/ic.key" 2>/dev/null &&
+    openssl pkey -in "$W/pki/ic.key" -pubout -out "$W/pki/ic.pub" 2>/dev/null ||
+    die "openssl: cannot make the integrity key"
 echo "# clearli end-to-end benchmark (POI -> MDF -> LEMF)  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "# host: $(nproc) CPUs, $(sed -n '/^model name/{s/^[^:]*: //p;q;}' /proc/cpuinfo), kernel $(uname -r), $(free -g | awk '/^Mem:/ { print $2 }') GB"
 rev=$(GIT_OPTIONAL_LOCKS=0 git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)

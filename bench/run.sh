@@ -137,37 +137,9 @@ die() {
 	exit 1
 }
 
-# A throwaway PKI: CA, receiver certificate for 127.0.0.1, POI certificate.
-pki() {
-	local d=$W/pki n
-	mkdir -p "$d"
-	openssl req -x509 -newkey ed25519 -nodes -keyout "$d/ca.key" \
-	    -out "$d/ca.pem" -days 1 -subj "/CN=clearli bench CA" \
-	    >/dev/null 2>&1 || die "openssl: cannot make the CA"
-	for n in mdf poi; do
-		openssl req -newkey ed25519 -nodes -keyout "$d/$n.key" \
-		    -out "$d/$n.csr" -subj "/CN=bench $n" >/dev/null 2>&1 &&
-		printf 'subjectAltName=IP:127.0.0.1\n' >"$d/$n.ext" &&
-		openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.pem" \
-		    -CAkey "$d/ca.key" -CAcreateserial -days 1 \
-		    -extfile "$d/$n.ext" -out "$d/$n.pem" >/dev/null 2>&1 ||
-		    die "openssl: cannot make the $n certificate"
-	done
-}
+. "$(dirname "$0")/lib.sh"
 
-# ru FILE: sets U (user+sys CPU s), WALL, RSS (kB), ANON (kB), VCSW, IVCSW
-# (context switches), RUNQ (s runnable, not running).
-ru() {
-	local a
-	read -r -a a <"$1" || die "no rusage output in $1"
-	U=$(awk -v u="${a[1]}" -v s="${a[3]}" 'BEGIN { printf "%.3f", u + s }')
-	WALL=${a[5]}
-	RSS=${a[7]}
-	ANON=${a[9]}
-	VCSW=${a[13]}
-	IVCSW=${a[15]}
-	RUNQ=${a[17]}
-}
+
 
 start_sink() {
 	local i=0
@@ -229,7 +201,7 @@ field() {
 	sed -n "/$2 [0-9]/{s/.*$2 \([0-9][0-9]*\).*/\1/p;q;}" "$1"
 }
 
-pki
+pki bench mdf poi
 
 echo "# clearli POI benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "# host: $(nproc) CPUs, $(sed -n '/^model name/{s/^[^:]*: //p;q;}' /proc/cpuinfo), kernel $(uname -r)"
