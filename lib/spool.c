@@ -170,8 +170,18 @@ struct cl_spool_cursor {
 	uint64_t rb_seg, rb_off;
 };
 
+struct lost_rec {
+	uint64_t seq, n;
+};
+
 struct cl_spool {
 	int dirfd, lockfd, wfd;
+	char *dir;                  /* the path given to open */
+	char err[CL_SPOOL_WHY_LEN]; /* the last system error, as text */
+	struct lost_rec *lost;      /* LOST records found at open */
+	size_t nlost, lostcap;
+	uint8_t *salvage; /* open: the repaired last segment */
+	size_t salvage_len;
 	struct cl_spool_opts o;
 	struct seg *segs;
 	size_t nsegs, segcap;
@@ -201,6 +211,61 @@ struct cl_spool {
 	bool job_busy;          /* a job was handed over and not collected */
 	uint64_t job_seq;       /* the last record it covers */
 };
+
+/*
+ * Notes a failed system call in sp->err ("what DIR/name: errno text") and
+ * returns CL_ERR_SYSTEM; errno is left as it was.  name may be NULL (the
+ * directory itself).
+ */
+static int
+sys_fail(struct cl_spool *sp, const char *what, const char *name)
+{
+	int e = errno;
+
+	(void)snprintf(sp->err, sizeof(sp->err), "%s %s%s%s: %s", what,
+	    sp->dir != NULL ? sp->dir : "?", name != NULL ? "/" : "",
+	    name != NULL ? name : "", strerror(e));
+	errno = e;
+	return CL_ERR_SYSTEM;
+}
+
+const char *
+cl_spool_error(const struct cl_spool *sp)
+{
+	return sp->err;
+}
+
+bool
+cl_spool_lost_at(
+    const struct cl_spool *sp, size_t i, uint64_t *seq, uint64_t *n)
+{
+	*seq = *n = 0;
+	if (i >= sp->nlost)
+		return false;
+	*seq = sp->lost[i].seq;
+	*n = sp->lost[i].n;
+	return true;
+}
+
+static int
+note_lost(void *arg, uint64_t seq, uint64_t n)
+{
+	struct cl_spool *sp = arg;
+	struct lost_rec *v;
+	size_t cap;
+
+	if (sp->nlost == sp->lostcap) {
+		cap = sp->lostcap ? sp->lostcap * 2 : 8;
+		if ((v = reallocarray(sp->lost, cap, sizeof(*v))) == NULL)
+			return CL_ERR_NOMEM;
+		sp->lost = v;
+		sp->lostcap = cap;
+	}
+	sp->lost[sp->nlost].seq = seq;
+	sp->lost[sp->nlost].n = n;
+	sp->nlost++;
+	return 0;
+}
 
 /* ---- parsing (untrusted bytes) ---- */
 
@@ -243,7 +308,7 @@ cl_spool_parse_record(const uint8_t *p, size_t len, uint64_t expect_seq,
 	struct cl_span payload;
 	uint32_t plen, crc;
 	uint16_t type, flags;
-	uint64_t seq;
+	uint64_t seq, lost = 0;
 	int r;
 
 	memset(rec, 0, sizeof(*rec));
@@ -254,8 +319,10 @@ cl_spool_parse_record(const uint8_t *p, size_t len, uint64_t expect_seq,
 	    (r = cl_rd_u16(&rd, &flags)) != 0 ||
 	    (r = cl_rd_u64(&rd, &seq)) != 0 || (r = cl_rd_u32(&rd, &crc)) != 0)
 		return r;
-	if (plen > CL_SPOOL_REC_HARD_MAX || flags != 0 || seq != expect_seq ||
-	    seq == 0 || seq > CL_SPOOL_SEQ_MAX)
+	if (plen > CL_SPOOL_REC_HARD_MAX ||
+	    (flags != 0 &&
+		(flags != CL_SPOOL_F_LOST || plen != 8 || type != 0)) ||
+	    seq != expect_seq || seq == 0 || seq > CL_SPOOL_SEQ_MAX)
 		return CL_ERR_FORMAT;
 	if ((r = cl_rd_span(&rd, plen, &payload)) != 0)
 		return r;
@@ -263,11 +330,28 @@ cl_spool_parse_record(const uint8_t *p, size_t len, uint64_t expect_seq,
 	    cl_crc32c(cl_crc32c(0, p, CL_SPOOL_REC_HDR_LEN - 4), payload.p,
 		payload.len))
 		return CL_ERR_FORMAT;
+	if (flags == CL_SPOOL_F_LOST) {
+		struct cl_rd lr;
+
+		cl_rd_init(&lr, payload.p, payload.len);
+		if (cl_rd_u64(&lr, &lost) != 0 || lost == 0 ||
+		    lost > CL_SPOOL_SEQ_MAX + 1 - seq)
+			return CL_ERR_FORMAT;
+		payload.len = 0;
+	}
 	rec->seq = seq;
 	rec->type = type;
 	rec->payload = payload;
+	rec->lost = lost;
 	*consumed = rd.off;
 	return 0;
+}
+
+/* Sequence numbers a parsed record covers. */
+static uint64_t
+span_of(const struct cl_spool_rec *rec)
+{
+	return rec->lost != 0 ? rec->lost : 1;
 }
 
 /*
@@ -293,7 +377,7 @@ count_intact(const uint8_t *p, size_t len, size_t from, uint64_t seq)
 		    cl_spool_parse_record(p + o, len - o, s, &rec, &used) ==
 			0) {
 			n++;
-			seq = s + 1;
+			seq = s + span_of(&rec);
 			o += used;
 		} else
 			o++;
@@ -301,9 +385,11 @@ count_intact(const uint8_t *p, size_t len, size_t from, uint64_t seq)
 	return n;
 }
 
-int
-cl_spool_scan_segment(const uint8_t *p, size_t len, bool count_after,
-    struct cl_spool_seginfo *info)
+typedef int lost_fn(void *arg, uint64_t seq, uint64_t n);
+
+static int
+scan(const uint8_t *p, size_t len, bool count_after,
+    struct cl_spool_seginfo *info, lost_fn *cb, void *arg)
 {
 	struct cl_spool_seginfo t;
 	struct cl_spool_rec rec;
@@ -327,8 +413,11 @@ cl_spool_scan_segment(const uint8_t *p, size_t len, bool count_after,
 			t.fault = r;
 			break;
 		}
+		if (rec.lost != 0 && cb != NULL &&
+		    (r = cb(arg, rec.seq, rec.lost)) != 0)
+			return r;
 		off += used;
-		t.nrecs++;
+		t.nrecs += span_of(&rec);
 	}
 	t.good_len = off;
 	if (t.fault != 0 && count_after)
@@ -336,6 +425,13 @@ cl_spool_scan_segment(const uint8_t *p, size_t len, bool count_after,
 		    count_intact(p, len, off, t.first_seq + t.nrecs);
 	*info = t;
 	return 0;
+}
+
+int
+cl_spool_scan_segment(const uint8_t *p, size_t len, bool count_after,
+    struct cl_spool_seginfo *info)
+{
+	return scan(p, len, count_after, info, NULL, NULL);
 }
 
 static bool
@@ -424,6 +520,8 @@ write_all(int fd, const uint8_t *p, size_t len, uint64_t off)
 		n = pwrite(fd, p, len, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0)
+			errno = EIO;
 		if (n <= 0)
 			return CL_ERR_SYSTEM;
 		p += n;
@@ -458,25 +556,41 @@ read_at(int fd, uint8_t *p, size_t len, uint64_t off, size_t *got)
  * either the old file or the new one, never a mix.
  */
 static int
-replace_file(int dirfd, const char *name, const uint8_t *p, size_t len)
+replace_file(
+    struct cl_spool *sp, const char *name, const uint8_t *p, size_t len)
 {
 	char tmp[PATH_LEN];
-	int fd = -1, r = CL_ERR_SYSTEM;
+	int dirfd = sp->dirfd, fd = -1, r = CL_ERR_SYSTEM;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= (int)sizeof(tmp))
 		return CL_ERR_INTERNAL;
 	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		 0600)) < 0)
+		 0600)) < 0) {
+		r = sys_fail(sp, "create", tmp);
 		goto out;
-	if (write_all(fd, p, len, 0) != 0 || fsync(fd) != 0)
+	}
+	if (write_all(fd, p, len, 0) != 0) {
+		r = sys_fail(sp, "write", tmp);
 		goto out;
+	}
+	if (fsync(fd) != 0) {
+		r = sys_fail(sp, "fsync", tmp);
+		goto out;
+	}
 	if (close(fd) != 0) {
 		fd = -1;
+		r = sys_fail(sp, "close", tmp);
 		goto out;
 	}
 	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, name) != 0 || fsync(dirfd) != 0)
+	if (renameat(dirfd, tmp, dirfd, name) != 0) {
+		r = sys_fail(sp, "rename to the final name", tmp);
 		goto out;
+	}
+	if (fsync(dirfd) != 0) {
+		r = sys_fail(sp, "fsync", NULL);
+		goto out;
+	}
 	r = 0;
 out:
 	if (fd >= 0)
@@ -498,7 +612,7 @@ save_cursor(struct cl_spool *sp, const char *name, uint64_t pos)
 	store_u64(b + 8, pos);
 	cl_store_u32(b + 16, cl_crc32c(0, b, 16));
 	(void)snprintf(fname, sizeof(fname), "cur-%s", name);
-	return replace_file(sp->dirfd, fname, b, sizeof(b));
+	return replace_file(sp, fname, b, sizeof(b));
 }
 
 static int
@@ -538,10 +652,10 @@ new_segment(struct cl_spool *sp, uint64_t no, uint64_t first_seq)
 	cl_store_u32(h + 24, 0);
 	cl_store_u32(h + 28, cl_crc32c(0, h, 28));
 	seg_name(name, no, "");
-	if ((r = replace_file(sp->dirfd, name, h, sizeof(h))) != 0)
+	if ((r = replace_file(sp, name, h, sizeof(h))) != 0)
 		return r;
 	if ((fd = openat(sp->dirfd, name, O_WRONLY | O_CLOEXEC)) < 0)
-		return CL_ERR_SYSTEM;
+		return sys_fail(sp, "open for writing", name);
 	s.no = no;
 	s.first_seq = first_seq;
 	s.nrecs = 0;
@@ -595,7 +709,7 @@ sync_thread_start(struct cl_spool *sp)
 	int r;
 
 	if ((sp->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
-		return CL_ERR_SYSTEM;
+		return sys_fail(sp, "eventfd for the sync thread of", NULL);
 	if (pthread_mutex_init(&sp->mu, NULL) != 0)
 		return CL_ERR_SYSTEM;
 	if (pthread_cond_init(&sp->cv, NULL) != 0) {
@@ -617,7 +731,7 @@ sync_thread_start(struct cl_spool *sp)
 		pthread_cond_destroy(&sp->cv);
 		pthread_mutex_destroy(&sp->mu);
 		errno = r;
-		return CL_ERR_SYSTEM;
+		return sys_fail(sp, "start the sync thread of", NULL);
 	}
 	sp->th_on = true;
 	return 0;
@@ -643,9 +757,12 @@ job_collect(struct cl_spool *sp)
 	(void)!read(sp->efd, &n, sizeof(n));
 	sp->job_busy = false;
 	if (e != 0) {
+		char name[PATH_LEN];
+
 		sp->broken = true;
 		errno = e;
-		return CL_ERR_SYSTEM;
+		seg_name(name, sp->segs[sp->nsegs - 1].no, "");
+		return sys_fail(sp, "fdatasync (sync thread)", name);
 	}
 	if (sp->job_seq > sp->durable_seq)
 		sp->durable_seq = sp->job_seq;
@@ -709,7 +826,7 @@ job_start(struct cl_spool *sp)
 		return 0;
 	if ((fd = fcntl(sp->wfd, F_DUPFD_CLOEXEC, 0)) == -1) {
 		sp->broken = true;
-		return CL_ERR_SYSTEM;
+		return sys_fail(sp, "dup the segment descriptor in", NULL);
 	}
 	sp->job_seq = sp->written_seq;
 	pthread_mutex_lock(&sp->mu);
@@ -724,13 +841,16 @@ job_start(struct cl_spool *sp)
 static int
 flush(struct cl_spool *sp)
 {
+	char name[PATH_LEN];
+
 	if (sp->broken)
 		return CL_ERR_SYSTEM;
 	if (sp->wbuf.len > 0) {
 		if (write_all(sp->wfd, sp->wbuf.d, sp->wbuf.len, sp->wfile) !=
 		    0) {
 			sp->broken = true;
-			return CL_ERR_SYSTEM;
+			seg_name(name, sp->segs[sp->nsegs - 1].no, "");
+			return sys_fail(sp, "write", name);
 		}
 		sp->wfile += sp->wbuf.len;
 		cl_buf_reset(&sp->wbuf);
@@ -753,8 +873,11 @@ do_sync(struct cl_spool *sp)
 		return r;
 	if (sp->durable_seq < sp->written_seq) {
 		if (fdatasync(sp->wfd) != 0) {
+			char name[PATH_LEN];
+
 			sp->broken = true;
-			return CL_ERR_SYSTEM;
+			seg_name(name, sp->segs[sp->nsegs - 1].no, "");
+			return sys_fail(sp, "fdatasync", name);
 		}
 		sp->durable_seq = sp->written_seq;
 	}
@@ -820,8 +943,10 @@ load_cursor(struct cl_spool *sp, const char *fname, const char *name,
 	int fd, r;
 
 	if ((fd = openat(sp->dirfd, fname, O_RDONLY | O_CLOEXEC)) < 0)
-		return CL_ERR_SYSTEM;
+		return sys_fail(sp, "open", fname);
 	r = read_at(fd, b, sizeof(b), 0, &got);
+	if (r != 0)
+		r = sys_fail(sp, "read", fname);
 	(void)close(fd);
 	if (r != 0)
 		return r;
@@ -854,8 +979,10 @@ list_dir(struct cl_spool *sp, uint64_t **nos, size_t *nno,
 
 	*nos = NULL;
 	*nno = 0;
-	if ((fd = dup(sp->dirfd)) < 0 || (d = fdopendir(fd)) == NULL)
+	if ((fd = dup(sp->dirfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+		r = sys_fail(sp, "list the directory", NULL);
 		goto out;
+	}
 	fd = -1;
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		l = strlen(de->d_name);
@@ -863,8 +990,11 @@ list_dir(struct cl_spool *sp, uint64_t **nos, size_t *nno,
 		    (strncmp(de->d_name, "seg-", 4) == 0 ||
 			strncmp(de->d_name, "cur-", 4) == 0)) {
 			/* An unfinished replace_file(): never renamed. */
-			if (unlinkat(sp->dirfd, de->d_name, 0) != 0)
+			if (unlinkat(sp->dirfd, de->d_name, 0) != 0) {
+				r = sys_fail(
+				    sp, "delete the unfinished", de->d_name);
 				goto out;
+			}
 			continue;
 		}
 		if (strncmp(de->d_name, "seg-", 4) == 0) {
@@ -898,8 +1028,10 @@ list_dir(struct cl_spool *sp, uint64_t **nos, size_t *nno,
 		}
 		/* Anything else (lock, lost+found) is not ours. */
 	}
-	if (errno != 0)
+	if (errno != 0) {
+		r = sys_fail(sp, "read the directory", NULL);
 		goto out;
+	}
 	if (n > 0)
 		qsort(v, n, sizeof(*v), cmp_u64);
 	*nos = v;
@@ -916,8 +1048,128 @@ out:
 }
 
 /*
- * Reads and checks segment no.  For the last segment a fault is a torn
- * tail: *cut gets where to truncate (0 if nothing).
+ * Finds the first record at or after p[from + 1] whose header names a
+ * sequence number from seq to a bound no run of bytes this long could
+ * exceed and whose CRC is right.  Returns its offset and number, or false.
+ */
+static bool
+resync(const uint8_t *p, size_t len, size_t from, uint64_t seq, size_t *at,
+    uint64_t *atseq)
+{
+	struct cl_spool_rec rec;
+	struct cl_rd rd;
+	uint64_t s, lim;
+	size_t o = from + 1, used;
+
+	lim = seq + (len - from) / CL_SPOOL_REC_HDR_LEN + 1;
+	for (; o < len && len - o >= CL_SPOOL_REC_HDR_LEN; o++) {
+		cl_rd_init(&rd, p + o, len - o);
+		if (cl_rd_skip(&rd, 8) != 0 || cl_rd_u64(&rd, &s) != 0)
+			break;
+		if (s >= seq && s <= lim && s <= CL_SPOOL_SEQ_MAX &&
+		    cl_spool_parse_record(p + o, len - o, s, &rec, &used) ==
+			0) {
+			*at = o;
+			*atseq = s;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Builds in sp->salvage the repaired image of the last segment p[0..len),
+ * whose records are good up to info->good_len: every CRC-valid record that
+ * can be resynchronised to is kept, each run of bad bytes between is
+ * replaced by a LOST record covering the sequence numbers it held, and a
+ * final run that no valid record follows is cut as a torn tail.  Fills
+ * the lost and tail fields of rep and *nrecs (sequence numbers covered).
+ */
+static int
+salvage(struct cl_spool *sp, const uint8_t *p, size_t len,
+    const struct cl_spool_seginfo *info, struct cl_spool_report *rep,
+    uint64_t *nrecs)
+{
+	struct cl_spool_rec rec;
+	struct cl_buf img;
+	struct cl_spool_lost *l;
+	uint64_t seq, at_seq;
+	size_t pos, at, used, keep;
+	uint8_t *q;
+	int r;
+
+	*nrecs = 0;
+	cl_buf_init(&img, CL_BUF_HARD_MAX);
+	if ((r = cl_buf_put(&img, p, info->good_len)) != 0)
+		goto out;
+	pos = info->good_len;
+	seq = info->first_seq + info->nrecs;
+	while (pos < len) {
+		if (!resync(p, len, pos, seq, &at, &at_seq)) {
+			/* Nothing valid after it: a torn tail. */
+			rep->tail_truncated = true;
+			rep->tail_dropped_bytes = len - pos;
+			rep->tail_first_seq = seq;
+			break;
+		}
+		if (rep->lost_nranges < CL_SPOOL_LOST_SHOW) {
+			l = &rep->lost[rep->lost_nranges];
+			l->off = pos;
+			l->bytes = at - pos;
+			l->first_seq = seq;
+			l->nrecs = at_seq - seq;
+		}
+		rep->lost_nranges++;
+		rep->lost_bytes += at - pos;
+		rep->lost_records += at_seq - seq;
+		if (at_seq > seq) {
+			if ((r = cl_buf_reserve(
+				 &img, CL_SPOOL_REC_HDR_LEN + 8, &q)) != 0)
+				goto out;
+			cl_store_u32(q, 8);
+			cl_store_u16(q + 4, 0);
+			cl_store_u16(q + 6, CL_SPOOL_F_LOST);
+			store_u64(q + 8, seq);
+			store_u64(q + CL_SPOOL_REC_HDR_LEN, at_seq - seq);
+			cl_store_u32(q + 16,
+			    cl_crc32c(cl_crc32c(0, q, CL_SPOOL_REC_HDR_LEN - 4),
+				q + CL_SPOOL_REC_HDR_LEN, 8));
+			if ((r = note_lost(sp, seq, at_seq - seq)) != 0)
+				goto out;
+		}
+		/* Keep the valid records from there on, up to the next fault.
+		 */
+		pos = keep = at;
+		seq = at_seq;
+		while (pos < len &&
+		    cl_spool_parse_record(
+			p + pos, len - pos, seq, &rec, &used) == 0) {
+			if (rec.lost != 0 &&
+			    (r = note_lost(sp, rec.seq, rec.lost)) != 0)
+				goto out;
+			pos += used;
+			seq += span_of(&rec);
+			if (rec.lost == 0)
+				rep->lost_kept++;
+		}
+		if ((r = cl_buf_put(&img, p + keep, pos - keep)) != 0)
+			goto out;
+	}
+	*nrecs = seq - info->first_seq;
+	sp->salvage = img.d;
+	sp->salvage_len = img.len;
+	img.d = NULL;
+	r = 0;
+out:
+	cl_buf_release(&img);
+	return r;
+}
+
+/*
+ * Reads and checks segment no.  For the last segment a fault that no
+ * CRC-valid record follows is a torn tail: *cut gets where to truncate
+ * (0 if nothing).  A fault that valid records follow is corruption: an
+ * error, or with opts.recover a repair prepared in sp->salvage.
  */
 static int
 check_segment(struct cl_spool *sp, uint64_t no, bool last,
@@ -927,6 +1179,7 @@ check_segment(struct cl_spool *sp, uint64_t no, bool last,
 	char name[PATH_LEN];
 	struct stat st;
 	struct seg s;
+	uint64_t nrecs;
 	void *map = MAP_FAILED;
 	int fd = -1, r = CL_ERR_SYSTEM;
 
@@ -934,15 +1187,26 @@ check_segment(struct cl_spool *sp, uint64_t no, bool last,
 	rep->seg = no;
 	rep->off = 0;
 	seg_name(name, no, "");
-	if ((fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &st) != 0)
+	(void)snprintf(
+	    rep->segpath, sizeof(rep->segpath), "%s/%s", sp->dir, name);
+	if ((fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC)) < 0) {
+		r = sys_fail(sp, "open", name);
 		goto out;
+	}
+	if (fstat(fd, &st) != 0) {
+		r = sys_fail(sp, "stat", name);
+		goto out;
+	}
 	if (st.st_size > 0 &&
 	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
-		 0)) == MAP_FAILED)
+		 0)) == MAP_FAILED) {
+		r = sys_fail(sp, "mmap", name);
 		goto out;
-	r = cl_spool_scan_segment(
-	    map == MAP_FAILED ? NULL : map, (size_t)st.st_size, last, &info);
+	}
+	r = scan(map == MAP_FAILED ? NULL : map, (size_t)st.st_size, last,
+	    &info, note_lost, sp);
+	if (r == CL_ERR_NOMEM)
+		goto out;
 	if (r != 0) {
 		(void)snprintf(rep->why, sizeof(rep->why),
 		    "bad segment header (%s)", cl_err_str(r));
@@ -964,18 +1228,46 @@ check_segment(struct cl_spool *sp, uint64_t no, bool last,
 	}
 	if (info.fault != 0 && !last) {
 		rep->off = info.good_len;
+		rep->bad_seq = info.first_seq + info.nrecs;
 		(void)snprintf(rep->why, sizeof(rep->why),
 		    "bad record %llu in a segment that is not the last (%s)",
 		    (unsigned long long)(info.first_seq + info.nrecs),
 		    cl_err_str(info.fault));
 		goto out;
 	}
-	if (info.fault != 0) {
+	nrecs = info.nrecs;
+	s.size = info.good_len;
+	if (info.fault != 0 && info.intact_after > 0) {
+		rep->off = info.good_len;
+		rep->bad_seq = info.first_seq + info.nrecs;
+		rep->valid_after = info.intact_after;
+		if (!sp->o.recover) {
+			(void)snprintf(rep->why, sizeof(rep->why),
+			    "record %llu is bad (%s) and %llu CRC-valid "
+			    "records follow it: the segment is corrupt (bit "
+			    "rot or tampering), not torn by a crash",
+			    (unsigned long long)rep->bad_seq,
+			    cl_err_str(info.fault),
+			    (unsigned long long)info.intact_after);
+			goto out;
+		}
+		if ((r = salvage(
+			 sp, map, (size_t)st.st_size, &info, rep, &nrecs)) != 0)
+			goto out;
+		s.size = sp->salvage_len;
+		(void)snprintf(rep->why, sizeof(rep->why),
+		    "corrupt at record %llu: %llu records (%llu octets) "
+		    "lost in %u ranges, %llu CRC-valid records after them kept",
+		    (unsigned long long)rep->bad_seq,
+		    (unsigned long long)rep->lost_records,
+		    (unsigned long long)rep->lost_bytes, rep->lost_nranges,
+		    (unsigned long long)rep->lost_kept);
+	} else if (info.fault != 0) {
 		rep->tail_truncated = true;
 		rep->off = info.good_len;
 		rep->tail_dropped_bytes = (uint64_t)st.st_size - info.good_len;
 		rep->tail_first_seq = info.first_seq + info.nrecs;
-		rep->tail_intact_after = info.intact_after;
+		rep->tail_intact_after = 0;
 		(void)snprintf(rep->why, sizeof(rep->why),
 		    "torn tail at record %llu (%s)",
 		    (unsigned long long)rep->tail_first_seq,
@@ -984,8 +1276,7 @@ check_segment(struct cl_spool *sp, uint64_t no, bool last,
 	}
 	s.no = no;
 	s.first_seq = info.first_seq;
-	s.nrecs = info.nrecs;
-	s.size = info.good_len;
+	s.nrecs = nrecs;
 	if ((r = push_seg(sp, &s)) != 0)
 		goto out;
 	sp->bytes += s.size;
@@ -1047,16 +1338,32 @@ cl_spool_open(const char *dir, const struct cl_spool_opts *opts,
 		goto out;
 	cl_buf_init(
 	    &sp->wbuf, sp->o.wbuf_max + CL_SPOOL_REC_HDR_LEN + sp->o.rec_max);
-	r = CL_ERR_SYSTEM;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+	if ((sp->dir = strdup(dir)) == NULL) {
+		r = CL_ERR_NOMEM;
 		goto out;
-	if ((sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		r = sys_fail(sp, "create the directory", NULL);
 		goto out;
+	}
+	if ((sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = sys_fail(sp, "open the directory", NULL);
+		goto out;
+	}
 	if ((sp->lockfd = openat(
-		 sp->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		 sp->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		r = sys_fail(sp, "open the lock file", "lock");
 		goto out;
+	}
 	if (flock(sp->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		r = errno == EWOULDBLOCK ? CL_ERR_AGAIN : CL_ERR_SYSTEM;
+		if (errno == EWOULDBLOCK) {
+			(void)snprintf(sp->err, sizeof(sp->err),
+			    "another process holds the lock on %s/lock: the "
+			    "spool is in use",
+			    dir);
+			r = CL_ERR_AGAIN;
+		} else
+			r = sys_fail(sp, "flock", "lock");
 		goto out;
 	}
 	if ((r = list_dir(sp, &nos, &nno, rep)) != 0)
@@ -1095,29 +1402,46 @@ cl_spool_open(const char *dir, const struct cl_spool_opts *opts,
 		}
 	}
 
-	r = CL_ERR_SYSTEM;
 	if (nno == 0) {
 		if ((r = new_segment(sp, 1, 1)) != 0)
 			goto out;
 	} else {
 		seg_name(name, nos[nno - 1], "");
-		if ((fd = openat(sp->dirfd, name, O_WRONLY | O_CLOEXEC)) < 0)
+		/*
+		 * A repaired last segment replaces the old one whole (temp,
+		 * fsync, rename, fsync dir): a crash leaves one or the other.
+		 */
+		if (sp->salvage != NULL &&
+		    (r = replace_file(
+			 sp, name, sp->salvage, sp->salvage_len)) != 0)
 			goto out;
+		if ((fd = openat(sp->dirfd, name, O_WRONLY | O_CLOEXEC)) < 0) {
+			r = sys_fail(sp, "open for writing", name);
+			goto out;
+		}
 		sp->wfd = fd;
-		if (rep->tail_truncated && ftruncate(fd, (off_t)cut) != 0)
+		if (sp->salvage == NULL && rep->tail_truncated &&
+		    ftruncate(fd, (off_t)cut) != 0) {
+			r = sys_fail(sp, "truncate the torn tail of", name);
 			goto out;
+		}
 		/*
 		 * What we read back may have been in the page cache only
 		 * (the previous process died, the machine did not): make
 		 * it durable before calling it so.
 		 */
-		if (fdatasync(fd) != 0)
+		if (fdatasync(fd) != 0) {
+			r = sys_fail(sp, "fdatasync", name);
 			goto out;
+		}
 		sp->wfile = sp->segs[sp->nsegs - 1].size;
 	}
-	r = CL_ERR_SYSTEM;
-	if (fsync(sp->dirfd) != 0)
+	free(sp->salvage);
+	sp->salvage = NULL;
+	if (fsync(sp->dirfd) != 0) {
+		r = sys_fail(sp, "fsync", NULL);
 		goto out;
+	}
 	sp->written_seq = sp->durable_seq = sp->next_seq - 1;
 	if (sp->o.sync_thread && sp->o.fsync == CL_SPOOL_FSYNC_INTERVAL &&
 	    (r = sync_thread_start(sp)) != 0)
@@ -1125,7 +1449,8 @@ cl_spool_open(const char *dir, const struct cl_spool_opts *opts,
 	rep->first_seq = sp->segs[0].first_seq;
 	rep->next_seq = sp->next_seq;
 	rep->nsegs = (unsigned)sp->nsegs;
-	if (!rep->tail_truncated) {
+	rep->nlost_held = sp->nlost;
+	if (!rep->tail_truncated && rep->lost_nranges == 0) {
 		rep->seg = 0;
 		rep->off = 0;
 	}
@@ -1134,6 +1459,8 @@ cl_spool_open(const char *dir, const struct cl_spool_opts *opts,
 	r = 0;
 out:
 	free(nos);
+	if (r != 0 && sp != NULL && sp->err[0] != '\0')
+		(void)snprintf(rep->why, sizeof(rep->why), "%s", sp->err);
 	if (sp != NULL) {
 		sp->broken = true; /* close must not write */
 		(void)cl_spool_close(sp);
@@ -1159,6 +1486,9 @@ cl_spool_close(struct cl_spool *sp)
 		cursor_free(sp->curs[i]);
 	free(sp->curs);
 	free(sp->segs);
+	free(sp->lost);
+	free(sp->salvage);
+	free(sp->dir);
 	cl_buf_release(&sp->wbuf);
 	if (sp->wfd >= 0)
 		(void)close(sp->wfd);
@@ -1399,11 +1729,13 @@ fill(struct cl_spool_cursor *c, uint64_t no, uint64_t off)
 		seg_name(name, no, "");
 		if ((c->fd = openat(c->sp->dirfd, name, O_RDONLY | O_CLOEXEC)) <
 		    0)
-			return CL_ERR_SYSTEM;
+			return sys_fail(c->sp, "open for reading", name);
 		c->fd_seg = no;
 	}
-	if ((r = read_at(c->fd, c->rbuf, c->rcap, off, &got)) != 0)
-		return r;
+	if ((r = read_at(c->fd, c->rbuf, c->rcap, off, &got)) != 0) {
+		seg_name(name, no, "");
+		return sys_fail(c->sp, "read", name);
+	}
 	c->rb_seg = no;
 	c->rb_off = off;
 	c->rb_len = got;
@@ -1492,33 +1824,46 @@ cl_spool_cursor_next(struct cl_spool_cursor *c, struct cl_spool_rec *rec)
 	memset(rec, 0, sizeof(*rec));
 	if (!c->open)
 		return CL_ERR_INVALID_ARG;
-	if (c->pos > cl_spool_committed(sp))
-		return CL_ERR_AGAIN;
-	if (CL_NEVER(seg_of(sp, c->pos, &i) != 0))
-		return CL_ERR_INTERNAL;
-	no = sp->segs[i].no;
-	if (c->pos == sp->segs[i].first_seq)
-		off = CL_SPOOL_SEG_HDR_LEN;
-	else if (c->hint_seq == c->pos && c->hint_seg == no)
-		off = c->hint_off;
-	else {
-		/* After open or rewind: walk the segment to pos. */
-		off = CL_SPOOL_SEG_HDR_LEN;
-		for (s = sp->segs[i].first_seq; s < c->pos; s++) {
-			if ((r = read_record(c, no, off, s, &skip, &used)) != 0)
-				return r;
-			off += used;
+	for (;;) {
+		if (c->pos > cl_spool_committed(sp))
+			return CL_ERR_AGAIN;
+		if (CL_NEVER(seg_of(sp, c->pos, &i) != 0))
+			return CL_ERR_INTERNAL;
+		no = sp->segs[i].no;
+		if (c->pos == sp->segs[i].first_seq)
+			off = CL_SPOOL_SEG_HDR_LEN;
+		else if (c->hint_seq == c->pos && c->hint_seg == no)
+			off = c->hint_off;
+		else {
+			/* After open or rewind: walk the segment to pos (a
+			 * position inside a LOST record goes to its start). */
+			off = CL_SPOOL_SEG_HDR_LEN;
+			s = sp->segs[i].first_seq;
+			while (s < c->pos) {
+				if ((r = read_record(
+					 c, no, off, s, &skip, &used)) != 0)
+					return r;
+				if (s + span_of(&skip) > c->pos) {
+					c->pos = s;
+					break;
+				}
+				off += used;
+				s += span_of(&skip);
+			}
 		}
-	}
-	if ((r = read_record(c, no, off, c->pos, rec, &used)) != 0) {
+		if ((r = read_record(c, no, off, c->pos, rec, &used)) != 0) {
+			memset(rec, 0, sizeof(*rec));
+			return r;
+		}
+		c->hint_seq = c->pos + span_of(rec);
+		c->hint_seg = no;
+		c->hint_off = off + used;
+		c->pos += span_of(rec);
+		if (rec->lost == 0)
+			return 0;
+		/* Records lost in a recovery: nothing to deliver. */
 		memset(rec, 0, sizeof(*rec));
-		return r;
 	}
-	c->hint_seq = c->pos + 1;
-	c->hint_seg = no;
-	c->hint_off = off + used;
-	c->pos++;
-	return 0;
 }
 
 int
@@ -1569,8 +1914,10 @@ cl_spool_cursor_remove(struct cl_spool *sp, const char *name)
 	if ((c = find_cursor(sp, name, &i)) == NULL)
 		return CL_ERR_NOT_FOUND;
 	(void)snprintf(fname, sizeof(fname), "cur-%s", name);
-	if (unlinkat(sp->dirfd, fname, 0) != 0 || fsync(sp->dirfd) != 0)
-		return CL_ERR_SYSTEM;
+	if (unlinkat(sp->dirfd, fname, 0) != 0)
+		return sys_fail(sp, "delete", fname);
+	if (fsync(sp->dirfd) != 0)
+		return sys_fail(sp, "fsync", NULL);
 	cursor_free(c);
 	sp->curs[i] = sp->curs[--sp->ncurs];
 	return 0;
@@ -1613,7 +1960,7 @@ cl_spool_release(struct cl_spool *sp, unsigned *nfreed)
 	    sp->nsegs > 1 && sp->segs[0].first_seq + sp->segs[0].nrecs <= min) {
 		seg_name(name, sp->segs[0].no, "");
 		if (unlinkat(sp->dirfd, name, 0) != 0) {
-			r = CL_ERR_SYSTEM;
+			r = sys_fail(sp, "delete", name);
 			break;
 		}
 		for (i = 0; i < sp->ncurs; i++)
@@ -1627,7 +1974,7 @@ cl_spool_release(struct cl_spool *sp, unsigned *nfreed)
 	}
 	if (n > 0) {
 		if (fsync(sp->dirfd) != 0 && r == 0)
-			r = CL_ERR_SYSTEM;
+			r = sys_fail(sp, "fsync", NULL);
 		if (sp->o.capacity == 0 || sp->bytes < sp->o.capacity)
 			sp->full = false;
 	}

@@ -25,7 +25,8 @@
  *
  * A spool is not thread-safe: one thread owns it and its cursors.  After
  * any failed write or fsync the spool refuses further writes (fsync errors
- * cannot be retried safely); reopen it to recover.
+ * cannot be retried safely); reopen it to recover.  cl_spool_error() says
+ * what failed: the call, the file and the errno text.
  */
 
 #include <stdbool.h>
@@ -61,23 +62,59 @@ struct cl_spool_opts {
 	 * of the spool's own, so the caller's loop does not wait for the
 	 * disk; cl_spool_event_fd() becomes readable when one ends. */
 	bool sync_thread;
+	/*
+	 * Recovery of a corrupt last segment (a bad record followed by
+	 * CRC-valid ones: bit rot or tampering, not a torn write).  Without
+	 * it open refuses such a spool (CL_ERR_FORMAT).  With it open keeps
+	 * every CRC-valid record it can resynchronise to, replaces each
+	 * run of lost records by a LOST record that covers their sequence
+	 * numbers (docs/PROTOCOL.spool, section 6) and says in the report
+	 * what it discarded.  An operator's decision, never a default.
+	 */
+	bool recover;
+};
+
+#define CL_SPOOL_WHY_LEN   512
+#define CL_SPOOL_LOST_SHOW 8 /* lost ranges described in a report */
+
+/* One run of bytes discarded by a recovery (opts.recover). */
+struct cl_spool_lost {
+	uint64_t off;       /* where it began in the segment, before repair */
+	uint64_t bytes;     /* octets discarded */
+	uint64_t first_seq; /* first sequence number lost */
+	uint64_t nrecs;     /* sequence numbers lost (0: only garbage) */
 };
 
 /*
- * What open found and did.  On an error, seg/off/why say where and what;
- * on success with a torn tail, the tail fields say what was cut off.
+ * What open found and did.  On an error, why says what failed (for a
+ * system error: the call, the path and the errno text) and seg/off where,
+ * for a format error; on success with a torn tail, the tail fields say
+ * what was cut off, and with a recovery (opts.recover) the lost fields
+ * what was discarded.
  */
 struct cl_spool_report {
-	uint64_t seg;        /* segment number of the problem */
-	uint64_t off;        /* byte offset in that segment */
-	char why[96];        /* the error or the tear; "" if none */
-	bool tail_truncated; /* the last segment was cut at off */
+	uint64_t seg;                   /* segment number of the problem */
+	uint64_t off;                   /* byte offset in that segment */
+	char why[CL_SPOOL_WHY_LEN];     /* the error or the tear; "" if none */
+	char segpath[CL_SPOOL_WHY_LEN]; /* the file of seg, if any */
+	uint64_t bad_seq;     /* a refused corrupt segment: the bad record */
+	uint64_t valid_after; /* and the CRC-valid records after it */
+	bool tail_truncated;  /* the last segment was cut at off */
 	uint64_t tail_dropped_bytes;
 	uint64_t tail_first_seq;    /* sequence number the tear was at */
 	uint64_t tail_intact_after; /* CRC-valid records found after it */
 	uint64_t first_seq;         /* oldest record held (next_seq if none) */
 	uint64_t next_seq;          /* number the next append gets */
 	unsigned nsegs;
+	/* opts.recover: what this open discarded (all zero if nothing). */
+	uint64_t lost_records; /* sequence numbers lost, all ranges */
+	uint64_t lost_bytes;   /* octets discarded, all ranges */
+	uint64_t lost_kept;    /* CRC-valid records kept after the first */
+	unsigned lost_nranges; /* ranges; the first few are in lost[] */
+	struct cl_spool_lost lost[CL_SPOOL_LOST_SHOW];
+	/* LOST records held (this open's and earlier ones'), oldest first:
+	 * see cl_spool_lost_at(). */
+	size_t nlost_held;
 };
 
 /* One record returned by a cursor; payload borrowed (see next()). */
@@ -85,7 +122,13 @@ struct cl_spool_rec {
 	uint64_t seq;
 	uint16_t type;
 	struct cl_span payload;
+	/* For a LOST record (flags CL_SPOOL_F_LOST, only seen by
+	 * cl_spool_parse_record()): the sequence numbers it covers, from
+	 * seq on; 0 for a data record.  Cursors skip LOST records. */
+	uint64_t lost;
 };
+
+#define CL_SPOOL_F_LOST 0x0001 /* record flag: records lost here */
 
 enum cl_spool_level {
 	CL_SPOOL_LEVEL_OK = 0,
@@ -114,17 +157,38 @@ struct cl_spool_cursor;
  *
  * Recovery reads every segment and checks every record: segment numbers
  * contiguous, headers valid, sequence numbers contiguous, CRCs right.  In
- * the last segment only, the first bad or incomplete record and all bytes
- * after it are a torn tail: they are cut off (the file is truncated and
- * synced) and described in *report.  Anything wrong anywhere else, or a
- * cursor outside the records held (before the oldest or past the next
- * number), is an error (CL_ERR_FORMAT, with report->seg, off and why set)
- * and nothing is changed on disk.
+ * the last segment only, a first bad or incomplete record that no
+ * CRC-valid record follows is a torn tail (a final partial write): it and
+ * all bytes after it are cut off (the file is truncated and synced) and
+ * described in *report.  A bad record that CRC-valid records follow is
+ * corruption: an error (CL_ERR_FORMAT, report->bad_seq and valid_after
+ * set) unless opts->recover (see there).  Anything wrong anywhere else,
+ * or a cursor outside the records held (before the oldest or past the
+ * next number), is an error (CL_ERR_FORMAT, with report->seg, off and why
+ * set) and nothing is changed on disk.  A system error is CL_ERR_SYSTEM
+ * with report->why naming the call, the path and the errno text; a spool
+ * whose lock another process holds is CL_ERR_AGAIN, said so in why.
  *
  * report may be NULL.  Returns 0 and *spp, or a negative CL_ERR_*.
  */
 int cl_spool_open(const char *dir, const struct cl_spool_opts *opts,
     struct cl_spool **spp, struct cl_spool_report *report);
+
+/*
+ * The last system error of sp as text ("fdatasync /dir/seg-...: No space
+ * left on device"), "" if none.  Valid until the next call on sp.
+ */
+const char *cl_spool_error(const struct cl_spool *sp);
+
+/*
+ * The i-th LOST record the spool holds, oldest first (i below
+ * report->nlost_held at open; records released since are still listed):
+ * *seq the first sequence number it covers, *n how many.  Returns false
+ * past the end.  The MDF uses them to keep sequence numbers that lost
+ * records may have used from being given again.
+ */
+bool cl_spool_lost_at(
+    const struct cl_spool *sp, size_t i, uint64_t *seq, uint64_t *n);
 
 /*
  * Writes out what is buffered (without fsync unless the policy is ALWAYS
@@ -258,7 +322,9 @@ int cl_spool_parse_seg_header(
 /*
  * Parses one record at the start of p[0..len): it must have sequence
  * number expect_seq, payload at most CL_SPOOL_REC_HARD_MAX, zero flags
- * and a correct CRC.  *consumed gets the record's total length.  Returns
+ * (or CL_SPOOL_F_LOST, type 0 and an 8-octet payload: the count of
+ * sequence numbers it covers, at least 1; rec->lost set) and a correct
+ * CRC.  *consumed gets the record's total length.  Returns
  * CL_ERR_TRUNCATED if p is too short for the record its header announces,
  * CL_ERR_FORMAT for any other fault.
  */
@@ -272,7 +338,7 @@ int cl_spool_parse_record(const uint8_t *p, size_t len, uint64_t expect_seq,
 struct cl_spool_seginfo {
 	uint64_t segno;
 	uint64_t first_seq;
-	uint64_t nrecs;
+	uint64_t nrecs;        /* sequence numbers covered (LOST included) */
 	uint64_t good_len;     /* header plus the good records */
 	int fault;             /* 0 if good_len == len, else a CL_ERR_* */
 	uint64_t intact_after; /* CRC-valid records found past good_len */

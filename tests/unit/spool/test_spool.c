@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -584,48 +585,267 @@ CL_TEST(torn_tail_every_offset)
 	rmdir_all(dir);
 }
 
-CL_TEST(flipped_byte_last_segment_truncates_and_reports)
+/*
+ * Builds a spool of 700 records in two segments and flips a payload byte
+ * of record k (of n) in the last one.  Returns the image of the last
+ * segment before the flip (to be freed) and fills the figures.
+ */
+static uint8_t *
+corrupt_last(const char *dir, size_t *len, size_t *offs, size_t *n, size_t *k,
+    uint64_t *first_in_last)
+{
+	struct cl_spool_opts o = small_opts();
+	struct cl_spool *sp;
+	uint8_t *img, *bad;
+
+	CHECK_INT_EQ(cl_spool_open(dir, &o, &sp, NULL), 0);
+	append_n(sp, 700);
+	CHECK_INT_EQ(cl_spool_close(sp), 0);
+	CHECK(!exists(segpath(dir, 3)));
+	img = read_file(segpath(dir, 2), len);
+	*n = record_offsets(img, *len, offs, 4096);
+	*first_in_last = 700 - *n + 1;
+	*k = *n / 2;
+	CHECK(cl_load_u32(img + offs[*k]) > 0);
+	bad = malloc(*len);
+	CHECK(bad != NULL);
+	memcpy(bad, img, *len);
+	bad[offs[*k] + CL_SPOOL_REC_HDR_LEN] ^= 0x40;
+	write_file(segpath(dir, 2), bad, *len);
+	free(bad);
+	return img;
+}
+
+CL_TEST(corrupt_last_segment_is_refused)
+{
+	const char *dir = newdir();
+	struct cl_spool_opts o = small_opts();
+	struct cl_spool_report rep;
+	struct cl_spool *sp = NULL;
+	uint8_t *img, *after;
+	size_t len, alen, offs[4096], n, k;
+	uint64_t first_in_last;
+
+	img = corrupt_last(dir, &len, offs, &n, &k, &first_in_last);
+	/* Valid records after a bad one: corruption, not a torn tail. */
+	CHECK_INT_EQ(cl_spool_open(dir, &o, &sp, &rep), CL_ERR_FORMAT);
+	CHECK(sp == NULL);
+	CHECK(!rep.tail_truncated);
+	CHECK_INT_EQ(rep.seg, 2);
+	CHECK_INT_EQ(rep.off, offs[k]);
+	CHECK_INT_EQ(rep.bad_seq, first_in_last + k);
+	CHECK_INT_EQ(rep.valid_after, n - k - 1);
+	CHECK(strstr(rep.segpath, "seg-0000000000000002.spool") != NULL);
+	CHECK(strstr(rep.why, "corrupt") != NULL);
+	/* Nothing changed on disk (the flipped byte is still there). */
+	after = read_file(segpath(dir, 2), &alen);
+	CHECK_INT_EQ(alen, len);
+	CHECK(memcmp(after, img, len) != 0);
+	free(after);
+	free(img);
+	rmdir_all(dir);
+}
+
+CL_TEST(corrupt_last_segment_recovered_on_request)
 {
 	const char *dir = newdir();
 	struct cl_spool_opts o = small_opts();
 	struct cl_spool_report rep;
 	struct cl_spool_cursor *cur;
+	struct cl_spool_rec rec;
 	struct cl_spool *sp;
-	uint8_t *img;
-	size_t len, offs[4096], n, k;
-	uint64_t first_in_last, seq;
-	char lastpath[512];
+	uint8_t *img, buf[256];
+	size_t len, offs[4096], n, k, plen;
+	uint64_t first_in_last, bad, seq, ls, ln, s;
 
-	CHECK_INT_EQ(cl_spool_open(dir, &o, &sp, NULL), 0);
-	append_n(sp, 700);
-	CHECK_INT_EQ(cl_spool_close(sp), 0);
-	snprintf(lastpath, sizeof(lastpath), "%s", segpath(dir, 2));
-	CHECK(!exists(segpath(dir, 3)));
-	img = read_file(lastpath, &len);
-	n = record_offsets(img, len, offs, 4096);
-	first_in_last = 700 - n + 1;
-	/* Corrupt the payload of a record in the middle of the segment. */
-	k = n / 2;
-	CHECK(cl_load_u32(img + offs[k]) > 0);
-	img[offs[k] + CL_SPOOL_REC_HDR_LEN] ^= 0x40;
-	write_file(lastpath, img, len);
-
+	img = corrupt_last(dir, &len, offs, &n, &k, &first_in_last);
+	bad = first_in_last + k;
+	o.recover = true;
 	CHECK_INT_EQ(cl_spool_open(dir, &o, &sp, &rep), 0);
-	CHECK(rep.tail_truncated);
+	CHECK(!rep.tail_truncated);
 	CHECK_INT_EQ(rep.seg, 2);
 	CHECK_INT_EQ(rep.off, offs[k]);
-	CHECK_INT_EQ(rep.tail_first_seq, first_in_last + k);
-	CHECK_INT_EQ(rep.tail_dropped_bytes, len - offs[k]);
-	/* The records after the bad one were intact: the report says so. */
-	CHECK_INT_EQ(rep.tail_intact_after, n - k - 1);
-	CHECK_INT_EQ(rep.next_seq, first_in_last + k);
+	CHECK_INT_EQ(rep.lost_records, 1);
+	CHECK_INT_EQ(rep.lost_bytes, offs[k + 1] - offs[k]);
+	CHECK_INT_EQ(rep.lost_kept, n - k - 1);
+	CHECK_INT_EQ(rep.lost_nranges, 1);
+	CHECK_INT_EQ(rep.lost[0].off, offs[k]);
+	CHECK_INT_EQ(rep.lost[0].first_seq, bad);
+	CHECK_INT_EQ(rep.lost[0].nrecs, 1);
+	CHECK_INT_EQ(rep.nlost_held, 1);
+	CHECK(cl_spool_lost_at(sp, 0, &ls, &ln));
+	CHECK_INT_EQ(ls, bad);
+	CHECK_INT_EQ(ln, 1);
+	CHECK(!cl_spool_lost_at(sp, 1, &ls, &ln));
+	/* The next number is past every record the segment held. */
+	CHECK_INT_EQ(rep.next_seq, 701);
 	CHECK_INT_EQ(cl_spool_cursor_open(sp, "r", &cur), 0);
-	expect_records(cur, 1, first_in_last + k - 1);
+	for (s = 1; s <= 700; s++) {
+		if (s == bad)
+			continue;
+		CHECK_INT_EQ(cl_spool_cursor_next(cur, &rec), 0);
+		CHECK_INT_EQ(rec.seq, s);
+		plen = payload(s, buf, sizeof(buf));
+		CHECK_INT_EQ(rec.payload.len, plen);
+		CHECK_MEM_EQ(rec.payload.p, buf, plen);
+	}
+	CHECK_INT_EQ(cl_spool_cursor_next(cur, &rec), CL_ERR_AGAIN);
+	CHECK_INT_EQ(cl_spool_cursor_confirm(cur, bad - 1), 0);
 	CHECK_INT_EQ(cl_spool_append(sp, 1, "y", 1, &seq), 0);
-	CHECK_INT_EQ(seq, first_in_last + k);
+	CHECK_INT_EQ(seq, 701);
+	CHECK_INT_EQ(cl_spool_close(sp), 0);
+
+	/* Reopened without recover: the repair holds, the LOST record is
+	 * still there, and a cursor confirmed just before it skips it. */
+	o.recover = false;
+	CHECK_INT_EQ(cl_spool_open(dir, &o, &sp, &rep), 0);
+	CHECK(!rep.tail_truncated);
+	CHECK_INT_EQ(rep.lost_records, 0);
+	CHECK_INT_EQ(rep.nlost_held, 1);
+	CHECK_INT_EQ(rep.next_seq, 702);
+	CHECK_INT_EQ(cl_spool_cursor_open(sp, "r", &cur), 0);
+	CHECK_INT_EQ(cl_spool_cursor_next(cur, &rec), 0);
+	CHECK_INT_EQ(rec.seq, bad + 1);
 	CHECK_INT_EQ(cl_spool_close(sp), 0);
 	free(img);
 	rmdir_all(dir);
+}
+
+CL_TEST(corrupt_last_segment_two_ranges_and_tail)
+{
+	const char *dir = newdir();
+	struct cl_spool_opts o = small_opts();
+	struct cl_spool_report rep;
+	struct cl_spool_cursor *cur;
+	struct cl_spool_rec rec;
+	struct cl_spool *sp;
+	uint8_t *img;
+	size_t len, offs[4096], n, k;
+	uint64_t first_in_last, s, got = 0;
+
+	img = corrupt_last(dir, &len, offs, &n, &k, &first_in_last);
+	/* Three records bad from k + 10 (one run), and a torn last one. */
+	img[offs[k] + CL_SPOOL_REC_HDR_LEN] ^= 0x40;
+	img[offs[k + 10] + 9] ^= 0x01;
+	img[offs[k + 11] + 17] ^= 0x01;
+	img[offs[k + 12] + 2] ^= 0x01;
+	write_file(segpath(dir, 2), img, offs[n - 1] + 7);
+	o.recover = true;
+	CHECK_INT_EQ(cl_spool_open(dir, &o, &sp, &rep), 0);
+	CHECK_INT_EQ(rep.lost_nranges, 2);
+	CHECK_INT_EQ(rep.lost_records, 4);
+	CHECK_INT_EQ(rep.lost[1].first_seq, first_in_last + k + 10);
+	CHECK_INT_EQ(rep.lost[1].nrecs, 3);
+	CHECK_INT_EQ(rep.lost[1].off, offs[k + 10]);
+	CHECK(rep.tail_truncated);
+	CHECK_INT_EQ(rep.tail_first_seq, 700);
+	CHECK_INT_EQ(rep.next_seq, 700);
+	CHECK_INT_EQ(cl_spool_cursor_open(sp, "r", &cur), 0);
+	while (cl_spool_cursor_next(cur, &rec) == 0) {
+		s = rec.seq;
+		CHECK(s != first_in_last + k);
+		CHECK(s < first_in_last + k + 10 || s > first_in_last + k + 12);
+		got++;
+	}
+	CHECK_INT_EQ(got, 699 - 4);
+	CHECK_INT_EQ(cl_spool_close(sp), 0);
+	free(img);
+	rmdir_all(dir);
+}
+
+/*
+ * Mounts a tmpfs of size bytes on a new directory under TMPDIR; returns
+ * false (and says why) if this process may not mount.
+ */
+static bool
+tmpfs_mount(char *mnt, size_t mlen, const char *size)
+{
+	char opts[64];
+
+	snprintf(mnt, mlen, "%s", newdir());
+	*strrchr(mnt, '/') = '\0';
+	snprintf(opts, sizeof(opts), "size=%s,mode=0700", size);
+	if (mount("clearli-test", mnt, "tmpfs", 0, opts) != 0) {
+		printf("  skip: mount tmpfs on %s: %s (needs CAP_SYS_ADMIN)\n",
+		    mnt, strerror(errno));
+		rmdir(mnt);
+		return false;
+	}
+	return true;
+}
+
+static void
+tmpfs_umount(const char *mnt)
+{
+	CHECK_INT_EQ(umount2(mnt, MNT_DETACH), 0);
+	rmdir(mnt);
+}
+
+CL_TEST(error_names_lock_holder)
+{
+	const char *dir = newdir();
+	struct cl_spool_report rep;
+	struct cl_spool *sp, *sp2;
+	char want[600];
+
+	CHECK_INT_EQ(cl_spool_open(dir, NULL, &sp, NULL), 0);
+	CHECK_INT_EQ(cl_spool_open(dir, NULL, &sp2, &rep), CL_ERR_AGAIN);
+	snprintf(want, sizeof(want),
+	    "another process holds the lock on %s/lock", dir);
+	CHECK(strstr(rep.why, want) != NULL);
+	CHECK_INT_EQ(cl_spool_close(sp), 0);
+	rmdir_all(dir);
+}
+
+CL_TEST(error_names_read_only_file_system)
+{
+	struct cl_spool_report rep;
+	struct cl_spool *sp;
+	char mnt[300], dir[400], want[600];
+
+	if (!tmpfs_mount(mnt, sizeof(mnt), "1m"))
+		return;
+	snprintf(dir, sizeof(dir), "%s/sp", mnt);
+	/* A spool that exists, then a read-only file system under it. */
+	CHECK_INT_EQ(cl_spool_open(dir, NULL, &sp, NULL), 0);
+	CHECK_INT_EQ(cl_spool_close(sp), 0);
+	CHECK_INT_EQ(mount(NULL, mnt, NULL, MS_REMOUNT | MS_RDONLY, NULL), 0);
+	CHECK_INT_EQ(cl_spool_open(dir, NULL, &sp, &rep), CL_ERR_SYSTEM);
+	snprintf(want, sizeof(want), "%s/lock: %s", dir, strerror(EROFS));
+	CHECK(strstr(rep.why, want) != NULL);
+	CHECK(strstr(rep.why, "open the lock file") != NULL);
+	/* And a new spool on it. */
+	snprintf(dir, sizeof(dir), "%s/new", mnt);
+	CHECK_INT_EQ(cl_spool_open(dir, NULL, &sp, &rep), CL_ERR_SYSTEM);
+	snprintf(want, sizeof(want), "create the directory %s: %s", dir,
+	    strerror(EROFS));
+	CHECK_STR_EQ(rep.why, want);
+	tmpfs_umount(mnt);
+}
+
+CL_TEST(error_names_full_disk)
+{
+	struct cl_spool_opts o = small_opts();
+	struct cl_spool *sp;
+	uint8_t buf[1000];
+	uint64_t seq, i;
+	char mnt[300], dir[400], want[600];
+	int r = 0;
+
+	if (!tmpfs_mount(mnt, sizeof(mnt), "256k"))
+		return;
+	snprintf(dir, sizeof(dir), "%s/sp", mnt);
+	memset(buf, 0x5a, sizeof(buf));
+	o.fsync = CL_SPOOL_FSYNC_ALWAYS;
+	CHECK_INT_EQ(cl_spool_open(dir, &o, &sp, NULL), 0);
+	for (i = 0; i < 1000 && r == 0; i++)
+		r = cl_spool_append(sp, 1, buf, sizeof(buf), &seq);
+	CHECK_INT_EQ(r, CL_ERR_SYSTEM);
+	snprintf(want, sizeof(want), "%s/seg-", dir);
+	CHECK(strstr(cl_spool_error(sp), want) != NULL);
+	CHECK(strstr(cl_spool_error(sp), strerror(ENOSPC)) != NULL);
+	(void)cl_spool_close(sp);
+	tmpfs_umount(mnt);
 }
 
 CL_TEST(corruption_in_older_segment_is_an_error)
@@ -1307,8 +1527,13 @@ main(void)
 	CL_RUN(bad_arguments_and_lock);
 	CL_RUN(parse_malformed);
 	CL_RUN(torn_tail_every_offset);
-	CL_RUN(flipped_byte_last_segment_truncates_and_reports);
+	CL_RUN(corrupt_last_segment_is_refused);
+	CL_RUN(corrupt_last_segment_recovered_on_request);
+	CL_RUN(corrupt_last_segment_two_ranges_and_tail);
 	CL_RUN(corruption_in_older_segment_is_an_error);
+	CL_RUN(error_names_lock_holder);
+	CL_RUN(error_names_read_only_file_system);
+	CL_RUN(error_names_full_disk);
 	CL_RUN(cursor_persistence);
 	CL_RUN(release_only_consumed_segments);
 	CL_RUN(full_spool_refuses_and_keeps_everything);
