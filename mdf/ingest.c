@@ -27,6 +27,8 @@
 #define STATE_MAX     (1u << 30)
 #define META_VERSION  1
 #define REBUILD_CUR   "mdf-rebuild"
+#define LOST_MAGIC    "CLML"
+#define LOST_FILE_LEN 16
 #define FLOWKEY_MAX   (1 + CL_PSDU_LIID_MAX + 4)
 #define DDKEY_LEN     24
 
@@ -69,6 +71,7 @@ struct mdf_core {
 	struct cl_buf rec;    /* scratch: one record */
 	struct mdf_stats st;
 	char state_path[4096];
+	char lost_path[4096];
 };
 
 uint64_t
@@ -899,6 +902,95 @@ out:
 	return r;
 }
 
+/*
+ * "mdf-lost": the first sequence number of the last LOST spool record
+ * whose loss the saved state already includes (u64 after the magic, then
+ * a CRC32C of the 12 octets before it).  No file: none.
+ */
+static int
+lost_load(struct mdf_core *c, uint64_t *applied, char *err, size_t errlen)
+{
+	uint8_t b[LOST_FILE_LEN + 1];
+	ssize_t n;
+	int fd;
+
+	*applied = 0;
+	if ((fd = open(c->lost_path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(
+		    err, errlen, "open %s: %s", c->lost_path, strerror(errno));
+		return CL_ERR_SYSTEM;
+	}
+	n = read(fd, b, sizeof(b));
+	close(fd);
+	if (n != LOST_FILE_LEN || memcmp(b, LOST_MAGIC, 4) != 0 ||
+	    cl_crc32c(0, b, 12) != cl_load_u32(b + 12)) {
+		snprintf(
+		    err, errlen, "%s: malformed (%zd octets)", c->lost_path, n);
+		return CL_ERR_FORMAT;
+	}
+	*applied = get_u64(b + 4);
+	return 0;
+}
+
+static int
+lost_save(struct mdf_core *c, uint64_t applied, char *err, size_t errlen)
+{
+	uint8_t b[LOST_FILE_LEN];
+	char tmp[4200];
+	int fd = -1, dfd = -1, r = CL_ERR_SYSTEM;
+	const char *what = "create";
+
+	memcpy(b, LOST_MAGIC, 4);
+	put_u64(b + 4, applied);
+	cl_store_u32(b + 12, cl_crc32c(0, b, 12));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", c->lost_path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
+	    -1)
+		goto out;
+	what = "write";
+	if (write(fd, b, sizeof(b)) != (ssize_t)sizeof(b) || fsync(fd) != 0)
+		goto out;
+	what = "rename";
+	if (rename(tmp, c->lost_path) != 0)
+		goto out;
+	what = "fsync the directory of";
+	if ((dfd = open(c->o.spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+		-1 ||
+	    fsync(dfd) != 0)
+		goto out;
+	r = 0;
+out:
+	if (r != 0)
+		snprintf(err, errlen, "%s %s: %s", what, tmp, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	if (dfd != -1)
+		close(dfd);
+	return r;
+}
+
+/*
+ * n records, of any stream, were lost here: a stream known now may have
+ * had up to n of them, numbered from its next number on.  Skips them.
+ */
+static void
+advance_all(struct mdf_core *c, uint64_t n)
+{
+	struct flow *f;
+	size_t pos = 0;
+	int k;
+
+	while ((f = cl_htab_next(&c->flows, &pos)) != NULL) {
+		for (k = 0; k < 3; k++)
+			f->next[k] = n >= UINT32_MAX - f->next[k]
+			    ? UINT32_MAX
+			    : f->next[k] + (uint32_t)n;
+		c->st.seq_advanced++;
+	}
+}
+
 /* Folds one spool record into the state (after a restart). */
 static int
 rebuild_one(struct mdf_core *c, const struct cl_spool_rec *rec, uint64_t now)
@@ -962,10 +1054,13 @@ int
 mdf_core_open(const struct mdf_core_opts *o, struct mdf_core **out,
     struct cl_spool_report *report, char *err, size_t errlen)
 {
+	struct cl_spool_report rep_local;
 	struct mdf_core *c;
 	struct cl_spool_cursor *cur = NULL;
 	struct cl_spool_rec rec;
-	uint64_t n = 0, now = mono_ms();
+	uint64_t n = 0, now = mono_ms(), applied, lseq, ln;
+	bool advanced = false;
+	size_t li;
 	int r;
 
 	*out = NULL;
@@ -1017,29 +1112,64 @@ mdf_core_open(const struct mdf_core_opts *o, struct mdf_core **out,
 	}
 	snprintf(
 	    c->state_path, sizeof(c->state_path), "%s/mdf-state", o->spool_dir);
+	snprintf(
+	    c->lost_path, sizeof(c->lost_path), "%s/mdf-lost", o->spool_dir);
+	if (report == NULL)
+		report = &rep_local;
+	memset(report, 0, sizeof(*report));
 	if ((r = cl_spool_open(o->spool_dir, &o->spool, &c->sp, report)) != 0) {
-		if (report != NULL && report->why[0] != '\0')
+		if (r == CL_ERR_FORMAT && report->valid_after > 0)
 			snprintf(err, errlen,
-			    "spool %s: %s (segment %llu, offset %llu)",
-			    o->spool_dir, report->why,
-			    (unsigned long long)report->seg,
-			    (unsigned long long)report->off);
+			    "spool %s is corrupt: %s offset %llu: record %llu "
+			    "is bad and %llu CRC-valid records follow it (bit "
+			    "rot or tampering, not a crash); the MDF will not "
+			    "start on it.  Keep a copy of the directory; "
+			    "--spool-recover starts anyway, discarding the bad "
+			    "bytes (see clearli-mdf(8))",
+			    o->spool_dir, report->segpath,
+			    (unsigned long long)report->off,
+			    (unsigned long long)report->bad_seq,
+			    (unsigned long long)report->valid_after);
+		else if (r == CL_ERR_FORMAT)
+			snprintf(err, errlen,
+			    "spool %s is corrupt: %s offset %llu: %s",
+			    o->spool_dir,
+			    report->segpath[0] != '\0' ? report->segpath
+						       : "(no segment)",
+			    (unsigned long long)report->off, report->why);
 		else
 			snprintf(err, errlen, "spool %s: %s", o->spool_dir,
-			    cl_err_str(r));
+			    report->why[0] != '\0' ? report->why
+						   : cl_err_str(r));
 		goto fail;
 	}
-	if ((r = state_load(c, err, errlen)) != 0)
+	if ((r = state_load(c, err, errlen)) != 0 ||
+	    (r = lost_load(c, &applied, err, errlen)) != 0)
 		goto fail;
 	/* Everything still in the spool is newer than (or as new as) the
-	 * saved state: fold it in. */
+	 * saved state: fold it in, and skip the numbers that records lost
+	 * in a recovery may have had (LOST records, in spool order). */
 	(void)cl_spool_cursor_remove(c->sp, REBUILD_CUR);
 	if ((r = cl_spool_cursor_open(c->sp, REBUILD_CUR, &cur)) != 0) {
-		snprintf(
-		    err, errlen, "spool: rebuild cursor: %s", cl_err_str(r));
+		snprintf(err, errlen, "spool %s: rebuild cursor: %s",
+		    o->spool_dir,
+		    r == CL_ERR_SYSTEM ? cl_spool_error(c->sp) : cl_err_str(r));
 		goto fail;
 	}
-	while ((r = cl_spool_cursor_next(cur, &rec)) == 0) {
+	li = 0;
+	for (;;) {
+		r = cl_spool_cursor_next(cur, &rec);
+		while (cl_spool_lost_at(c->sp, li, &lseq, &ln) &&
+		    (r != 0 || lseq < rec.seq)) {
+			li++;
+			if (lseq <= applied)
+				continue; /* the saved state has it */
+			advance_all(c, ln);
+			applied = lseq;
+			advanced = true;
+		}
+		if (r != 0)
+			break;
 		if ((r = rebuild_one(c, &rec, now)) != 0) {
 			snprintf(err, errlen, "spool record %llu: %s",
 			    (unsigned long long)rec.seq,
@@ -1052,13 +1182,29 @@ mdf_core_open(const struct mdf_core_opts *o, struct mdf_core **out,
 		n++;
 	}
 	if (r != CL_ERR_AGAIN) {
-		snprintf(err, errlen, "spool read: %s", cl_err_str(r));
+		snprintf(err, errlen, "spool %s: reading it back: %s",
+		    o->spool_dir,
+		    r == CL_ERR_SYSTEM ? cl_spool_error(c->sp) : cl_err_str(r));
 		goto fail;
 	}
 	if ((r = cl_spool_cursor_remove(c->sp, REBUILD_CUR)) != 0) {
-		snprintf(err, errlen, "spool: %s", cl_err_str(r));
+		snprintf(err, errlen, "spool %s: %s", o->spool_dir,
+		    r == CL_ERR_SYSTEM ? cl_spool_error(c->sp) : cl_err_str(r));
 		goto fail;
 	}
+	/* The advanced numbers must outlive this process before anything
+	 * new is numbered: state first, then the mark that it has them. */
+	if (advanced) {
+		if ((r = state_save(c)) != 0) {
+			snprintf(err, errlen, "saving %s: %s", c->state_path,
+			    strerror(errno));
+			goto fail;
+		}
+		if ((r = lost_save(c, applied, err, errlen)) != 0)
+			goto fail;
+	}
+	if (report != NULL)
+		c->st.spool_lost_records = report->lost_records;
 	cl_info("mdf: state rebuilt: %llu records in the spool, %zu "
 		"communications, %zu POI tasks",
 	    (unsigned long long)n, c->flows.n, c->dds.n);

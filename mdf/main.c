@@ -46,6 +46,7 @@ struct opts {
 	char *port_file;
 	char *cert, *key, *ca, *lemf_ca;
 	bool insecure;
+	bool spool_recover; /* command line only */
 	char *tasks;
 	char *spool_dir;
 	char *fsync;
@@ -167,6 +168,12 @@ usage(FILE *f)
 	    "      --spool-segment BYTES segment size (default 67108864)\n"
 	    "      --spool-alarm PCT[,PCT...]  alarm thresholds (default "
 	    "80,95)\n"
+	    "      --spool-recover       start on a corrupt spool, discarding "
+	    "its bad\n"
+	    "                            bytes and skipping the numbers they "
+	    "held\n"
+	    "                            (command line only; see "
+	    "clearli-mdf(8))\n"
 	    "HI2/HI3 (ETSI TS 102 232):\n"
 	    "      --operator-id ID      operatorIdentifier (required, 1-16 "
 	    "octets)\n"
@@ -561,6 +568,16 @@ poi_flush(struct poi *p)
 	return 0;
 }
 
+/* What made a spool call fail: the call, the path and the errno text
+ * for a system error, else the error's name. */
+static const char *
+spool_why(const struct mdf *m, int r)
+{
+	const char *e = cl_spool_error(m->sp);
+
+	return r == CL_ERR_SYSTEM && e[0] != '\0' ? e : cl_err_str(r);
+}
+
 /*
  * Handles the complete PDUs in p->in.  Returns 0, 1 to pause (spool
  * full), -1 to close the connection (reason logged), or exits the
@@ -620,9 +637,10 @@ poi_handle(struct mdf *m, struct poi *p, uint64_t now)
 					"be delivered as IPCC; not stored",
 				    p->name, pdu.pformat);
 			} else if (r == CL_ERR_SYSTEM || r == CL_ERR_RANGE) {
-				cl_fatal("spool write failed (%s); exiting so "
-					 "that a restart recovers it",
-				    cl_err_str(r));
+				cl_fatal("spool %s: appending a record failed: "
+					 "%s; exiting so that a restart "
+					 "recovers it",
+				    m->o->spool_dir, spool_why(m, r));
 			} else if (r != 0) {
 				m->refused++;
 				cl_err("POI %s: PDU not stored: %s", p->name,
@@ -821,6 +839,10 @@ render(void *arg, struct cl_buf *b)
 	G("spool_capacity_bytes", "Spool capacity (0: unlimited).", u.capacity);
 	G("spool_records", "Records in the spool.", u.records);
 	C("spool_refused_total", "Appends refused: spool full.", u.refused);
+	C("spool_lost_records_total",
+	    "Records lost to spool corruption, discarded at start "
+	    "(--spool-recover).",
+	    mdf_core_stats(m->core)->spool_lost_records);
 #undef C
 #undef G
 	for (i = 0; i < m->nstreams; i++) {
@@ -958,6 +980,7 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 	/* POIs and LEMFs are served while the disk syncs. */
 	co->spool.sync_thread = true;
 	co->spool.rec_max = CL_X2X3_MAX_PAYLOAD + 4096;
+	co->spool.recover = o->spool_recover;
 	co->operator_id = o->operator_id;
 	co->ne_id = o->ne_id;
 	co->country = o->country;
@@ -981,13 +1004,42 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 		cl_err("%s", err);
 		return 1;
 	}
+	for (i = 0; i < rep.lost_nranges && i < CL_SPOOL_LOST_SHOW; i++)
+		cl_err("ALARM spool %s: --spool-recover discarded octets "
+		       "%llu..%llu of %s (%llu octets): %llu records lost, "
+		       "numbers %llu..%llu of the spool",
+		    o->spool_dir, (unsigned long long)rep.lost[i].off,
+		    (unsigned long long)(rep.lost[i].off + rep.lost[i].bytes -
+			1),
+		    rep.segpath, (unsigned long long)rep.lost[i].bytes,
+		    (unsigned long long)rep.lost[i].nrecs,
+		    (unsigned long long)rep.lost[i].first_seq,
+		    (unsigned long long)(rep.lost[i].first_seq +
+			rep.lost[i].nrecs - 1));
+	if (rep.lost_nranges > 0)
+		cl_err("ALARM spool %s: recovered from corruption: %llu "
+		       "acknowledged records lost (%llu octets in %u ranges), "
+		       "%llu valid records after them kept; the next number "
+		       "of each of %llu known streams skips %llu, so the LEMF "
+		       "sees the gap (clearli_mdf_spool_lost_records_total "
+		       "%llu)",
+		    o->spool_dir, (unsigned long long)rep.lost_records,
+		    (unsigned long long)rep.lost_bytes, rep.lost_nranges,
+		    (unsigned long long)rep.lost_kept,
+		    (unsigned long long)mdf_core_stats(m->core)->seq_advanced,
+		    (unsigned long long)rep.lost_records,
+		    (unsigned long long)rep.lost_records);
+	else if (o->spool_recover)
+		cl_info("spool %s: --spool-recover: nothing to recover",
+		    o->spool_dir);
 	if (rep.tail_truncated)
-		cl_warn("spool: torn tail cut off in segment %llu at offset "
-			"%llu (%llu bytes, %llu CRC-valid records after it): "
-			"the records from %llu on were never acknowledged",
-		    (unsigned long long)rep.seg, (unsigned long long)rep.off,
+		cl_warn("spool %s: torn tail cut off in %s at offset %llu "
+			"(%llu octets from record %llu on, no valid record "
+			"after them): a write that never completed, so "
+			"never committed nor acknowledged (unless --fsync "
+			"never and the machine crashed)",
+		    o->spool_dir, rep.segpath, (unsigned long long)rep.off,
 		    (unsigned long long)rep.tail_dropped_bytes,
-		    (unsigned long long)rep.tail_intact_after,
 		    (unsigned long long)rep.tail_first_seq);
 	m->sp = mdf_core_spool(m->core);
 	for (i = 0; i < o->ndests; i++) {
@@ -1065,9 +1117,12 @@ run(struct mdf *m)
 				cl_warn("spool full: the last IntegrityCheck "
 					"PDUs are not written");
 			else if (r != 0)
-				cl_fatal("spool write failed at exit");
-			if (cl_spool_sync(m->sp, &committed) != 0)
-				cl_fatal("spool write failed at exit");
+				cl_fatal("spool %s: writing the last "
+					 "IntegrityCheck PDUs at exit: %s",
+				    m->o->spool_dir, spool_why(m, r));
+			if ((r = cl_spool_sync(m->sp, &committed)) != 0)
+				cl_fatal("spool %s: syncing at exit: %s",
+				    m->o->spool_dir, spool_why(m, r));
 		}
 		if (deadline != 0) {
 			bool done = true;
@@ -1091,9 +1146,11 @@ run(struct mdf *m)
 			ic_retry = now + PAUSE_MS;
 			r = 0;
 		}
-		if (r != 0 || cl_spool_commit(m->sp, now, &committed) != 0)
-			cl_fatal("spool write failed; exiting so that a "
-				 "restart recovers it");
+		if (r != 0 ||
+		    (r = cl_spool_commit(m->sp, now, &committed)) != 0)
+			cl_fatal("spool %s: writing or syncing records failed: "
+				 "%s; exiting so that a restart recovers it",
+			    m->o->spool_dir, spool_why(m, r));
 		for (i = 0; i < MAX_POIS; i++)
 			if (m->pois[i] != NULL) {
 				poi_acks(m->pois[i], committed);
@@ -1105,7 +1162,10 @@ run(struct mdf *m)
 
 			last_slow = now;
 			if ((r = mdf_core_release(m->core, &nf)) != 0)
-				cl_err("spool release: %s", cl_err_str(r));
+				cl_err(
+				    "spool %s: releasing confirmed segments: "
+				    "%s",
+				    m->o->spool_dir, spool_why(m, r));
 			else if (nf > 0)
 				cl_log(CL_LOG_DEBUG,
 				    "spool: %u segments released", nf);
@@ -1213,18 +1273,18 @@ main(int argc, char **argv)
 	    {"port-file", 1, NULL, 0}, {"cert", 1, NULL, 0},
 	    {"key", 1, NULL, 0}, {"ca", 1, NULL, 0}, {"lemf-ca", 1, NULL, 0},
 	    {"insecure-plaintext", 0, NULL, 'I'}, {"tasks", 1, NULL, 't'},
-	    {"spool-dir", 1, NULL, 0}, {"fsync", 1, NULL, 0},
-	    {"fsync-interval-ms", 1, NULL, 0}, {"spool-capacity", 1, NULL, 0},
-	    {"spool-segment", 1, NULL, 0}, {"spool-alarm", 1, NULL, 0},
-	    {"operator-id", 1, NULL, 0}, {"network-element-id", 1, NULL, 0},
-	    {"country", 1, NULL, 0}, {"destination", 1, NULL, 0},
-	    {"integrity-key", 1, NULL, 0}, {"integrity-interval", 1, NULL, 0},
-	    {"keepalive", 1, NULL, 0}, {"ack-timeout", 1, NULL, 0},
-	    {"flush-timeout", 1, NULL, 0}, {"max-flows", 1, NULL, 0},
-	    {"metrics", 1, NULL, 0}, {"config", 1, NULL, 'c'},
-	    {"check", 0, NULL, 'n'}, {"verbose", 0, NULL, 'v'},
-	    {"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'},
-	    {NULL, 0, NULL, 0}};
+	    {"spool-recover", 0, NULL, 'R'}, {"spool-dir", 1, NULL, 0},
+	    {"fsync", 1, NULL, 0}, {"fsync-interval-ms", 1, NULL, 0},
+	    {"spool-capacity", 1, NULL, 0}, {"spool-segment", 1, NULL, 0},
+	    {"spool-alarm", 1, NULL, 0}, {"operator-id", 1, NULL, 0},
+	    {"network-element-id", 1, NULL, 0}, {"country", 1, NULL, 0},
+	    {"destination", 1, NULL, 0}, {"integrity-key", 1, NULL, 0},
+	    {"integrity-interval", 1, NULL, 0}, {"keepalive", 1, NULL, 0},
+	    {"ack-timeout", 1, NULL, 0}, {"flush-timeout", 1, NULL, 0},
+	    {"max-flows", 1, NULL, 0}, {"metrics", 1, NULL, 0},
+	    {"config", 1, NULL, 'c'}, {"check", 0, NULL, 'n'},
+	    {"verbose", 0, NULL, 'v'}, {"help", 0, NULL, 'h'},
+	    {"version", 0, NULL, 'V'}, {NULL, 0, NULL, 0}};
 	static struct opts o;
 	static struct mdf m;
 	struct mdf_core_opts co;
@@ -1263,6 +1323,9 @@ main(int argc, char **argv)
 			break;
 		case 'I':
 			o.insecure = true;
+			break;
+		case 'R':
+			o.spool_recover = true;
 			break;
 		case 'n':
 			o.check = true;

@@ -94,6 +94,10 @@ struct mdf_stats {
 	uint64_t refused;
 	uint64_t flows;
 	uint64_t max_flows; /* the limit in force */
+	/* Spool records lost to corruption and discarded at this start
+	 * (--spool-recover), and the numbers skipped for them. */
+	uint64_t spool_lost_records;
+	uint64_t seq_advanced; /* streams whose next number was advanced */
 };
 
 struct mdf_core;
@@ -103,6 +107,15 @@ struct mdf_core;
  * before segments are released) and then every record still in the
  * spool.  *report (may be NULL) gets the spool's recovery report; errors
  * are described in err.
+ *
+ * Records lost to corruption (LOST records of the spool, left by a
+ * recovery with o->spool.recover) may have used sequence numbers of any
+ * stream: for every (LIID, CIN) known at that point of the rebuild, the
+ * next IRI, CC and IntegrityCheck numbers are advanced by the number of
+ * records lost, so that none is given twice and the LEMF sees a gap.
+ * The advanced numbers are saved (state file, then "mdf-lost" in the
+ * spool directory: the last LOST record applied) before open returns,
+ * so a later start does not advance them again (docs/PROTOCOL.hi).
  */
 int mdf_core_open(const struct mdf_core_opts *o, struct mdf_core **out,
     struct cl_spool_report *report, char *err, size_t errlen);
