@@ -63,6 +63,7 @@ struct opts {
 	bool insecure;
 	bool check;
 	char *decode;
+	bool raw; /* keep the raw PS-PDUs in pdus.ber */
 };
 
 struct conn {
@@ -159,6 +160,9 @@ usage(FILE *f)
 	    "  -n, --check               check the configuration, then exit\n"
 	    "      --decode FILE         print the PS-PDUs in FILE as JSON "
 	    "lines, then exit\n"
+	    "      --raw                 also keep every accepted PS-PDU, as "
+	    "received,\n"
+	    "                            in OUT-DIR/pdus.ber\n"
 	    "  -v, --verbose             debug logging\n"
 	    "  -h, --help                this text\n"
 	    "      --version             print the version\n");
@@ -881,7 +885,9 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 			(void)setrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
-	if (lemf_out_open(o->out_dir, g.rv, &g.out, err, sizeof(err)) != 0) {
+	if (lemf_out_open(o->out_dir, g.rv, &g.out, err, sizeof(err)) != 0 ||
+	    (o->raw &&
+		lemf_out_keep_raw(g.out, o->out_dir, err, sizeof(err)) != 0)) {
 		cl_err("output: %s", err);
 		goto out;
 	}
@@ -1021,6 +1027,7 @@ main(int argc, char **argv)
 	    {"insecure-plaintext", no_argument, NULL, 1},
 	    {"version", no_argument, NULL, 2},
 	    {"decode", required_argument, NULL, 3},
+	    {"raw", no_argument, NULL, 4},
 	    {"port-file", required_argument, NULL, 0},
 	    {"tls-cert", required_argument, NULL, 0},
 	    {"tls-key", required_argument, NULL, 0},
@@ -1091,6 +1098,9 @@ main(int argc, char **argv)
 		case 3:
 			if (set_str(&o.decode, optarg) != 0)
 				goto out;
+			break;
+		case 4:
+			o.raw = true;
 			break;
 		case 0:
 			err[0] = '\0';

@@ -23,11 +23,12 @@
 #include "util.h"
 
 #define JSONL          "pdus.jsonl"
+#define RAW            "pdus.ber"
 #define BUF_MAX        (64u * 1024 * 1024) /* pending output per file */
 #define FLUSH_AT       (1024u * 1024)      /* flush early past this */
 #define PCAP_MAX_FILES 65536u              /* LIIDs with a pcap file */
 #define SYNC_FILES_MAX 8 /* more dirty files than this: one syncfs() */
-_Static_assert(SYNC_FILES_MAX + 1 <= LEMF_SYNC_FDS, "a sync job holds them");
+_Static_assert(SYNC_FILES_MAX + 2 <= LEMF_SYNC_FDS, "a sync job holds them");
 
 struct pcapf {
 	uint8_t liid[CL_PSDU_LIID_MAX];
@@ -57,6 +58,9 @@ struct lemf_out {
 	size_t npend, pendcap;
 	uint64_t tick;
 	struct lemf_restore_stats rs;
+	int rfd; /* pdus.ber (lemf_out_keep_raw()), or -1 */
+	bool rdirty;
+	struct cl_buf rbuf;
 };
 
 /* ---- JSON ---- */
@@ -874,6 +878,12 @@ lemf_out_flush(struct lemf_out *o)
 		p->pending = false;
 	}
 	o->npend = 0;
+	/* The raw PDUs before the lines that describe them. */
+	if (o->rbuf.len > 0) {
+		if (write_all(o->rfd, &o->rbuf) != 0)
+			return CL_ERR_SYSTEM;
+		o->rdirty = true;
+	}
 	if (o->jbuf.len > 0) {
 		if (write_all(o->jfd, &o->jbuf) != 0)
 			return CL_ERR_SYSTEM;
@@ -932,7 +942,7 @@ lemf_out_sync_begin(struct lemf_out *o, struct lemf_sync_job *j)
 		j->fs = true;
 		for (i = 0; i < o->nopen; i++)
 			o->open[i]->dirty = false;
-		o->jdirty = o->ddirty = o->closed_dirty = false;
+		o->jdirty = o->rdirty = o->ddirty = o->closed_dirty = false;
 		return 0;
 	}
 	for (i = 0; i < o->nopen; i++) {
@@ -948,6 +958,11 @@ lemf_out_sync_begin(struct lemf_out *o, struct lemf_sync_job *j)
 		if ((r = job_add(j, o->jfd)) != 0)
 			goto fail;
 		o->jdirty = false;
+	}
+	if (o->rdirty) {
+		if ((r = job_add(j, o->rfd)) != 0)
+			goto fail;
+		o->rdirty = false;
 	}
 	if (o->ddirty) {
 		if ((j->dirfd = fcntl(o->dfd, F_DUPFD_CLOEXEC, 0)) == -1) {
@@ -1025,9 +1040,30 @@ lemf_out_pdu(struct lemf_out *o, const struct cl_psdu_info *in,
 				return r;
 		}
 	}
+	if (o->rfd >= 0 &&
+	    (r = cl_buf_put(&o->rbuf, in->pdu.p, in->pdu.len)) != 0)
+		return r;
 	if ((r = lemf_json_pdu(&o->jbuf, in, hash, res, false, rx)) != 0)
 		return r;
+	if (o->rbuf.len >= FLUSH_AT)
+		return lemf_out_flush(o);
 	return json_flush_early(o);
+}
+
+int
+lemf_out_keep_raw(struct lemf_out *o, const char *dir, char *err, size_t errlen)
+{
+	if (o->rfd >= 0)
+		return 0;
+	if ((o->rfd = openat(o->dfd, RAW,
+		 O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+		 0640)) < 0) {
+		snprintf(
+		    err, errlen, "open %s/" RAW ": %s", dir, strerror(errno));
+		return CL_ERR_SYSTEM;
+	}
+	o->ddirty = true;
+	return 0;
 }
 
 static void
@@ -1463,7 +1499,8 @@ lemf_out_open(const char *dir, struct lemf_recv *rv, struct lemf_out **out,
 		snprintf(err, errlen, "out of memory");
 		return CL_ERR_NOMEM;
 	}
-	o->dfd = o->jfd = -1;
+	o->dfd = o->jfd = o->rfd = -1;
+	cl_buf_init(&o->rbuf, BUF_MAX);
 	{
 		/* Leave room for connections and everything else. */
 		struct rlimit rl;
@@ -1535,6 +1572,9 @@ lemf_out_close(struct lemf_out *o)
 	free(o->pend);
 	if (o->jfd >= 0)
 		close(o->jfd);
+	if (o->rfd >= 0)
+		close(o->rfd);
+	cl_buf_release(&o->rbuf);
 	if (o->dfd >= 0) {
 		(void)fsync(o->dfd);
 		close(o->dfd);

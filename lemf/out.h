@@ -10,6 +10,8 @@
  *  cc-<LIID>.pcap per LIID, the iPPackets of CC PDUs as LINKTYPE_RAW
  *                 records (LIID bytes outside [A-Za-z0-9._-] as %XX).
  *  summary.json   counters, on SIGUSR1 and at exit.
+ *  pdus.ber       with lemf_out_keep_raw(): every PS-PDU written to
+ *                 pdus.jsonl, as received, back to back in that order.
  *
  * Writes are buffered in memory; lemf_out_flush() hands them to the
  * kernel (pcap records before JSON lines, so a JSON line never names a
@@ -51,6 +53,15 @@ struct lemf_restore_stats {
  */
 int lemf_out_open(const char *dir, struct lemf_recv *rv, struct lemf_out **out,
     char *err, size_t errlen);
+
+/*
+ * Also keeps the raw PS-PDUs of lemf_out_pdu() in dir/pdus.ber (appended
+ * to), written before and synced with the JSON lines that describe them.
+ * After a crash of the LEMF itself pdus.ber may end with PDUs no line
+ * names (written, never acknowledged, received again).
+ */
+int lemf_out_keep_raw(
+    struct lemf_out *o, const char *dir, char *err, size_t errlen);
 
 /* Flushes, syncs and frees; o may be NULL.  Returns the sync result. */
 int lemf_out_close(struct lemf_out *o);

@@ -5,19 +5,22 @@
 hicheck.py spool2ber SPOOLDIR OUT
     Writes the PS-PDUs held in clearli-mdf's spool (docs/PROTOCOL.spool,
     docs/PROTOCOL.hi: record header, MDF header, PS-PDU) to OUT, back to
-    back, in spool order.  Parsed here from the documented format, not
-    with clearli's code.
+    back, in spool order (LOST records skipped).  Parsed here from the
+    documented format, not with clearli's code.
 
 hicheck.py asn1c XER LEMFJSON [--liid LIID IN.pcap FILTER]...
-          [--user LIID NAME] [--iri LIID N]
+          [--user LIID NAME] [--iri LIID N] [--total-cc N] [--gaps FILE]
     XER is what asn1c's decoder (tests/tools/asn1c-check) printed for a
     file of PS-PDUs, LEMFJSON what `clearli-lemf --decode` printed for
     the same file.  Checks, PDU by PDU, that both decoders agree (LIID,
     CIN, sequence number, payload kind, IRI type, user name, target
     address, packet bytes), that every CC PDU of LIID carries, in order
     and byte for byte, the IP packets FILTER selects in IN.pcap (tshark),
-    that LIID has N IRI PDUs whose targetUsername is NAME, and that
-    sequence numbers run from 0 without gap per (LIID, CIN, kind).
+    that LIID has N IRI PDUs whose targetUsername is NAME, that there are
+    N CC PDUs in all, and that sequence numbers run from 0 without gap or
+    repeat per (LIID, CIN, kind), in file order, except exactly at the
+    gaps FILE declares (lines "LIID CIN KIND FIRST COUNT": the numbers
+    FIRST..FIRST+COUNT-1 missing); a declared gap not seen fails too.
 
 hicheck.py lemf OUTDIR [--liid LIID IN.pcap FILTER]... [--total-cc N]
     Checks clearli-lemf's output directory: the summary reports no gap,
@@ -42,27 +45,50 @@ def fail(msg):
     sys.exit("hicheck: " + msg)
 
 
+KINDS = {1: "iri", 2: "cc", 3: "integrity", 4: "integrity"}
+
+
+def segment_records(b, name="segment"):
+    """The records of one segment image, in order, as dicts: off, len
+    (whole record), seq (spool), type, lost (LOST record: the count),
+    and for MDF records liid, cin, hiseq (the PS-PDU's number), kind and
+    pdu.  No CRC check: for files the test itself wrote or flipped."""
+    if b[:4] != b"CLSG":
+        fail("%s: not a segment" % name)
+    out, off = [], 32
+    while off + 20 <= len(b):
+        ln, typ, flags, seq, _crc = struct.unpack_from(">IHHQI", b, off)
+        p = b[off + 20:off + 20 + ln]
+        if len(p) != ln:
+            break
+        r = {"off": off, "len": 20 + ln, "seq": seq, "type": typ,
+             "lost": 0}
+        off += 20 + ln
+        if flags == 1:  # LOST (docs/PROTOCOL.spool)
+            r["lost"] = struct.unpack(">Q", p)[0]
+            out.append(r)
+            continue
+        # MDF header: version, LIID length, LIID, CIN, seq, POI
+        # key, XID, X2/X3 seq, time stamp, flags.
+        if p[0] != 1:
+            fail("record of unknown version %d" % p[0])
+        ll = p[1]
+        r["liid"] = p[2:2 + ll].decode("latin-1")
+        r["cin"], r["hiseq"] = struct.unpack_from(">II", p, 2 + ll)
+        r["kind"] = KINDS.get(typ, "other")
+        r["pdu"] = p[2 + ll + 45:]
+        out.append(r)
+    return out
+
+
 def spool2ber(d, out):
     n = 0
     with open(out, "wb") as o:
         for seg in sorted(glob.glob(os.path.join(d, "seg-*.spool"))):
-            b = open(seg, "rb").read()
-            if b[:4] != b"CLSG":
-                fail("%s: not a segment" % seg)
-            off = 32
-            while off + 20 <= len(b):
-                ln, typ, _flags, _seq, _crc = struct.unpack_from(
-                    ">IHHQI", b, off)
-                p = b[off + 20:off + 20 + ln]
-                if len(p) != ln:
-                    break
-                off += 20 + ln
-                # MDF header: version, LIID length, LIID, CIN, seq, POI
-                # key, XID, X2/X3 seq, time stamp, flags.
-                if p[0] != 1:
-                    fail("record of unknown version %d" % p[0])
-                h = 2 + p[1] + 4 + 4 + 8 + 16 + 4 + 8 + 1
-                o.write(p[h:])
+            for r in segment_records(open(seg, "rb").read(), seg):
+                if r["lost"]:
+                    continue
+                o.write(r["pdu"])
                 n += 1
     print("spool2ber: %d PS-PDUs" % n)
 
@@ -156,20 +182,51 @@ def ipbin(text):
     return ipaddress.ip_address(text.split("/")[0]).packed.hex()
 
 
-def check_seqs(items, what):
+def check_seqs(items, what, gaps=None):
+    """Numbers run from 0 by one per (LIID, CIN, kind), in file order,
+    except exactly at the declared gaps {(liid, cin, kind): {first:
+    count}}: there the numbers first..first+count-1 must be missing and
+    first+count come next.  Any other gap, any repeat, and any declared
+    gap that is not seen fail."""
+    gaps = {k: dict(v) for k, v in (gaps or {}).items()}
     nxt = {}
     for d in items:
         k = (d["liid"], d["cin"], d["kind"])
         want = nxt.get(k, 0)
+        g = gaps.get(k, {})
+        if d["seq"] != want and g.get(want) == d["seq"] - want:
+            print("%s: %s CIN %d %s: the declared gap %d..%d is there" %
+                  (what, k[0], k[1], k[2], want, d["seq"] - 1))
+            del g[want]
+            want = d["seq"]
         if d["seq"] != want:
-            fail("%s: %s CIN %d %s: sequence %d, expected %d" %
-                 (what, d["liid"], d["cin"], d["kind"], d["seq"], want))
+            fail("%s: %s CIN %d %s: sequence %d, expected %d%s" %
+                 (what, d["liid"], d["cin"], d["kind"], d["seq"], want,
+                  " (a repeat)" if d["seq"] < want else " (a gap)"))
         nxt[k] = want + 1
+    for k, g in gaps.items():
+        for first, count in g.items():
+            fail("%s: %s CIN %d %s: declared gap %d..%d not seen" %
+                 (what, k[0], k[1], k[2], first, first + count - 1))
     return nxt
+
+
+def read_gaps(path):
+    """A gap file: lines "LIID CIN KIND FIRST COUNT" ('#' comments)."""
+    gaps = {}
+    for ln in open(path):
+        f = ln.split("#")[0].split()
+        if not f:
+            continue
+        if len(f) != 5 or f[2] not in ("iri", "cc", "integrity"):
+            fail("%s: bad gap line %r" % (path, ln))
+        gaps.setdefault((f[0], int(f[1]), f[2]), {})[int(f[3])] = int(f[4])
+    return gaps
 
 
 def parse_liid_opts(args):
     liids, users, iris, total = [], {}, {}, None
+    global GAPS
     i = 0
     while i < len(args):
         if args[i] == "--liid":
@@ -184,13 +241,19 @@ def parse_liid_opts(args):
         elif args[i] == "--total-cc":
             total = int(args[i + 1])
             i += 2
+        elif args[i] == "--gaps":
+            GAPS = read_gaps(args[i + 1])
+            i += 2
         else:
             fail("unknown argument %s" % args[i])
     return liids, users, iris, total
 
 
+GAPS = {}
+
+
 def check_asn1c(xer, lemfjson, args):
-    liids, users, iris, _ = parse_liid_opts(args)
+    liids, users, iris, total = parse_liid_opts(args)
     a = xer_pdus(xer)
     b = [json.loads(ln) for ln in open(lemfjson) if ln.strip()]
     if len(a) != len(b):
@@ -215,9 +278,12 @@ def check_asn1c(xer, lemfjson, args):
                      (i, x["target"], y.get("target")))
         if x["kind"] == "integrity" and x["seqs"] != y.get("seqs"):
             fail("PDU %d: integrity coverage differs" % i)
-    check_seqs([d for d in a if d["kind"] != "other"], "asn1c")
+    check_seqs([d for d in a if d["kind"] != "other"], "asn1c", GAPS)
+    ncc = sum(1 for d in a if d["kind"] == "cc")
+    if total is not None and ncc != total:
+        fail("asn1c: %d CC PDUs, expected %d" % (ncc, total))
     for liid, cap, flt in liids:
-        want = expected_packets(cap, flt)
+        want = wanted(cap, flt)
         got = [d["ip"] for d in a if d["liid"] == liid and d["kind"] == "cc"]
         if got != want:
             fail("LIID %s: %d CC packets, %d expected from %s [%s]%s" %

@@ -94,7 +94,7 @@ start_lemf() {
 	rm -f "$T/$name.port"
 	mkdir -p "$T/$name"
 	"$LEMF" --listen "127.0.0.1:$port" --port-file "$T/$name.port" \
-	    --out-dir "$T/$name" "${LEMF_TLS[@]}" \
+	    --out-dir "$T/$name" --raw "${LEMF_TLS[@]}" \
 	    --integrity-key "$PKI/ic.pub" "$@" >>"$T/$name.log" 2>&1 &
 	LEMF_PID=$!
 	PIDS+=("$LEMF_PID")
@@ -194,14 +194,56 @@ fault_setup() {
 	FAULT_CC=$((n * 4 / 10 + n * 3 / 10 + n * 2 / 10))
 }
 
+# asn1c_driver: prints the path of the PS-PDU decoder that asn1c
+# generates from the ETSI modules (tests/tools/asn1c-check), built once
+# per build tree into $CL_BUILD/asn1c-check (under a lock, so that tests
+# running at once build it once) and rebuilt when its sources change.
+asn1c_driver() {
+	local d=$CL_BUILD/asn1c-check src=$CL_SRC/tests/tools/asn1c-check
+	(
+		flock 9
+		if [ ! -x "$d/driver" ] ||
+		    [ -n "$(find "$src" -newer "$d/driver" -type f)" ]; then
+			rm -rf "$d.new"
+			"$src/build.sh" "$CL_SHARED" "$d.new" >&2 || exit 1
+			rm -rf "$d"
+			mv "$d.new" "$d"
+		fi
+	) 9>"$CL_BUILD/asn1c-check.lock" || fail "cannot build the asn1c decoder"
+	echo "$d/driver"
+}
+
+# lemf_asn1c NAME [hicheck asn1c options]: the LEMF's view through the
+# independent decoder: the raw PS-PDUs it accepted ($T/NAME/pdus.ber,
+# --raw) decoded by asn1c's decoder and by clearli-lemf --decode, which
+# must agree PDU by PDU; sequence numbers checked from asn1c's output.
+lemf_asn1c() {
+	local name=$1 drv
+	shift
+	drv=$(asn1c_driver) || exit 1
+	[ -s "$T/$name/pdus.ber" ] || fail "the LEMF kept no $name/pdus.ber"
+	"$drv" "$T/$name/pdus.ber" >"$T/$name.asn1c.xml" ||
+	    fail "asn1c cannot decode $name/pdus.ber"
+	"$LEMF" --decode "$T/$name/pdus.ber" >"$T/$name.decode.json" ||
+	    fail "clearli-lemf --decode $name/pdus.ber"
+	python3 "$HICHECK" asn1c "$T/$name.asn1c.xml" "$T/$name.decode.json" \
+	    "$@" || fail "the LEMF's view through asn1c"
+}
+
 # fault_check NAME: the LEMF's output in $T/NAME has every target packet
-# exactly once, in order, with no gap in any sequence.
+# exactly once, in order, with no gap in any sequence: in its own
+# pdus.jsonl and pcap files, and in the raw PS-PDUs it accepted as
+# asn1c's decoder reads them.
 fault_check() {
 	python3 "$HICHECK" lemf "$T/$1" --total-cc "$FAULT_CC" \
 	    --liid LIID-A "$T/in.pcap" 'ip.addr==10.9.0.1' \
 	    --liid LIID-B "$T/in.pcap" 'ip.addr==10.9.0.2' \
 	    --liid LIID-C "$T/in.pcap" 'ip.addr==10.9.0.3' ||
 	    fail "LEMF output after the fault"
+	lemf_asn1c "$1" --total-cc "$FAULT_CC" \
+	    --liid LIID-A "$T/in.pcap" 'ip.addr==10.9.0.1' \
+	    --liid LIID-B "$T/in.pcap" 'ip.addr==10.9.0.2' \
+	    --liid LIID-C "$T/in.pcap" 'ip.addr==10.9.0.3'
 }
 
 # run_poi NAME [options]: clearli-poi on $T/in.pcap to the MDF at

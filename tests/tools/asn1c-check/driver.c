@@ -19,8 +19,8 @@
 int
 main(int argc, char **argv)
 {
-	static unsigned char data[8 << 20];
-	size_t len, off = 0, npdu = 0;
+	unsigned char *data = NULL, *nd;
+	size_t len = 0, cap = 0, n, off = 0, npdu = 0;
 	int partial_ok = argc > 2 && strcmp(argv[2], "partial-ok") == 0;
 	FILE *f;
 
@@ -28,7 +28,23 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: driver FILE [partial-ok]\n");
 		return 2;
 	}
-	len = fread(data, 1, sizeof(data), f);
+	/* The whole file, however long (a LEMF's pdus.ber grows). */
+	do {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 1 << 20;
+			if ((nd = realloc(data, cap)) == NULL) {
+				fprintf(stderr, "driver: out of memory\n");
+				return 2;
+			}
+			data = nd;
+		}
+		n = fread(data + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		fprintf(stderr, "driver: cannot read %s\n", argv[1]);
+		return 2;
+	}
 	fclose(f);
 	printf("<pdus>\n");
 	while (off < len) {

@@ -1185,6 +1185,102 @@ verify(EVP_PKEY *pub, const uint8_t *msg, size_t mlen, struct cl_span sig)
 }
 
 /* The record of kind type for (liid, cin) with sequence number seq. */
+/*
+ * Flips a payload byte of spool records first..last (spool numbers) in
+ * the only segment.
+ */
+static void
+corrupt_records(uint64_t first, uint64_t last)
+{
+	struct cl_spool_rec rec;
+	char path[600];
+	uint8_t *img;
+	size_t len, off = CL_SPOOL_SEG_HDR_LEN, used;
+	uint64_t s = 1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/seg-0000000000000001.spool", g.dir);
+	cl_test_read_file(path, &img, &len);
+	while (off < len &&
+	    cl_spool_parse_record(img + off, len - off, s, &rec, &used) == 0) {
+		if (s >= first && s <= last)
+			img[off + used - 1] ^= 0x20;
+		off += used;
+		s++;
+	}
+	CHECK(s > last);
+	CHECK((f = fopen(path, "wb")) != NULL);
+	CHECK_INT_EQ(fwrite(img, 1, len, f), len);
+	CHECK_INT_EQ(fclose(f), 0);
+	free(img);
+}
+
+/*
+ * Records lost to corruption never give their numbers again: the last
+ * three of communication X (spool records 3..5), followed by five of Y.
+ * A plain start refuses; with recover, X's next number skips the three
+ * numbers the lost records had, Y (unknown before them) goes on as it
+ * was; a second restart neither skips again nor goes back.
+ */
+CL_TEST(recover_never_reuses_numbers)
+{
+	struct cl_spool_report rep;
+	struct cl_x2x3_pdu p;
+	char err[1024] = "";
+	uint8_t *pkt;
+	size_t i;
+
+	env_new();
+	core_open(NULL);
+	fill_cc(1, 0, 5, 200); /* X: CC 0..4, spool 1..5 */
+	fill_cc(2, 5, 5, 200); /* Y: CC 0..4, spool 6..10 */
+	CHECK_INT_EQ(mdf_core_close(g.c), 0);
+	g.c = NULL;
+	corrupt_records(3, 5);
+
+	CHECK_INT_EQ(
+	    mdf_core_open(&g.o, &g.c, &rep, err, sizeof(err)), CL_ERR_FORMAT);
+	CHECK(g.c == NULL);
+	CHECK(strstr(err, "seg-0000000000000001.spool offset ") != NULL);
+	CHECK(strstr(err, "record 3 is bad and 5 CRC-valid records follow") !=
+	    NULL);
+
+	g.o.spool.recover = true;
+	core_open(&rep);
+	CHECK_INT_EQ(rep.lost_records, 3);
+	CHECK_INT_EQ(mdf_core_stats(g.c)->spool_lost_records, 3);
+	pkt = mkpacket(100, 9);
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 10, TS_SEC, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, pkt, 100);
+	INGEST(&p, MDF_STORED);
+	p = mkpdu(CL_X2X3_X3, TASK_A, 2, 11, TS_SEC, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, pkt, 100);
+	INGEST(&p, MDF_STORED);
+	read_all(10);
+	CHECK_INT_EQ(g_rs.n, 2);
+	CHECK_INT_EQ(g_rs.v[0].m.seq, 5); /* X: 2, 3 and 4 were lost */
+	CHECK_INT_EQ(g_rs.v[1].m.seq, 5); /* Y: no loss possible */
+
+	g.o.spool.recover = false;
+	core_reopen(&rep);
+	CHECK_INT_EQ(rep.lost_records, 0);
+	CHECK_INT_EQ(rep.nlost_held, 1);
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 12, TS_SEC, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, pkt, 100);
+	INGEST(&p, MDF_STORED);
+	read_all(12);
+	CHECK_INT_EQ(g_rs.n, 1);
+	CHECK_INT_EQ(g_rs.v[0].m.seq, 6);
+	/* The spool as a LEMF gets it: X 0, 1, 5, 6; Y 0..5. */
+	read_all(0);
+	CHECK_INT_EQ(g_rs.n, 10);
+	for (i = 0; i < g_rs.n; i++)
+		CHECK(g_rs.v[i].m.seq < 2 || g_rs.v[i].m.seq > 4 ||
+		    g_rs.v[i].m.cin != g_rs.v[0].m.cin);
+	free(pkt);
+	env_clear();
+}
+
 static const struct trec *
 find_rec(const struct trecs *rs, uint16_t type, const char *liid, uint32_t cin,
     uint32_t seq)
@@ -1776,6 +1872,7 @@ main(void)
 	CL_RUN(restart_continues);
 	CL_RUN(restart_after_release);
 	CL_RUN(restart_bad_state);
+	CL_RUN(recover_never_reuses_numbers);
 	CL_RUN(integrity);
 	CL_RUN(integrity_after_restart);
 	CL_RUN(integrity_limit);
