@@ -421,6 +421,12 @@ bad_alarm:
 	NUM("flush-timeout", flush_timeout, 0, 3600)
 	NUM("max-flows", max_flows, 1, 100000000)
 #undef NUM
+	if (strcmp(k, "spool-recover") == 0) {
+		/* An operator's decision for one start, never a setting. */
+		snprintf(err, errlen,
+		    "allowed on the command line only (--spool-recover)");
+		return CL_ERR_INVALID_ARG;
+	}
 	snprintf(err, errlen, "unknown option");
 	return CL_ERR_NOT_FOUND;
 }
@@ -1019,9 +1025,10 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 	if (rep.lost_nranges > 0)
 		cl_err("ALARM spool %s: recovered from corruption: %llu "
 		       "acknowledged records lost (%llu octets in %u ranges), "
-		       "%llu valid records after them kept; the next number "
-		       "of each of %llu known streams skips %llu, so the LEMF "
-		       "sees the gap (clearli_mdf_spool_lost_records_total "
+		       "%llu valid records after them kept; %llu "
+		       "communications known at the loss skip %llu numbers "
+		       "there, so that the LEMF sees a gap and no number is "
+		       "given twice (clearli_mdf_spool_lost_records_total "
 		       "%llu)",
 		    o->spool_dir, (unsigned long long)rep.lost_records,
 		    (unsigned long long)rep.lost_bytes, rep.lost_nranges,

@@ -12,6 +12,7 @@
 #     keeps every valid record, and numbers the stream that may have lost
 #     records past any number they had.  The POI goes on with the same
 #     communication.
+#     A second MDF on the same spool is refused, saying so.
 #  3. The LEMF's view, read by asn1c's decoder from the raw PS-PDUs it
 #     accepted: every target packet but the lost one, no repeated number,
 #     and a gap exactly where the record was lost and where the numbering
@@ -126,6 +127,13 @@ grep -q "ALARM spool .*1 acknowledged records lost" "$T/mdf.log" ||
 lost=$(metric_at "$(metrics_port "$T/mdf.log")" \
     clearli_mdf_spool_lost_records_total)
 [ "$lost" = 1 ] || fail "clearli_mdf_spool_lost_records_total is '$lost'"
+# A second MDF on the same spool says who holds it.
+if "$MDF" --listen 127.0.0.1:0 "${MDF_TLS[@]}" --spool-dir "$T/mdf.spool" \
+    --operator-id OP-TEST --tasks "$T/tasks" >"$T/second.log" 2>&1; then
+	fail "a second MDF started on the same spool"
+fi
+grep -qF "another process holds the lock on $T/mdf.spool/lock" \
+    "$T/second.log" || fail "the second MDF does not say the spool is held"
 wait "$POI_PID" || fail "clearli-poi failed"
 grep -q "dropped 0" "$T/poi.out" || fail "the POI dropped PDUs"
 
