@@ -1108,6 +1108,7 @@ salvage(struct cl_spool *sp, const uint8_t *p, size_t len,
 		if (!resync(p, len, pos, seq, &at, &at_seq)) {
 			/* Nothing valid after it: a torn tail. */
 			rep->tail_truncated = true;
+			rep->tail_off = pos;
 			rep->tail_dropped_bytes = len - pos;
 			rep->tail_first_seq = seq;
 			break;
@@ -1264,7 +1265,7 @@ check_segment(struct cl_spool *sp, uint64_t no, bool last,
 		    (unsigned long long)rep->lost_kept);
 	} else if (info.fault != 0) {
 		rep->tail_truncated = true;
-		rep->off = info.good_len;
+		rep->off = rep->tail_off = info.good_len;
 		rep->tail_dropped_bytes = (uint64_t)st.st_size - info.good_len;
 		rep->tail_first_seq = info.first_seq + info.nrecs;
 		rep->tail_intact_after = 0;

@@ -99,7 +99,8 @@ struct cl_spool_report {
 	char segpath[CL_SPOOL_WHY_LEN]; /* the file of seg, if any */
 	uint64_t bad_seq;     /* a refused corrupt segment: the bad record */
 	uint64_t valid_after; /* and the CRC-valid records after it */
-	bool tail_truncated;  /* the last segment was cut at off */
+	bool tail_truncated;  /* the last segment was cut at tail_off */
+	uint64_t tail_off;    /* (= off, unless a recovery came first) */
 	uint64_t tail_dropped_bytes;
 	uint64_t tail_first_seq;    /* sequence number the tear was at */
 	uint64_t tail_intact_after; /* CRC-valid records found after it */

@@ -1045,7 +1045,7 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 			"after them): a write that never completed, so "
 			"never committed nor acknowledged (unless --fsync "
 			"never and the machine crashed)",
-		    o->spool_dir, rep.segpath, (unsigned long long)rep.off,
+		    o->spool_dir, rep.segpath, (unsigned long long)rep.tail_off,
 		    (unsigned long long)rep.tail_dropped_bytes,
 		    (unsigned long long)rep.tail_first_seq);
 	m->sp = mdf_core_spool(m->core);

@@ -547,6 +547,7 @@ CL_TEST(torn_tail_every_offset)
 			CHECK(rep.tail_truncated);
 			CHECK_INT_EQ(rep.seg, last_seg);
 			CHECK_INT_EQ(rep.off, offs[k]);
+			CHECK_INT_EQ(rep.tail_off, offs[k]);
 			CHECK_INT_EQ(rep.tail_dropped_bytes, cut - offs[k]);
 			CHECK_INT_EQ(rep.tail_first_seq, complete + 1);
 			CHECK_INT_EQ(rep.tail_intact_after, 0);
@@ -738,6 +739,7 @@ CL_TEST(corrupt_last_segment_two_ranges_and_tail)
 	CHECK_INT_EQ(rep.lost[1].nrecs, 3);
 	CHECK_INT_EQ(rep.lost[1].off, offs[k + 10]);
 	CHECK(rep.tail_truncated);
+	CHECK_INT_EQ(rep.tail_off, offs[n - 1]);
 	CHECK_INT_EQ(rep.tail_first_seq, 700);
 	CHECK_INT_EQ(rep.next_seq, 700);
 	CHECK_INT_EQ(cl_spool_cursor_open(sp, "r", &cur), 0);
