@@ -58,10 +58,13 @@ def spool2ber(d, out):
                     break
                 off += 20 + ln
                 # MDF header: version, LIID length, LIID, CIN, seq, POI
-                # key, XID, X2/X3 seq, time stamp, flags.
-                if p[0] != 1:
+                # key, XID, X2/X3 seq, time stamp, flags, and from
+                # version 2 the 16-octet content hash.
+                if p[0] not in (1, 2):
                     fail("record of unknown version %d" % p[0])
                 h = 2 + p[1] + 4 + 4 + 8 + 16 + 4 + 8 + 1
+                if p[0] == 2:
+                    h += 16
                 o.write(p[h:])
                 n += 1
     print("spool2ber: %d PS-PDUs" % n)
