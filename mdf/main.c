@@ -35,14 +35,15 @@
 #include "task.h"
 #include "tls.h"
 
-#define MAX_DESTS  64
-#define MAX_POIS   256
-#define IN_MAX     (4u * 1024 * 1024)
-#define READ_CHUNK (256u * 1024)
-#define ACKQ_MAX   1024
-#define PAUSE_MS   100   /* retry after the spool was full */
-#define LIMIT_MS   1000  /* retry after a POI's flow share was used up */
-#define LOG_GAP_MS 10000 /* rate limit of repeated ALARM lines */
+#define MAX_DESTS      64
+#define MAX_POIS       256
+#define IN_MAX         (4u * 1024 * 1024)
+#define READ_CHUNK     (256u * 1024)
+#define ACKQ_MAX       1024
+#define PAUSE_MS       100   /* retry after the spool was full */
+#define LIMIT_MS       1000  /* retry after a POI's flow share was used up */
+#define LIMIT_CLOSE_MS 5000  /* then close it, unacknowledged */
+#define LOG_GAP_MS     10000 /* rate limit of repeated ALARM lines */
 
 struct opts {
 	char *listen;
@@ -88,6 +89,7 @@ struct poi {
 	uint64_t pdus, dups;
 	uint64_t consumed; /* stream octets handled before in.d[0] */
 	bool limited;      /* stopped at its share of --max-flows */
+	uint64_t limited_since;
 };
 
 struct mdf {
@@ -103,6 +105,7 @@ struct mdf {
 	uint64_t malformed, unknown_logged, not_stored;
 	uint64_t und_logged_ms, conflict_logged_ms;
 	uint64_t und_seen, conflicts_seen; /* at the last such log line */
+	uint64_t limit_logged_ms, limit_seen;
 	unsigned alarm_level; /* index of the highest alarm crossed, +1 */
 	unsigned flow_alarm;  /* the same for communications tracked */
 	bool full_logged;
@@ -577,6 +580,40 @@ poi_flush(struct poi *p)
 	return 0;
 }
 
+/*
+ * A PDU of p would open a communication past a limit.  The POI is paused
+ * (not read, nothing from that PDU on acknowledged) and retried every
+ * LIMIT_MS; after LIMIT_CLOSE_MS the connection is closed, still without
+ * acknowledging, so that a POI that gave up on it (its acknowledgement
+ * timeout) does not hold a connection slot: it reconnects and resends.
+ * Returns 2 (pause) or -1 (close).  The ALARM is logged at most once per
+ * LOG_GAP_MS, with the number of refusals since the last line.
+ */
+static int
+limit_refused(struct mdf *m, struct poi *p, uint64_t now)
+{
+	const struct mdf_stats *st = mdf_core_stats(m->core);
+
+	if (!p->limited) {
+		p->limited = true;
+		p->limited_since = now;
+	}
+	if (m->limit_logged_ms == 0 || now >= m->limit_logged_ms + LOG_GAP_MS) {
+		cl_err("ALARM POI %s (%s): a new communication would pass its "
+		       "share of --max-flows (%llu per POI, %llu in all): not "
+		       "reading from this POI nor acknowledging its PDUs; "
+		       "they stay on the POI. Raise --max-flows-per-poi / "
+		       "--max-flows and restart (%llu refusals since the last "
+		       "line)",
+		    p->name, p->peer, (unsigned long long)st->max_flows_poi,
+		    (unsigned long long)st->max_flows,
+		    (unsigned long long)(st->refused - m->limit_seen));
+		m->limit_logged_ms = now;
+		m->limit_seen = st->refused;
+	}
+	return now >= p->limited_since + LIMIT_CLOSE_MS ? -1 : 2;
+}
+
 /* ALARM, at most once per LOG_GAP_MS: X3 that has no HI form. */
 static void
 log_undeliverable(
@@ -698,27 +735,9 @@ poi_handle(struct mdf *m, struct poi *p, uint64_t now)
 			}
 			if (v == MDF_REFUSED) {
 				/* Its share is used up: stop reading from
-				 * this POI, acknowledging nothing after
-				 * this PDU; it keeps them and resends. */
-				if (!p->limited)
-					cl_err(
-					    "ALARM POI %s (%s): a new "
-					    "communication would pass its "
-					    "share of --max-flows (%llu per "
-					    "POI, %llu in all): not reading "
-					    "from this POI nor acknowledging "
-					    "its PDUs; they stay on the POI. "
-					    "Raise --max-flows-per-poi / "
-					    "--max-flows and restart",
-					    p->name, p->peer,
-					    (unsigned long long)mdf_core_stats(
-						m->core)
-						->max_flows_poi,
-					    (unsigned long long)mdf_core_stats(
-						m->core)
-						->max_flows);
-				p->limited = true;
-				ret = 2;
+				 * this POI, acknowledging nothing from this
+				 * PDU on; it keeps them and resends. */
+				ret = limit_refused(m, p, now);
 				break;
 			}
 			if (v == MDF_STORED || v == MDF_CONFLICT) {
@@ -1343,7 +1362,12 @@ run(struct mdf *m)
 			if (rev & (POLLIN | POLLHUP | POLLERR) ||
 			    p->handshaking) {
 				if (poi_read(m, p, now) != 0) {
-					poi_close(m, i, "closed");
+					poi_close(m, i,
+					    p->limited
+						? "at its flow share; nothing "
+						  "from the refused PDU on "
+						  "acknowledged"
+						: "closed");
 					continue;
 				}
 			}

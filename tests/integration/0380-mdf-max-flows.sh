@@ -24,7 +24,8 @@ wait_for 20 grep -q "ALARM 2 communications tracked, 100% of --max-flows 2" \
     "$T/mdf.log" || fail "no max-flows alarm"
 [ "$(metric flows)" = 2 ] || fail "flows gauge: $(metric flows)"
 [ "$(metric flows_max)" = 2 ] || fail "flows_max gauge: $(metric flows_max)"
-[ "$(metric pois_limited)" = 1 ] || fail "pois_limited: $(metric pois_limited)"
+pois_limited() { [ "$(metric pois_limited)" = 1 ]; }
+wait_for 20 pois_limited || fail "pois_limited: $(metric pois_limited)"
 refused=$(metric refused_total)
 [ "${refused:-0}" -gt 0 ] || fail "refused_total: '$refused'"
 kill -0 "$POI_PID" 2>/dev/null || fail "the POI finished: its PDUs were acknowledged"

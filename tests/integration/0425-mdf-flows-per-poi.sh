@@ -33,20 +33,9 @@ start_mdf mdf 0 --tasks "$T/tasks-mdf" --max-flows 4 --metrics 127.0.0.1:0 \
     --destination "lea1 127.0.0.1:$LEMF_PORT tls * name=localhost"
 MPORT=$(metrics_port "$T/mdf.log")
 metric() { metric_at "$MPORT" "clearli_mdf_$1"; }
-# pcap_has LIID N: the LEMF's pcap of LIID holds N packets.
-pcap_has() {
-	python3 - "$T/lemf/cc-$1.pcap" "$2" <<'PY'
-import struct, sys
-try:
-    b = open(sys.argv[1], "rb").read()
-except FileNotFoundError:
-    sys.exit(1)
-off, n = 24, 0
-while off + 16 <= len(b):
-    off += 16 + struct.unpack_from("<I", b, off + 8)[0]
-    n += 1
-sys.exit(0 if n == int(sys.argv[2]) else 1)
-PY
+# liid_has LIID N: the LEMF has written N CC PDUs of LIID.
+liid_has() {
+	[ "$(grep -c "\"kind\":\"cc\",\"liid\":\"$1\"" "$T/lemf/pdus.jsonl")" = "$2" ]
 }
 
 run_poi poi
@@ -58,8 +47,8 @@ wait_for 20 grep -q "ALARM POI poi (.*): a new communication would pass its shar
     --flush-timeout 60 --summary >"$T/poi2.out" 2>"$T/poi2.log" ||
     fail "the second POI did not get everything acknowledged"
 grep -q "dropped 0" "$T/poi2.out" || fail "the second POI dropped PDUs"
-wait_for 30 pcap_has LIID-D 300 || fail "LIID-D incomplete at the LEMF"
-wait_for 30 pcap_has LIID-E 200 || fail "LIID-E incomplete at the LEMF"
+wait_for 30 liid_has LIID-D 300 || fail "LIID-D incomplete at the LEMF"
+wait_for 30 liid_has LIID-E 200 || fail "LIID-E incomplete at the LEMF"
 grep -q "ALARM POI poi2" "$T/mdf.log" && fail "the second POI was stopped"
 kill -0 "$POI_PID" 2>/dev/null || fail "the first POI finished: its PDUs were acknowledged"
 [ "$(metric flows)" = 4 ] || fail "flows: $(metric flows)"
