@@ -18,14 +18,17 @@
 #include "dhcp.h"
 #include "dhcp6.h"
 #include "digest.h"
+#include "gtpu.h"
 #include "log.h"
 #include "mdf.h"
 #include "radius.h"
+#include "seqwin.h"
 
 #define STATE_MAGIC   "CLMS"
-#define STATE_VERSION 1
+#define STATE_VERSION 2 /* 1: no POI per flow, no dedup windows */
 #define STATE_MAX     (1u << 30)
-#define META_VERSION  1
+#define META_VERSION  2 /* 1: no content hash */
+#define META_FIXED    (4u + 4 + 8 + 16 + 4 + 8 + 1)
 #define REBUILD_CUR   "mdf-rebuild"
 #define LOST_MAGIC    "CLML"
 #define LOST_FILE_LEN 16
@@ -47,6 +50,7 @@ struct flow {
 	uint8_t liid_len;
 	char liid[CL_PSDU_LIID_MAX + 1];
 	uint32_t cin;
+	uint64_t poi;     /* the POI key whose PDUs opened it (0: unknown) */
 	uint32_t next[3]; /* MDF_SEQ_* */
 	bool ended;       /* an IRI-END was sent */
 	bool psh_ready;
@@ -56,19 +60,25 @@ struct flow {
 	bool ic_listed;
 };
 
-/* Last X2/X3 PDU stored for a (POI, XID). */
+/* Recent X2/X3 sequence numbers and content hashes of a (POI, XID). */
 struct dd {
 	uint8_t key[DDKEY_LEN];
-	uint32_t last;
-	uint64_t last_ts;
+	struct cl_seqwin win;
+};
+
+/* Communications opened by one POI, for its share of --max-flows. */
+struct pshare {
+	uint64_t poi;
+	uint64_t flows;
 };
 
 struct mdf_core {
 	struct mdf_core_opts o;
 	struct cl_spool *sp;
-	struct cl_htab flows, dds;
-	struct flow *ic_list; /* flows with pending coverage */
-	struct cl_buf rec;    /* scratch: one record */
+	struct cl_htab flows, dds, shares;
+	uint64_t state_covers; /* spool records below it are in the state */
+	struct flow *ic_list;  /* flows with pending coverage */
+	struct cl_buf rec;     /* scratch: one record */
 	struct mdf_stats st;
 	char state_path[4096];
 	char lost_path[4096];
@@ -102,6 +112,13 @@ dd_eq(const void *v, const void *k, size_t len)
 	    memcmp(((const struct dd *)v)->key, k, len) == 0;
 }
 
+static bool
+share_eq(const void *v, const void *k, size_t len)
+{
+	return len == sizeof(uint64_t) &&
+	    memcmp(&((const struct pshare *)v)->poi, k, len) == 0;
+}
+
 static size_t
 flow_key(uint8_t *k, const char *liid, size_t liid_len, uint32_t cin)
 {
@@ -132,13 +149,17 @@ mdf_meta_parse(
 	uint8_t v;
 	const uint8_t *q;
 
+	size_t fixed;
+
 	memset(m, 0, sizeof(*m));
 	memset(pdu, 0, sizeof(*pdu));
 	cl_rd_init(&rd, p, len);
-	if (cl_rd_u8(&rd, &v) != 0 || v != META_VERSION ||
+	if (cl_rd_u8(&rd, &v) != 0 || v < 1 || v > META_VERSION ||
 	    cl_rd_u8(&rd, &m->liid_len) != 0 || m->liid_len < 1 ||
-	    m->liid_len > CL_PSDU_LIID_MAX ||
-	    cl_rd_need(&rd, m->liid_len + 4u + 4 + 8 + 16 + 4 + 8 + 1) != 0)
+	    m->liid_len > CL_PSDU_LIID_MAX)
+		return CL_ERR_FORMAT;
+	fixed = META_FIXED + (v >= 2 ? MDF_HASH_LEN : 0);
+	if (cl_rd_need(&rd, m->liid_len + fixed) != 0)
 		return CL_ERR_FORMAT;
 	q = cl_rd_ptr(&rd);
 	memcpy(m->liid, q, m->liid_len);
@@ -150,7 +171,11 @@ mdf_meta_parse(
 	m->x2seq = cl_load_u32(q + 32);
 	m->x2ts_ns = get_u64(q + 36);
 	m->flags = q[44];
-	(void)cl_rd_skip(&rd, m->liid_len + 45u);
+	if (v >= 2)
+		memcpy(m->x2hash, q + 45, MDF_HASH_LEN);
+	else
+		m->flags &= (uint8_t)~MDF_REC_F_X2HASH;
+	(void)cl_rd_skip(&rd, m->liid_len + fixed);
 	pdu->p = cl_rd_ptr(&rd);
 	pdu->len = cl_rd_left(&rd);
 	if (pdu->len == 0)
@@ -165,7 +190,8 @@ meta_put(struct cl_buf *b, const struct mdf_meta *m)
 	uint8_t *q;
 	int r;
 
-	if ((r = cl_buf_reserve(b, 2u + m->liid_len + 45, &q)) != 0)
+	if ((r = cl_buf_reserve(
+		 b, 2u + m->liid_len + META_FIXED + MDF_HASH_LEN, &q)) != 0)
 		return r;
 	q[0] = META_VERSION;
 	q[1] = m->liid_len;
@@ -178,38 +204,177 @@ meta_put(struct cl_buf *b, const struct mdf_meta *m)
 	cl_store_u32(q + 32, m->x2seq);
 	put_u64(q + 36, m->x2ts_ns);
 	q[44] = m->flags;
+	memcpy(q + 45, m->x2hash, MDF_HASH_LEN);
 	return 0;
 }
 
-static struct flow *
+/* The share of POI key poi (created with create). */
+static struct pshare *
+share_get(struct mdf_core *c, uint64_t poi, bool create)
+{
+	struct pshare *s;
+
+	if ((s = cl_htab_get(&c->shares, &poi, sizeof(poi))) != NULL || !create)
+		return s;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->poi = poi;
+	if (cl_htab_put(&c->shares, &poi, sizeof(poi), s) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * The communication (liid, cin) in *out, created for POI key poi if it is
+ * new.  With limit, a new one must fit in --max-flows and in that POI's
+ * share (--max-flows-per-poi); without (rebuilding what was stored) only
+ * the global bound applies.  Returns 0, CL_ERR_FULL at a limit or
+ * CL_ERR_NOMEM; nothing changes on failure.
+ */
+static int
 flow_get(struct mdf_core *c, const char *liid, size_t liid_len, uint32_t cin,
-    bool create)
+    uint64_t poi, bool limit, struct flow **out)
 {
 	uint8_t k[FLOWKEY_MAX];
 	size_t kl = flow_key(k, liid, liid_len, cin);
+	struct pshare *s;
 	struct flow *f;
 
-	if ((f = cl_htab_get(&c->flows, k, kl)) != NULL || !create)
-		return f;
-	if (c->st.flows >= c->o.max_flows) {
-		cl_err("mdf: %zu communications tracked, the limit; raise "
-		       "max-flows",
-		    c->o.max_flows);
-		return NULL;
+	*out = NULL;
+	if ((f = cl_htab_get(&c->flows, k, kl)) != NULL) {
+		*out = f;
+		return 0;
 	}
+	if (c->st.flows >= c->o.max_flows)
+		return CL_ERR_FULL;
+	if ((s = share_get(c, poi, true)) == NULL)
+		return CL_ERR_NOMEM;
+	if (limit && s->flows >= c->o.max_flows_poi)
+		return CL_ERR_FULL;
 	if ((f = calloc(1, sizeof(*f))) == NULL)
-		return NULL;
+		return CL_ERR_NOMEM;
 	memcpy(f->key, k, kl);
 	f->keylen = (uint8_t)kl;
 	memcpy(f->liid, liid, liid_len);
 	f->liid_len = (uint8_t)liid_len;
 	f->cin = cin;
+	f->poi = poi;
 	if (cl_htab_put(&c->flows, k, kl, f) != 0) {
 		free(f);
+		return CL_ERR_NOMEM;
+	}
+	s->flows++;
+	c->st.flows++;
+	*out = f;
+	return 0;
+}
+
+/* The dedup window of ddk, created if create. */
+static struct dd *
+dd_get(struct mdf_core *c, const uint8_t ddk[DDKEY_LEN], bool create)
+{
+	struct dd *d;
+
+	if ((d = cl_htab_get(&c->dds, ddk, DDKEY_LEN)) != NULL || !create)
+		return d;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	memcpy(d->key, ddk, DDKEY_LEN);
+	cl_seqwin_init(&d->win, c->o.dedup_window);
+	if (cl_htab_put(&c->dds, ddk, DDKEY_LEN, d) != 0) {
+		free(d);
 		return NULL;
 	}
-	c->st.flows++;
-	return f;
+	return d;
+}
+
+static void
+dd_free(struct dd *d)
+{
+	cl_seqwin_release(&d->win);
+	free(d);
+}
+
+const char *
+mdf_undeliverable_name(int why)
+{
+	switch (why) {
+	case MDF_UND_FORMAT:
+		return "format";
+	case MDF_UND_GTPU:
+		return "gtpu";
+	default:
+		return "?";
+	}
+}
+
+/* Appends a length-prefixed span to the hash input. */
+static int
+hash_span(struct cl_buf *b, struct cl_span s)
+{
+	int r;
+
+	if ((r = cl_buf_put_u32(b, (uint32_t)s.len)) != 0)
+		return r;
+	return s.len > 0 ? cl_buf_put(b, s.p, s.len) : 0;
+}
+
+static int
+hash_addr(struct cl_buf *b, const struct cl_addr *a)
+{
+	int r;
+
+	if ((r = cl_buf_put_u8(b, a->family)) != 0)
+		return r;
+	return a->family == 0 ? 0
+			      : cl_buf_put(b, a->a, a->family == 4 ? 4 : 16);
+}
+
+int
+mdf_pdu_hash(const struct cl_x2x3_pdu *pdu, uint8_t out[MDF_HASH_LEN])
+{
+	uint8_t hdr[3 * (4 + CL_X2X3_MAX_STRATTR) + 160], ph[32], h[32];
+	struct cl_buf b;
+	int r = CL_ERR_INTERNAL;
+
+	memset(out, 0, MDF_HASH_LEN);
+	/* A fixed buffer: the attributes are bounded by the decoder. */
+	b.d = hdr;
+	b.len = 0;
+	b.alloc = sizeof(hdr);
+	b.max = sizeof(hdr);
+	if (cl_sha256(pdu->payload.p, pdu->payload.len, ph) != 0 ||
+	    cl_buf_put_u16(&b, pdu->type) != 0 ||
+	    cl_buf_put_u16(&b, pdu->pformat) != 0 ||
+	    cl_buf_put_u16(&b, pdu->pdir) != 0 ||
+	    cl_buf_put(&b, pdu->xid, sizeof(pdu->xid)) != 0 ||
+	    cl_buf_put(&b, pdu->cid, sizeof(pdu->cid)) != 0 ||
+	    cl_buf_put_u8(&b, pdu->has_seqno) != 0 ||
+	    cl_buf_put_u32(&b, pdu->seqno) != 0 ||
+	    cl_buf_put_u8(&b, pdu->has_ts) != 0 ||
+	    cl_buf_put_u32(&b, pdu->ts_sec) != 0 ||
+	    cl_buf_put_u32(&b, pdu->ts_nsec) != 0 ||
+	    hash_addr(&b, &pdu->src) != 0 || hash_addr(&b, &pdu->dst) != 0 ||
+	    cl_buf_put_u8(&b, pdu->has_sport) != 0 ||
+	    cl_buf_put_u16(&b, pdu->sport) != 0 ||
+	    cl_buf_put_u8(&b, pdu->has_dport) != 0 ||
+	    cl_buf_put_u16(&b, pdu->dport) != 0 ||
+	    cl_buf_put_u8(&b, pdu->has_ipproto) != 0 ||
+	    cl_buf_put_u8(&b, pdu->ipproto) != 0 ||
+	    hash_span(&b, pdu->mti) != 0 || hash_span(&b, pdu->ipid) != 0 ||
+	    hash_span(&b, pdu->nfid) != 0 ||
+	    cl_buf_put_u8(&b, pdu->has_did) != 0 ||
+	    cl_buf_put(&b, pdu->did, sizeof(pdu->did)) != 0 ||
+	    cl_buf_put(&b, ph, sizeof(ph)) != 0)
+		goto out;
+	if (cl_sha256(hdr, b.len, h) != 0)
+		goto out;
+	memcpy(out, h, MDF_HASH_LEN);
+	r = 0;
+out:
+	return r;
 }
 
 static void
@@ -572,6 +737,12 @@ mdf_x2_ipiri(const struct cl_x2x3_pdu *pdu, struct cl_psdu_ipiri *iri, int *op,
 			break;
 		}
 	} else {
+		/* Nothing parsed is used: the raw message goes along for
+		 * RADIUS, the only AAA format (rawAAAData). */
+		if (pdu->pformat == CL_X2X3_PF_RADIUS) {
+			iri->raw_aaa = pdu->payload.p;
+			iri->raw_aaa_len = pdu->payload.len;
+		}
 		return CL_ERR_FORMAT;
 	}
 	*op = b.op;
@@ -598,20 +769,41 @@ iri_type(const struct flow *f, int op, bool reject, bool *ends)
 	return first ? CL_PSDU_IRI_BEGIN : CL_PSDU_IRI_CONTINUE;
 }
 
+/* Whether X3 has an IPCC form: *pkt gets the IP packet to deliver, or
+ * false with *why (enum mdf_undeliverable). */
+static bool
+x3_packet(const struct cl_x2x3_pdu *pdu, struct cl_span *pkt, int *why)
+{
+	int ipver;
+
+	*pkt = pdu->payload;
+	*why = MDF_UND_FORMAT;
+	if (pdu->pformat == CL_X2X3_PF_IPV4 || pdu->pformat == CL_X2X3_PF_IPV6)
+		return true;
+	if (pdu->pformat != CL_X2X3_PF_GTPU)
+		return false;
+	/* The tunnel is the POI's view of the network, not the target's
+	 * communication: TS 102 232-3 IPCC carries the inner packet. */
+	*why = MDF_UND_GTPU;
+	return cl_gtpu_decap(pdu->payload.p, pdu->payload.len, pkt, &ipver) ==
+	    0;
+}
+
 int
 mdf_core_ingest(struct mdf_core *c, const char *poi,
     const struct cl_x2x3_pdu *pdu, mdf_liid_fn *liid_of, void *arg,
     uint64_t now_ms, uint64_t now_real_ns, enum mdf_verdict *verdict)
 {
-	uint8_t ddk[DDKEY_LEN];
-	struct dd *d;
+	uint8_t ddk[DDKEY_LEN], hash[MDF_HASH_LEN];
+	struct dd *d = NULL;
 	struct flow *f;
 	struct mdf_meta m;
+	struct cl_span pkt = {NULL, 0};
 	const char *liid;
 	uint64_t pk, ts_ns, h;
 	size_t liid_len, mlen;
-	int k, r;
-	bool ends = false;
+	int k, r, why;
+	bool ends = false, conflict = false;
 
 	*verdict = MDF_IGNORED;
 	if (pdu->type != CL_X2X3_X2 && pdu->type != CL_X2X3_X3)
@@ -620,23 +812,32 @@ mdf_core_ingest(struct mdf_core *c, const char *poi,
 	ts_ns = pdu->has_ts ? (uint64_t)pdu->ts_sec * 1000000000u + pdu->ts_nsec
 			    : now_real_ns;
 
-	/* Exact repeats after a reconnect carry the same sequence number
-	 * and time stamp; a lower number with a later time stamp means the
-	 * POI restarted and numbers from zero again. */
-	put_u64(ddk, pk);
-	memcpy(ddk + 8, pdu->xid, 16);
-	d = cl_htab_get(&c->dds, ddk, sizeof(ddk));
-	if (pdu->has_seqno && d != NULL && pdu->seqno <= d->last) {
-		if (ts_ns <= d->last_ts) {
-			c->st.duplicates++;
-			*verdict = MDF_DUPLICATE;
-			return 0;
+	/*
+	 * Only a true repeat is dropped: the same (POI, XID, sequence
+	 * number) stored before with the same content, as a POI resends
+	 * what it had no acknowledgement for.  The same number with other
+	 * content (a POI that restarted and numbers from 0 again, whatever
+	 * its clock says) is stored and counted; a number the window no
+	 * longer holds is stored (docs/PROTOCOL.hi).
+	 */
+	if (pdu->has_seqno) {
+		if ((r = mdf_pdu_hash(pdu, hash)) != 0)
+			return r;
+		put_u64(ddk, pk);
+		memcpy(ddk + 8, pdu->xid, 16);
+		if ((d = dd_get(c, ddk, false)) != NULL) {
+			switch (cl_seqwin_check(&d->win, pdu->seqno, hash)) {
+			case CL_SEQWIN_REPEAT:
+				c->st.duplicates++;
+				*verdict = MDF_DUPLICATE;
+				return 0;
+			case CL_SEQWIN_CONFLICT:
+				conflict = true;
+				break;
+			case CL_SEQWIN_NEW:
+				break;
+			}
 		}
-		c->st.poi_restarts++;
-		cl_info("mdf: POI %s numbers task %02x%02x%02x%02x... from "
-			"%u again (was at %u): a restart",
-		    poi, pdu->xid[0], pdu->xid[1], pdu->xid[2], pdu->xid[3],
-		    pdu->seqno, d->last);
 	}
 	if ((liid = liid_of(arg, pdu->xid)) == NULL) {
 		c->st.unknown_task++;
@@ -646,19 +847,27 @@ mdf_core_ingest(struct mdf_core *c, const char *poi,
 	liid_len = strlen(liid);
 	if (liid_len < 1 || liid_len > CL_PSDU_LIID_MAX)
 		return CL_ERR_INVALID_ARG;
+	k = pdu->type == CL_X2X3_X2 ? MDF_SEQ_IRI : MDF_SEQ_CC;
+	if (k == MDF_SEQ_CC && !x3_packet(pdu, &pkt, &why)) {
+		c->st.undeliverable[why]++;
+		*verdict = MDF_UNDELIVERABLE;
+		return 0;
+	}
 
 	/* CIN: per POI session (correlation ID), so that it needs no state
 	 * to be the same after a restart. */
 	h = mdf_fnv(mdf_fnv(MDF_FNV_INIT, &pk, sizeof(pk)), pdu->cid, 8);
-	if ((f = flow_get(
-		 c, liid, liid_len, (uint32_t)(h ^ (h >> 32)), true)) == NULL) {
+	r = flow_get(
+	    c, liid, liid_len, (uint32_t)(h ^ (h >> 32)), pk, true, &f);
+	if (r == CL_ERR_FULL) {
 		c->st.refused++;
 		*verdict = MDF_REFUSED;
 		return 0;
 	}
+	if (r != 0)
+		return r;
 	if ((r = flow_header(c, f, pdu->ipid)) != 0)
 		return r;
-	k = pdu->type == CL_X2X3_X2 ? MDF_SEQ_IRI : MDF_SEQ_CC;
 	/* Coverage is bounded: a full list is signed before it grows. */
 	if (f->ic[k].n == CL_PSDU_IC_MAX && (r = ic_emit(c, f, k)) != 0)
 		return r;
@@ -672,7 +881,9 @@ mdf_core_ingest(struct mdf_core *c, const char *poi,
 	memcpy(m.xid, pdu->xid, 16);
 	m.x2seq = pdu->seqno;
 	m.x2ts_ns = ts_ns;
-	m.flags = pdu->has_seqno ? MDF_REC_F_X2SEQ : 0;
+	m.flags = pdu->has_seqno ? MDF_REC_F_X2SEQ | MDF_REC_F_X2HASH : 0;
+	if (pdu->has_seqno)
+		memcpy(m.x2hash, hash, MDF_HASH_LEN);
 
 	f->psh.seq = m.seq;
 	f->psh.sec = (int64_t)(ts_ns / 1000000000u);
@@ -684,13 +895,19 @@ mdf_core_ingest(struct mdf_core *c, const char *poi,
 		int op, type;
 		bool reject;
 
-		if (mdf_x2_ipiri(pdu, &iri, &op, &reject) != 0)
+		if (mdf_x2_ipiri(pdu, &iri, &op, &reject) != 0) {
+			/* Say only what is known: a REPORT with the X2
+			 * attributes and, for RADIUS, the raw message; it
+			 * neither begins nor ends the communication. */
 			c->st.x2_unparsed++;
-		type = iri_type(f, op, reject, &ends);
-		if (op == CL_BIND_START || type == CL_PSDU_IRI_BEGIN) {
-			iri.has_start = true;
-			iri.start_sec = f->psh.sec;
-			iri.start_usec = f->psh.usec;
+			type = CL_PSDU_IRI_REPORT;
+		} else {
+			type = iri_type(f, op, reject, &ends);
+			if (op == CL_BIND_START || type == CL_PSDU_IRI_BEGIN) {
+				iri.has_start = true;
+				iri.start_sec = f->psh.sec;
+				iri.start_usec = f->psh.usec;
+			}
 		}
 		if (ends) {
 			iri.has_end = true;
@@ -705,15 +922,12 @@ mdf_core_ingest(struct mdf_core *c, const char *poi,
 		if ((r = cl_psdu_hi2_ipiri(&c->rec, &f->psh, type, &iri)) != 0)
 			return r;
 	} else {
-		if (pdu->pformat != CL_X2X3_PF_IPV4 &&
-		    pdu->pformat != CL_X2X3_PF_IPV6)
-			return CL_ERR_UNSUPPORTED;
 		cl_buf_reset(&c->rec);
 		if ((r = meta_put(&c->rec, &m)) != 0)
 			return r;
 		mlen = c->rec.len;
-		if ((r = cl_psdu_hi3_ipcc(&c->rec, &f->psh, pdu->payload.p,
-			 pdu->payload.len, cc_direction(pdu->pdir))) != 0)
+		if ((r = cl_psdu_hi3_ipcc(&c->rec, &f->psh, pkt.p, pkt.len,
+			 cc_direction(pdu->pdir))) != 0)
 			return r;
 	}
 	if ((r = append(c, k == MDF_SEQ_IRI ? MDF_REC_IRI : MDF_REC_CC)) != 0)
@@ -727,20 +941,19 @@ mdf_core_ingest(struct mdf_core *c, const char *poi,
 		c->st.stored_iri++;
 	else
 		c->st.stored_cc++;
-	if (pdu->has_seqno) {
-		if (d == NULL) {
-			if ((d = calloc(1, sizeof(*d))) == NULL)
-				return CL_ERR_NOMEM;
-			memcpy(d->key, ddk, sizeof(ddk));
-			if (cl_htab_put(&c->dds, ddk, sizeof(ddk), d) != 0) {
-				free(d);
-				return CL_ERR_NOMEM;
-			}
-		}
-		d->last = pdu->seqno;
-		d->last_ts = ts_ns;
-	}
 	*verdict = MDF_STORED;
+	if (conflict) {
+		c->st.conflicts++;
+		*verdict = MDF_CONFLICT;
+	}
+	if (pdu->has_seqno) {
+		/* Without memory for the window a later repeat is stored
+		 * again: visible, not lost. */
+		if (d == NULL)
+			d = dd_get(c, ddk, true);
+		if (d != NULL)
+			(void)cl_seqwin_put(&d->win, pdu->seqno, hash);
+	}
 	return ic_add(c, f, k == MDF_SEQ_IRI ? 0 : 1, m.seq, c->rec.d + mlen,
 	    c->rec.len - mlen, now_ms);
 }
@@ -762,6 +975,7 @@ state_save(struct mdf_core *c)
 	cl_buf_init(&b, STATE_MAX);
 	if ((r = cl_buf_put(&b, STATE_MAGIC, 4)) != 0 ||
 	    (r = cl_buf_put_u32(&b, STATE_VERSION)) != 0 ||
+	    (r = cl_buf_put_u64(&b, cl_spool_next_seq(c->sp))) != 0 ||
 	    (r = cl_buf_put_u64(&b, c->flows.n)) != 0)
 		goto out;
 	pos = 0;
@@ -772,16 +986,24 @@ state_save(struct mdf_core *c)
 		    (r = cl_buf_put_u32(&b, f->next[0])) != 0 ||
 		    (r = cl_buf_put_u32(&b, f->next[1])) != 0 ||
 		    (r = cl_buf_put_u32(&b, f->next[2])) != 0 ||
-		    (r = cl_buf_put_u8(&b, f->ended)) != 0)
+		    (r = cl_buf_put_u8(&b, f->ended)) != 0 ||
+		    (r = cl_buf_put_u64(&b, f->poi)) != 0)
 			goto out;
 	if ((r = cl_buf_put_u64(&b, c->dds.n)) != 0)
 		goto out;
 	pos = 0;
-	while ((d = cl_htab_next(&c->dds, &pos)) != NULL)
+	while ((d = cl_htab_next(&c->dds, &pos)) != NULL) {
+		const struct cl_seqwin_ent *e;
+		uint32_t wp = 0;
+
 		if ((r = cl_buf_put(&b, d->key, DDKEY_LEN)) != 0 ||
-		    (r = cl_buf_put_u32(&b, d->last)) != 0 ||
-		    (r = cl_buf_put_u64(&b, d->last_ts)) != 0)
+		    (r = cl_buf_put_u32(&b, d->win.n)) != 0)
 			goto out;
+		while ((e = cl_seqwin_next(&d->win, &wp)) != NULL)
+			if ((r = cl_buf_put_u32(&b, e->seq)) != 0 ||
+			    (r = cl_buf_put(&b, e->h, MDF_HASH_LEN)) != 0)
+				goto out;
+	}
 	crc = cl_crc32c(0, b.d, b.len);
 	if ((r = cl_buf_put_u32(&b, crc)) != 0)
 		goto out;
@@ -844,13 +1066,15 @@ state_load(struct mdf_core *c, char *err, size_t errlen)
 		goto out;
 	}
 	cl_rd_init(&rd, p + 4, (size_t)st.st_size - 8);
-	if (cl_rd_u32(&rd, &v) != 0 || v != STATE_VERSION ||
+	if (cl_rd_u32(&rd, &v) != 0 || v < 1 || v > STATE_VERSION ||
+	    (v >= 2 && cl_rd_u64(&rd, &c->state_covers) != 0) ||
 	    cl_rd_u64(&rd, &n) != 0)
 		goto bad;
 	for (i = 0; i < n; i++) {
 		uint8_t ll, ended;
 		const uint8_t *liid;
 		uint32_t cin, nx[3];
+		uint64_t fpoi = 0;
 		struct flow *f;
 
 		if (cl_rd_u8(&rd, &ll) != 0 || ll < 1 ||
@@ -861,12 +1085,14 @@ state_load(struct mdf_core *c, char *err, size_t errlen)
 		if (cl_rd_u32(&rd, &cin) != 0 || cl_rd_u32(&rd, &nx[0]) != 0 ||
 		    cl_rd_u32(&rd, &nx[1]) != 0 ||
 		    cl_rd_u32(&rd, &nx[2]) != 0 || cl_rd_u8(&rd, &ended) != 0 ||
-		    ended > 1)
+		    ended > 1 || (v >= 2 && cl_rd_u64(&rd, &fpoi) != 0))
 			goto bad;
-		if ((f = flow_get(c, (const char *)liid, ll, cin, true)) ==
-		    NULL) {
-			r = CL_ERR_NOMEM;
-			snprintf(err, errlen, "out of memory");
+		if ((r = flow_get(c, (const char *)liid, ll, cin, fpoi, false,
+			 &f)) != 0) {
+			snprintf(err, errlen, "%s",
+			    r == CL_ERR_FULL ? "more communications than "
+					       "--max-flows allows"
+					     : "out of memory");
 			goto out;
 		}
 		memcpy(f->next, nx, sizeof(nx));
@@ -875,18 +1101,33 @@ state_load(struct mdf_core *c, char *err, size_t errlen)
 	if (cl_rd_u64(&rd, &n) != 0)
 		goto bad;
 	for (i = 0; i < n; i++) {
+		const uint8_t *key;
 		struct dd *d;
+		uint32_t ne, j, seq = 0;
 
-		if (cl_rd_need(&rd, DDKEY_LEN + 12) != 0 ||
-		    (d = calloc(1, sizeof(*d))) == NULL)
+		if (v < 2) {
+			/* Only the last number, no content: an empty window
+			 * stores what comes (repeats visible, nothing lost). */
+			if (cl_rd_skip(&rd, DDKEY_LEN + 12) != 0)
+				goto bad;
+			continue;
+		}
+		if (cl_rd_need(&rd, DDKEY_LEN) != 0)
 			goto bad;
-		memcpy(d->key, cl_rd_ptr(&rd), DDKEY_LEN);
+		key = cl_rd_ptr(&rd);
 		(void)cl_rd_skip(&rd, DDKEY_LEN);
-		(void)cl_rd_u32(&rd, &d->last);
-		(void)cl_rd_u64(&rd, &d->last_ts);
-		if (cl_htab_put(&c->dds, d->key, DDKEY_LEN, d) != 0) {
-			free(d);
+		if (cl_rd_u32(&rd, &ne) != 0 || ne > CL_SEQWIN_MAX ||
+		    cl_rd_need(&rd, (size_t)ne * (4 + MDF_HASH_LEN)) != 0)
 			goto bad;
+		if ((d = dd_get(c, key, true)) == NULL) {
+			r = CL_ERR_NOMEM;
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		for (j = 0; j < ne; j++) {
+			(void)cl_rd_u32(&rd, &seq);
+			(void)cl_seqwin_put(&d->win, seq, cl_rd_ptr(&rd));
+			(void)cl_rd_skip(&rd, MDF_HASH_LEN);
 		}
 	}
 	if (cl_rd_left(&rd) != 0)
@@ -998,13 +1239,13 @@ rebuild_one(struct mdf_core *c, const struct cl_spool_rec *rec, uint64_t now)
 	struct mdf_meta m;
 	struct cl_span pdu;
 	struct flow *f;
-	int k;
+	int k, r;
 
 	if (rec->type < MDF_REC_IRI || rec->type > MDF_REC_IC_CC ||
 	    mdf_meta_parse(rec->payload.p, rec->payload.len, &m, &pdu) != 0)
 		return CL_ERR_FORMAT;
-	if ((f = flow_get(c, m.liid, m.liid_len, m.cin, true)) == NULL)
-		return CL_ERR_FULL; /* or out of memory: said by flow_get() */
+	if ((r = flow_get(c, m.liid, m.liid_len, m.cin, m.poi, false, &f)) != 0)
+		return r;
 	k = rec->type == MDF_REC_IRI  ? MDF_SEQ_IRI
 	    : rec->type == MDF_REC_CC ? MDF_SEQ_CC
 				      : MDF_SEQ_IC;
@@ -1017,24 +1258,19 @@ rebuild_one(struct mdf_core *c, const struct cl_spool_rec *rec, uint64_t now)
 		f->ic[rec->type == MDF_REC_IC_IRI ? 0 : 1].n = 0;
 		return 0;
 	}
-	if (m.flags & MDF_REC_F_X2SEQ) {
+	/* Records older than the state file are in its windows already;
+	 * the newer ones go in, in arrival order.  A record without a
+	 * content hash (version 1) cannot prove a repeat. */
+	if ((m.flags & MDF_REC_F_X2SEQ) && (m.flags & MDF_REC_F_X2HASH) &&
+	    rec->seq >= c->state_covers) {
 		uint8_t ddk[DDKEY_LEN];
 		struct dd *d;
 
 		put_u64(ddk, m.poi);
 		memcpy(ddk + 8, m.xid, 16);
-		if ((d = cl_htab_get(&c->dds, ddk, sizeof(ddk))) == NULL) {
-			if ((d = calloc(1, sizeof(*d))) == NULL)
-				return CL_ERR_NOMEM;
-			memcpy(d->key, ddk, sizeof(ddk));
-			if (cl_htab_put(&c->dds, ddk, sizeof(ddk), d) != 0) {
-				free(d);
-				return CL_ERR_NOMEM;
-			}
-		}
-		/* Records are in arrival order: the last one wins. */
-		d->last = m.x2seq;
-		d->last_ts = m.x2ts_ns;
+		if ((d = dd_get(c, ddk, true)) == NULL ||
+		    cl_seqwin_put(&d->win, m.x2seq, m.x2hash) != 0)
+			return CL_ERR_NOMEM;
 	}
 	if (f->ic[k].n == CL_PSDU_IC_MAX)
 		f->ic[k].n = 0; /* it was signed before this one came */
@@ -1079,10 +1315,19 @@ mdf_core_open(const struct mdf_core_opts *o, struct mdf_core **out,
 	c->o = *o;
 	if (c->o.max_flows == 0)
 		c->o.max_flows = 1000000;
+	if (c->o.max_flows_poi == 0)
+		c->o.max_flows_poi =
+		    c->o.max_flows > 1 ? c->o.max_flows / 2 : 1;
+	if (c->o.max_flows_poi > c->o.max_flows)
+		c->o.max_flows_poi = c->o.max_flows;
+	if (c->o.dedup_window == 0)
+		c->o.dedup_window = MDF_DEDUP_WINDOW;
 	c->st.max_flows = c->o.max_flows;
+	c->st.max_flows_poi = c->o.max_flows_poi;
 	cl_buf_init(&c->rec, CL_SPOOL_REC_HARD_MAX);
 	if ((r = cl_htab_init(&c->flows, c->o.max_flows, flow_eq)) != 0 ||
-	    (r = cl_htab_init(&c->dds, SIZE_MAX, dd_eq)) != 0) {
+	    (r = cl_htab_init(&c->dds, SIZE_MAX, dd_eq)) != 0 ||
+	    (r = cl_htab_init(&c->shares, SIZE_MAX, share_eq)) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -1231,9 +1476,13 @@ mdf_core_close(struct mdf_core *c)
 		flow_free(v);
 	pos = 0;
 	while ((v = cl_htab_next(&c->dds, &pos)) != NULL)
+		dd_free(v);
+	pos = 0;
+	while ((v = cl_htab_next(&c->shares, &pos)) != NULL)
 		free(v);
 	cl_htab_release(&c->flows);
 	cl_htab_release(&c->dds);
+	cl_htab_release(&c->shares);
 	cl_buf_release(&c->rec);
 	free(c);
 	return r;
@@ -1254,6 +1503,7 @@ mdf_core_stats(const struct mdf_core *c)
 int
 mdf_core_release(struct mdf_core *c, unsigned *nfreed)
 {
+	uint64_t durable;
 	int r;
 
 	if (nfreed != NULL)
@@ -1261,8 +1511,12 @@ mdf_core_release(struct mdf_core *c, unsigned *nfreed)
 	if (!cl_spool_releasable(c->sp))
 		return 0;
 	/* The records about to go are the only other place the state is
-	 * written: save it first. */
-	if ((r = state_save(c)) != 0)
+	 * written: save it first.  It must hold nothing that a crash could
+	 * still take from the spool (a window entry for a record never
+	 * acknowledged would turn the POI's resend into a "repeat"): make
+	 * every appended record durable first. */
+	if ((r = cl_spool_sync(c->sp, &durable)) != 0 ||
+	    (r = state_save(c)) != 0)
 		return r;
 	return cl_spool_release(c->sp, nfreed);
 }

@@ -30,16 +30,20 @@
 #include "mdf.h"
 #include "metrics.h"
 #include "net.h"
+#include "seqwin.h"
 #include "stream.h"
 #include "task.h"
 #include "tls.h"
 
-#define MAX_DESTS  64
-#define MAX_POIS   256
-#define IN_MAX     (4u * 1024 * 1024)
-#define READ_CHUNK (256u * 1024)
-#define ACKQ_MAX   1024
-#define PAUSE_MS   100 /* retry after the spool was full */
+#define MAX_DESTS      64
+#define MAX_POIS       256
+#define IN_MAX         (4u * 1024 * 1024)
+#define READ_CHUNK     (256u * 1024)
+#define ACKQ_MAX       1024
+#define PAUSE_MS       100   /* retry after the spool was full */
+#define LIMIT_MS       1000  /* retry after a POI's flow share was used up */
+#define LIMIT_CLOSE_MS 5000  /* then close it, unacknowledged */
+#define LOG_GAP_MS     10000 /* rate limit of repeated ALARM lines */
 
 struct opts {
 	char *listen;
@@ -57,6 +61,7 @@ struct opts {
 	char *ic_key;
 	uint64_t ic_interval;
 	uint64_t keepalive, ack_timeout, flush_timeout, max_flows;
+	uint64_t max_flows_poi, dedup_window;
 	char *metrics;
 	struct mdf_dest dests[MAX_DESTS];
 	size_t ndests;
@@ -84,6 +89,8 @@ struct poi {
 	uint64_t paused_until;  /* spool full: stop reading until then */
 	uint64_t pdus, dups;
 	uint64_t consumed; /* stream octets handled before in.d[0] */
+	bool limited;      /* stopped at its share of --max-flows */
+	uint64_t limited_since;
 };
 
 struct mdf {
@@ -96,7 +103,10 @@ struct mdf {
 	struct poi *pois[MAX_POIS];
 	struct mdf_stream *streams[MAX_DESTS];
 	size_t nstreams;
-	uint64_t malformed, unknown_logged, unsupported, refused;
+	uint64_t malformed, unknown_logged, not_stored;
+	uint64_t und_logged_ms, conflict_logged_ms;
+	uint64_t und_seen, conflicts_seen; /* at the last such log line */
+	uint64_t limit_logged_ms, limit_seen;
 	unsigned alarm_level; /* index of the highest alarm crossed, +1 */
 	unsigned flow_alarm;  /* the same for communications tracked */
 	bool full_logged;
@@ -196,6 +206,13 @@ usage(FILE *f)
 	    "address\n"
 	    "      --max-flows N         communications tracked (default "
 	    "1000000)\n"
+	    "      --max-flows-per-poi N communications one POI may open "
+	    "(default:\n"
+	    "                            half of --max-flows)\n"
+	    "      --dedup-window N      X2/X3 sequence numbers remembered "
+	    "per POI and\n"
+	    "                            task to recognise repeats (default "
+	    "8192)\n"
 	    "      --flush-timeout SECS  at exit, time to deliver what is "
 	    "left (default 5)\n"
 	    "  -n, --check               check the configuration, then exit\n"
@@ -420,6 +437,8 @@ bad_alarm:
 	NUM("ack-timeout", ack_timeout, 1, 3600)
 	NUM("flush-timeout", flush_timeout, 0, 3600)
 	NUM("max-flows", max_flows, 1, 100000000)
+	NUM("max-flows-per-poi", max_flows_poi, 1, 100000000)
+	NUM("dedup-window", dedup_window, CL_SEQWIN_MIN, CL_SEQWIN_MAX)
 #undef NUM
 	if (strcmp(k, "spool-recover") == 0) {
 		/* An operator's decision for one start, never a setting. */
@@ -585,9 +604,93 @@ spool_why(const struct mdf *m, int r)
 }
 
 /*
+ * A PDU of p would open a communication past a limit.  The POI is paused
+ * (not read, nothing from that PDU on acknowledged) and retried every
+ * LIMIT_MS; after LIMIT_CLOSE_MS the connection is closed, still without
+ * acknowledging, so that a POI that gave up on it (its acknowledgement
+ * timeout) does not hold a connection slot: it reconnects and resends.
+ * Returns 2 (pause) or -1 (close).  The ALARM is logged at most once per
+ * LOG_GAP_MS, with the number of refusals since the last line.
+ */
+static int
+limit_refused(struct mdf *m, struct poi *p, uint64_t now)
+{
+	const struct mdf_stats *st = mdf_core_stats(m->core);
+
+	if (!p->limited) {
+		p->limited = true;
+		p->limited_since = now;
+	}
+	if (m->limit_logged_ms == 0 || now >= m->limit_logged_ms + LOG_GAP_MS) {
+		cl_err("ALARM POI %s (%s): a new communication would pass its "
+		       "share of --max-flows (%llu per POI, %llu in all): not "
+		       "reading from this POI nor acknowledging its PDUs; "
+		       "they stay on the POI. Raise --max-flows-per-poi / "
+		       "--max-flows and restart (%llu refusals since the last "
+		       "line)",
+		    p->name, p->peer, (unsigned long long)st->max_flows_poi,
+		    (unsigned long long)st->max_flows,
+		    (unsigned long long)(st->refused - m->limit_seen));
+		m->limit_logged_ms = now;
+		m->limit_seen = st->refused;
+	}
+	return now >= p->limited_since + LIMIT_CLOSE_MS ? -1 : 2;
+}
+
+/* ALARM, at most once per LOG_GAP_MS: X3 that has no HI form. */
+static void
+log_undeliverable(
+    struct mdf *m, struct poi *p, const struct cl_x2x3_pdu *pdu, uint64_t now)
+{
+	const struct mdf_stats *st = mdf_core_stats(m->core);
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < MDF_UND_N; i++)
+		n += st->undeliverable[i];
+	if (m->und_logged_ms != 0 && now < m->und_logged_ms + LOG_GAP_MS)
+		return;
+	cl_err("ALARM POI %s: X3 PDU with payload format %u (task sequence "
+	       "number %u) cannot be delivered as IPCC (%s): counted in "
+	       "clearli_mdf_undeliverable_total, not stored; %llu such PDUs "
+	       "(%llu since the last line)",
+	    p->name, pdu->pformat, pdu->seqno,
+	    pdu->pformat == CL_X2X3_PF_GTPU
+		? "not a GTP-U T-PDU carrying one IP packet"
+		: "no IPCC form for this format",
+	    (unsigned long long)n, (unsigned long long)(n - m->und_seen));
+	m->und_seen = n;
+	m->und_logged_ms = now;
+}
+
+/* A sequence number reused with other content, at most once per
+ * LOG_GAP_MS. */
+static void
+log_conflict(
+    struct mdf *m, struct poi *p, const struct cl_x2x3_pdu *pdu, uint64_t now)
+{
+	uint64_t n = mdf_core_stats(m->core)->conflicts;
+	char u[CL_UUID_STRLEN + 1];
+
+	if (m->conflict_logged_ms != 0 &&
+	    now < m->conflict_logged_ms + LOG_GAP_MS)
+		return;
+	cl_format_uuid(pdu->xid, u);
+	cl_warn("POI %s: task %s sequence number %u came again with other "
+		"content (a POI restart?): stored as new; %llu such PDUs (%llu "
+		"since the last line)",
+	    p->name, u, pdu->seqno, (unsigned long long)n,
+	    (unsigned long long)(n - m->conflicts_seen));
+	m->conflicts_seen = n;
+	m->conflict_logged_ms = now;
+}
+
+/*
  * Handles the complete PDUs in p->in.  Returns 0, 1 to pause (spool
- * full), -1 to close the connection (reason logged), or exits the
- * process on a spool failure (durability can no longer be promised).
+ * full), 2 to pause longer (the POI's share of communications is used
+ * up), -1 to close the connection (reason logged), or exits the process
+ * on a spool failure (durability can no longer be promised).  A pause
+ * leaves the PDU that caused it, and everything after it, unacknowledged.
  */
 static int
 poi_handle(struct mdf *m, struct poi *p, uint64_t now)
@@ -637,30 +740,39 @@ poi_handle(struct mdf *m, struct poi *p, uint64_t now)
 				ret = 1;
 				break;
 			}
-			if (r == CL_ERR_UNSUPPORTED) {
-				m->unsupported++;
-				cl_warn("POI %s: X3 payload format %u cannot "
-					"be delivered as IPCC; not stored",
-				    p->name, pdu.pformat);
-			} else if (r == CL_ERR_SYSTEM || r == CL_ERR_RANGE) {
+			if (r == CL_ERR_SYSTEM || r == CL_ERR_RANGE) {
 				cl_fatal("spool %s: appending a record failed: "
 					 "%s; exiting so that a restart "
 					 "recovers it",
 				    m->o->spool_dir, spool_why(m, r));
 			} else if (r != 0) {
-				m->refused++;
-				cl_err("POI %s: PDU not stored: %s", p->name,
-				    cl_err_str(r));
+				/* Not acknowledged: the POI keeps it and
+				 * sends it again on its next connection. */
+				m->not_stored++;
+				cl_err("ALARM POI %s (%s): X2/X3 PDU (task "
+				       "sequence number %u) cannot be stored: "
+				       "%s; closing the connection without "
+				       "acknowledging it",
+				    p->name, p->peer, pdu.seqno, cl_err_str(r));
+				ret = -1;
+				break;
 			}
-			if (v == MDF_STORED) {
+			if (v == MDF_REFUSED) {
+				/* Its share is used up: stop reading from
+				 * this POI, acknowledging nothing from this
+				 * PDU on; it keeps them and resends. */
+				ret = limit_refused(m, p, now);
+				break;
+			}
+			if (v == MDF_STORED || v == MDF_CONFLICT) {
 				p->pdus++;
 				p->last_appended = cl_spool_next_seq(m->sp) - 1;
+				if (v == MDF_CONFLICT)
+					log_conflict(m, p, &pdu, now);
 			} else if (v == MDF_DUPLICATE) {
 				p->dups++;
-			} else if (v == MDF_REFUSED && m->refused++ < 20) {
-				cl_err("POI %s: PDU not stored: --max-flows "
-				       "communications already tracked",
-				    p->name);
+			} else if (v == MDF_UNDELIVERABLE) {
+				log_undeliverable(m, p, &pdu, now);
 			} else if (v == MDF_UNKNOWN_TASK &&
 			    m->unknown_logged++ < 20) {
 				char u[CL_UUID_STRLEN + 1];
@@ -726,7 +838,7 @@ poi_read(struct mdf *m, struct poi *p, uint64_t now)
 paused:
 	if (r < 0)
 		return -1;
-	p->paused_until = now + PAUSE_MS;
+	p->paused_until = now + (r == 2 ? LIMIT_MS : PAUSE_MS);
 	return 0;
 }
 
@@ -787,9 +899,9 @@ check_alarms(struct mdf *m)
 			lvl = (unsigned)i + 1;
 	if (lvl > m->flow_alarm) {
 		cl_err("ALARM %llu communications tracked, %u%% of "
-		       "--max-flows %llu: at 100%% the PDUs of new "
-		       "communications are not stored; raise --max-flows "
-		       "and restart",
+		       "--max-flows %llu: at 100%% POIs that open new "
+		       "communications are no longer read nor acknowledged; "
+		       "raise --max-flows and restart",
 		    (unsigned long long)st->flows, pct,
 		    (unsigned long long)st->max_flows);
 		m->flow_alarm = lvl;
@@ -819,17 +931,57 @@ render(void *arg, struct cl_buf *b)
 	struct mdf *m = arg;
 	const struct mdf_stats *st = mdf_core_stats(m->core);
 	struct cl_spool_usage u;
-	size_t i, npoi = 0;
+	size_t i, npoi = 0, nlimited = 0;
 
 	cl_spool_usage(m->sp, &u);
-	for (i = 0; i < MAX_POIS; i++)
+	for (i = 0; i < MAX_POIS; i++) {
 		npoi += m->pois[i] != NULL;
+		nlimited += m->pois[i] != NULL && m->pois[i]->limited;
+	}
 #define C(n, h, v) cl_metric(b, "clearli_mdf_" n, "counter", h, v)
 #define G(n, h, v) cl_metric(b, "clearli_mdf_" n, "gauge", h, v)
 	C("iri_total", "HI2 IRI PDUs stored.", st->stored_iri);
 	C("cc_total", "HI3 CC PDUs stored.", st->stored_cc);
 	C("integrity_total", "IntegrityCheck PDUs stored.", st->stored_ic);
-	C("duplicates_total", "X2/X3 repeats dropped.", st->duplicates);
+	C("duplicates_total",
+	    "X2/X3 true repeats dropped (same POI, task, sequence number and "
+	    "content).",
+	    st->duplicates);
+	C("conflicts_total",
+	    "X2/X3 PDUs stored whose (POI, task, sequence number) was stored "
+	    "before with other content.",
+	    st->conflicts);
+	C("x2_unparsed_total",
+	    "X2 payloads not understood: sent as IRI-REPORT with the raw "
+	    "message.",
+	    st->x2_unparsed);
+	{
+		uint64_t n = 0;
+		int k;
+
+		for (k = 0; k < MDF_UND_N; k++)
+			n += st->undeliverable[k];
+		C("undeliverable_total",
+		    "X3 PDUs acknowledged but not delivered: no IPCC form "
+		    "(also by reason below).",
+		    n);
+		for (k = 0; k < MDF_UND_N; k++) {
+			static const char und_type[] =
+			    "# TYPE clearli_mdf_undeliverable_by_reason_total "
+			    "counter\n";
+			char line[160];
+			int len = snprintf(line, sizeof(line),
+			    "clearli_mdf_undeliverable_by_reason_total{reason="
+			    "\"%s\"} %llu\n",
+			    mdf_undeliverable_name(k),
+			    (unsigned long long)st->undeliverable[k]);
+
+			if (k == 0)
+				(void)cl_buf_put(b, und_type, strlen(und_type));
+			if (len > 0 && (size_t)len < sizeof(line))
+				(void)cl_buf_put(b, line, (size_t)len);
+		}
+	}
 	C("unknown_task_total", "X2/X3 PDUs of unknown tasks.",
 	    st->unknown_task);
 	C("malformed_total", "Connections closed for a malformed PDU.",
@@ -838,9 +990,19 @@ render(void *arg, struct cl_buf *b)
 	G("flows", "Communications (LIID, CIN) tracked.", st->flows);
 	G("flows_max", "Communications tracked at most (--max-flows).",
 	    st->max_flows);
+	G("flows_per_poi_max",
+	    "Communications one POI may open (--max-flows-per-poi).",
+	    st->max_flows_poi);
 	C("refused_total",
-	    "X2/X3 PDUs not stored: a new communication past --max-flows.",
+	    "Attempts to open a communication past a POI's share or "
+	    "--max-flows: the POI is then not read nor acknowledged.",
 	    st->refused);
+	G("pois_limited", "POI connections stopped at their flow share.",
+	    nlimited);
+	C("not_stored_total",
+	    "Connections closed without acknowledging a PDU that could not "
+	    "be stored.",
+	    m->not_stored);
 	G("spool_bytes", "Spool size.", u.bytes);
 	G("spool_capacity_bytes", "Spool capacity (0: unlimited).", u.capacity);
 	G("spool_records", "Records in the spool.", u.records);
@@ -873,14 +1035,19 @@ summary(struct mdf *m)
 	size_t i;
 
 	cl_info("summary: iri=%llu cc=%llu integrity=%llu duplicates=%llu "
-		"unknown-task=%llu malformed=%llu poi-restarts=%llu",
+		"conflicts=%llu unknown-task=%llu malformed=%llu "
+		"undeliverable=%llu x2-unparsed=%llu refused=%llu",
 	    (unsigned long long)st->stored_iri,
 	    (unsigned long long)st->stored_cc,
 	    (unsigned long long)st->stored_ic,
 	    (unsigned long long)st->duplicates,
+	    (unsigned long long)st->conflicts,
 	    (unsigned long long)st->unknown_task,
 	    (unsigned long long)m->malformed,
-	    (unsigned long long)st->poi_restarts);
+	    (unsigned long long)(st->undeliverable[MDF_UND_FORMAT] +
+		st->undeliverable[MDF_UND_GTPU]),
+	    (unsigned long long)st->x2_unparsed,
+	    (unsigned long long)st->refused);
 	for (i = 0; i < m->nstreams; i++) {
 		struct mdf_stream_stats ss;
 
@@ -992,6 +1159,8 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 	co->country = o->country;
 	co->ic_interval_ms = o->ic_interval * 1000;
 	co->max_flows = o->max_flows;
+	co->max_flows_poi = o->max_flows_poi;
+	co->dedup_window = (uint32_t)o->dedup_window;
 	if (o->ic_key != NULL && (co->ic_key = load_ic_key(o->ic_key)) == NULL)
 		return 1;
 	if (o->ic_key == NULL && o->ic_interval > 0)
@@ -1260,7 +1429,12 @@ run(struct mdf *m)
 			if (rev & (POLLIN | POLLHUP | POLLERR) ||
 			    p->handshaking) {
 				if (poi_read(m, p, now) != 0) {
-					poi_close(m, i, "closed");
+					poi_close(m, i,
+					    p->limited
+						? "at its flow share; nothing "
+						  "from the refused PDU on "
+						  "acknowledged"
+						: "closed");
 					continue;
 				}
 			}
@@ -1288,7 +1462,8 @@ main(int argc, char **argv)
 	    {"destination", 1, NULL, 0}, {"integrity-key", 1, NULL, 0},
 	    {"integrity-interval", 1, NULL, 0}, {"keepalive", 1, NULL, 0},
 	    {"ack-timeout", 1, NULL, 0}, {"flush-timeout", 1, NULL, 0},
-	    {"max-flows", 1, NULL, 0}, {"metrics", 1, NULL, 0},
+	    {"max-flows", 1, NULL, 0}, {"max-flows-per-poi", 1, NULL, 0},
+	    {"dedup-window", 1, NULL, 0}, {"metrics", 1, NULL, 0},
 	    {"config", 1, NULL, 'c'}, {"check", 0, NULL, 'n'},
 	    {"verbose", 0, NULL, 'v'}, {"help", 0, NULL, 'h'},
 	    {"version", 0, NULL, 'V'}, {NULL, 0, NULL, 0}};

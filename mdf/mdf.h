@@ -12,11 +12,12 @@
  * A spool record is the PS-PDU as it goes on the wire, preceded by a small
  * header the MDF needs to rebuild its state (docs/PROTOCOL.hi):
  *
- *   u8  version (1)
+ *   u8  version (2; version 1 lacks the content hash)
  *   u8  LIID length, LIID octets
  *   u32 CIN, u32 sequence number
  *   u64 POI key, 16 octets XID, u32 X2/X3 sequence number,
- *   u64 X2/X3 time stamp (ns), u8 flags
+ *   u64 X2/X3 time stamp (ns), u8 flags,
+ *   16 octets X2/X3 content hash (mdf_pdu_hash(); zero if none)
  *
  * The record type says what the PS-PDU is (MDF_REC_*).
  */
@@ -46,8 +47,11 @@
 
 #define MDF_REC_F_X2SEQ   0x01 /* the record has an X2/X3 sequence number */
 #define MDF_REC_F_IRI_END 0x02 /* an IRI-END: the communication is over */
+#define MDF_REC_F_X2HASH  0x04 /* the record has the X2/X3 content hash */
 
-#define MDF_META_MAX (2 + CL_PSDU_LIID_MAX + 8 + 8 + 16 + 4 + 8 + 1)
+#define MDF_HASH_LEN 16
+#define MDF_META_MAX                                                           \
+	(2 + CL_PSDU_LIID_MAX + 8 + 8 + 16 + 4 + 8 + 1 + MDF_HASH_LEN)
 
 /* A spool record's header, decoded. */
 struct mdf_meta {
@@ -59,9 +63,11 @@ struct mdf_meta {
 	uint32_t x2seq;
 	uint64_t x2ts_ns;
 	uint8_t flags;
+	uint8_t x2hash[MDF_HASH_LEN]; /* if flags & MDF_REC_F_X2HASH */
 };
 
-/* Splits a spool record into its header and the PS-PDU. */
+/* Splits a spool record (version 1 or 2) into its header and the
+ * PS-PDU. */
 int mdf_meta_parse(
     const uint8_t *p, size_t len, struct mdf_meta *m, struct cl_span *pdu);
 
@@ -77,23 +83,47 @@ struct mdf_core_opts {
 	EVP_PKEY *ic_key;        /* Ed25519 private key, or NULL */
 	uint64_t ic_interval_ms; /* 0: no IntegrityCheck PDUs */
 	size_t max_flows;        /* 0 = 1000000 */
+	size_t max_flows_poi;    /* per POI; 0 = max_flows / 2 */
+	uint32_t dedup_window;   /* per (POI, XID); 0 = MDF_DEDUP_WINDOW */
 };
+
+#define MDF_DEDUP_WINDOW 8192
 
 /* What ingest did with a PDU. */
 enum mdf_verdict {
-	MDF_STORED = 0,   /* written to the spool */
-	MDF_DUPLICATE,    /* already stored: (POI, XID, seq) seen */
-	MDF_UNKNOWN_TASK, /* no task with this XID: counted, not stored */
-	MDF_IGNORED,      /* keepalives and the like */
-	MDF_REFUSED,      /* --max-flows communications already: counted */
+	MDF_STORED = 0,    /* written to the spool */
+	MDF_DUPLICATE,     /* a true repeat: (POI, XID, seq) stored with the
+			      same content; counted, not stored again */
+	MDF_UNKNOWN_TASK,  /* no task with this XID: counted, not stored */
+	MDF_IGNORED,       /* keepalives and the like */
+	MDF_REFUSED,       /* a new communication past the POI's share or
+			      --max-flows: nothing changed; the caller must
+			      not acknowledge it (keep it, retry later) */
+	MDF_CONFLICT,      /* stored, but (POI, XID, seq) was stored before
+			      with other content (a POI restart): counted */
+	MDF_UNDELIVERABLE, /* no HI form for it (mdf_undeliverable_why()):
+			      counted, not stored */
 };
+
+/* Why an X3 PDU cannot be delivered (index into undeliverable[]). */
+enum mdf_undeliverable {
+	MDF_UND_FORMAT = 0, /* a payload format with no IPCC form */
+	MDF_UND_GTPU,       /* format 12 that is not a GTP-U T-PDU carrying
+			       exactly one IP packet */
+	MDF_UND_N
+};
+
+/* Short name of an enum mdf_undeliverable, for logs and metric labels. */
+const char *mdf_undeliverable_name(int why);
 
 struct mdf_stats {
 	uint64_t stored_iri, stored_cc, stored_ic;
-	uint64_t duplicates, unknown_task, poi_restarts, x2_unparsed;
-	uint64_t refused;
+	uint64_t duplicates, conflicts, unknown_task, x2_unparsed;
+	uint64_t undeliverable[MDF_UND_N];
+	uint64_t refused; /* ingest calls answered MDF_REFUSED */
 	uint64_t flows;
-	uint64_t max_flows; /* the limit in force */
+	uint64_t max_flows;     /* the limit in force */
+	uint64_t max_flows_poi; /* the per-POI limit in force */
 	/* Spool records lost to corruption and discarded at this start
 	 * (--spool-recover), and the numbers skipped for them. */
 	uint64_t spool_lost_records;
@@ -134,6 +164,12 @@ const struct mdf_stats *mdf_core_stats(const struct mdf_core *c);
  * has no time stamp.  Returns 0 with *verdict, CL_ERR_FULL if the spool is
  * full (nothing changed: retry later), or another error (the spool is
  * then unusable).
+ *
+ * Repeats: a PDU with a sequence number is dropped (MDF_DUPLICATE) only if
+ * the window of that (POI, XID) holds its number with the same content
+ * hash; the same number with another hash is stored (MDF_CONFLICT); a
+ * number outside the window is stored.  With *verdict MDF_REFUSED nothing
+ * changed and the PDU must stay unacknowledged.
  */
 int mdf_core_ingest(struct mdf_core *c, const char *poi,
     const struct cl_x2x3_pdu *pdu, mdf_liid_fn *liid_of, void *arg,
@@ -159,11 +195,21 @@ int mdf_core_release(struct mdf_core *c, unsigned *nfreed);
  * Builds the IPIRI of an X2 payload (RADIUS or DHCP) for iri_type
  * selection; exposed for the fuzzer.  Returns 0, or CL_ERR_FORMAT if the
  * payload is not a message clearli understands (the IRI then carries only
- * what the X2 attributes say).  *op gets the binding operation
+ * what the X2 attributes say and, for RADIUS, the raw message in
+ * rawAAAData; the core sends it as an IRI-REPORT and counts it in
+ * x2_unparsed).  *op gets the binding operation
  * (CL_BIND_*), *reject true for Access-Reject / DHCP NAK.
  */
 int mdf_x2_ipiri(const struct cl_x2x3_pdu *pdu, struct cl_psdu_ipiri *iri,
     int *op, bool *reject);
+
+/*
+ * The content hash that tells a repeat from a conflict: SHA-256, cut to
+ * MDF_HASH_LEN octets, over the PDU's type, payload format and direction,
+ * XID, correlation ID, every attribute clearli decodes, and the payload.
+ * Returns 0 or CL_ERR_INTERNAL.
+ */
+int mdf_pdu_hash(const struct cl_x2x3_pdu *pdu, uint8_t out[MDF_HASH_LEN]);
 
 /* FNV-1a 64 over p[0..len), continuing from h (start with
  * MDF_FNV_INIT). */

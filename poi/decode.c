@@ -18,6 +18,7 @@
 #include "capfile.h"
 #include "decode.h"
 #include "err.h"
+#include "gtpu.h"
 
 #define ETH_P_IPV4      0x0800
 #define ETH_P_IPV6      0x86dd
@@ -48,9 +49,6 @@
 #define MAX_VLAN_TAGS   8
 #define MAX_MPLS_LABELS 16
 #define MAX_IPV6_EXT    8
-#define MAX_GTPU_EXT    8
-
-#define GTPU_TPDU 0xff
 
 static int decode_ip(
     const uint8_t *p, size_t len, int want, int depth, struct cl_pkt *t);
@@ -171,45 +169,14 @@ decode_ethertype(struct cl_rd *rd, uint16_t type, int *ver)
 static void
 decode_gtpu(struct cl_pkt *t, size_t udp_payload_len)
 {
-	struct cl_rd rd;
 	struct cl_pkt in;
-	uint8_t flags, type, next, elen;
-	uint16_t glen;
+	struct cl_span tpdu;
 	uint32_t teid;
-	unsigned n;
 
-	cl_rd_init(&rd, t->l4data, t->l4data_len);
-	if (cl_rd_u8(&rd, &flags) != 0 || cl_rd_u8(&rd, &type) != 0 ||
-	    cl_rd_u16(&rd, &glen) != 0 || cl_rd_u32(&rd, &teid) != 0)
+	if (cl_gtpu_tpdu(
+		t->l4data, t->l4data_len, udp_payload_len, &teid, &tpdu) != 0)
 		return;
-	/* Version 1, protocol type GTP (not GTP'). */
-	if ((flags & 0xf0) != 0x30 || type != GTPU_TPDU)
-		return;
-	/* The length counts everything after the first 8 bytes and must
-	 * fit in the UDP payload. */
-	if ((size_t)glen + 8 > udp_payload_len)
-		return;
-	/* Only the captured part of the message can be read. */
-	cl_rd_init(&rd, t->l4data, min_sz((size_t)glen + 8, t->l4data_len));
-	(void)cl_rd_skip(&rd, 8);
-	if ((flags & 0x07) != 0) {
-		/* Any of E, S, PN: sequence number, N-PDU number and next
-		 * extension type are all present. */
-		if (cl_rd_skip(&rd, 3) != 0 || cl_rd_u8(&rd, &next) != 0)
-			return;
-		if ((flags & 0x04) == 0)
-			next = 0;
-		for (n = 0; next != 0; n++) {
-			/* Length in 4-octet units, covering the length
-			 * and next-type octets too. */
-			if (n == MAX_GTPU_EXT || cl_rd_u8(&rd, &elen) != 0 ||
-			    elen == 0 ||
-			    cl_rd_skip(&rd, (size_t)elen * 4 - 2) != 0 ||
-			    cl_rd_u8(&rd, &next) != 0)
-				return;
-		}
-	}
-	if (decode_ip(cl_rd_ptr(&rd), cl_rd_left(&rd), 0, 1, &in) != 0)
+	if (decode_ip(tpdu.p, tpdu.len, 0, 1, &in) != 0)
 		return;
 	in.gtpu = true;
 	in.gtpu_teid = teid;

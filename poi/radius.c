@@ -123,14 +123,17 @@ cl_radius_parse(const uint8_t *p, size_t len, struct cl_radius *out)
 	    (r = cl_rd_sub(&rd, m.length - RADIUS_HDR_LEN, &attrs)) != 0)
 		return r;
 
+	/*
+	 * The message is whole (Length is within the datagram), so an
+	 * attribute that cannot hold its own header or runs past Length is
+	 * a malformed message, not a short capture: the parse fails as a
+	 * whole and nothing of it is used.
+	 */
 	while (cl_rd_left(&attrs) > 0) {
-		if ((r = cl_rd_u8(&attrs, &type)) != 0 ||
-		    (r = cl_rd_u8(&attrs, &alen)) != 0)
-			return r;
-		if (alen < 2)
+		if (cl_rd_u8(&attrs, &type) != 0 ||
+		    cl_rd_u8(&attrs, &alen) != 0 || alen < 2 ||
+		    cl_rd_span(&attrs, alen - 2u, &v) != 0)
 			return CL_ERR_FORMAT;
-		if ((r = cl_rd_span(&attrs, alen - 2u, &v)) != 0)
-			return r;
 		switch (type) {
 		case ATTR_USER_NAME:
 			take_string(v, &m.user_name, &m);

@@ -51,7 +51,12 @@ struct cl_radius {
 /* True if a UDP port pair looks like RADIUS auth or accounting. */
 bool cl_radius_port(uint16_t sport, uint16_t dport);
 
-/* Parses one RADIUS message.  *out is cleared on entry. */
+/*
+ * Parses one RADIUS message.  *out is cleared on entry and set only on
+ * success.  Returns 0; CL_ERR_TRUNCATED if the Length field runs past len
+ * (a datagram cut short); CL_ERR_FORMAT for a Length below 20 or above
+ * 4096 and for any attribute whose length is below 2 or runs past Length.
+ */
 int cl_radius_parse(const uint8_t *p, size_t len, struct cl_radius *out);
 
 /*

@@ -69,14 +69,15 @@ def segment_records(b, name="segment"):
             out.append(r)
             continue
         # MDF header: version, LIID length, LIID, CIN, seq, POI
-        # key, XID, X2/X3 seq, time stamp, flags.
-        if p[0] != 1:
+        # key, XID, X2/X3 seq, time stamp, flags, and from version 2 the
+        # 16-octet content hash.
+        if p[0] not in (1, 2):
             fail("record of unknown version %d" % p[0])
         ll = p[1]
         r["liid"] = p[2:2 + ll].decode("latin-1")
         r["cin"], r["hiseq"] = struct.unpack_from(">II", p, 2 + ll)
         r["kind"] = KINDS.get(typ, "other")
-        r["pdu"] = p[2 + ll + 45:]
+        r["pdu"] = p[2 + ll + 45 + (16 if p[0] == 2 else 0):]
         out.append(r)
     return out
 

@@ -6,7 +6,8 @@
  * messages back to back (each one's length field says where the next
  * starts).  Each is wrapped in a minimal IPv4/UDP packet and decoded with
  * cl_decode_ip(); inner packets that are fragments go to one reassembler,
- * and every datagram it completes is decoded again.
+ * and every datagram it completes is decoded again.  Each whole message
+ * also goes through cl_gtpu_decap(), as the MDF decapsulates X3 format 12.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "buf.h"
 #include "decode.h"
 #include "err.h"
+#include "gtpu.h"
 #include "reasm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -54,6 +56,21 @@ check(const uint8_t *p, size_t len, const struct cl_pkt *d)
 		abort();
 }
 
+/* The MDF's strict decapsulation of one whole message (X3 format 12):
+ * a success is one IP packet ending where the message ends. */
+static void
+decap(const uint8_t *p, size_t len)
+{
+	struct cl_span in;
+	int v;
+
+	if (cl_gtpu_decap(p, len, &in, &v) != 0)
+		return;
+	if (in.p < p || in.p + in.len != p + len || in.len < 20 ||
+	    (v != 4 && v != 6) || in.p[0] >> 4 != v)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -84,6 +101,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		next = 8 + (size_t)cl_load_u16(data + off + 2);
 		if (next > size - off)
 			break;
+		decap(data + off, next);
 		off += next;
 	}
 	cl_reasm_free(ra);

@@ -4,7 +4,9 @@
  * sockets: the input is (a) an X2/X3 byte stream, decoded PDU by PDU; each
  * X2 PDU goes through mdf_x2_ipiri() and the IPIRI it gives must always
  * encode (cl_psdu_hi2_ipiri()) into a PS-PDU that is well-formed BER and
- * that mdf_tri_peek() reads as a non-TRI PDU of exactly its length; and
+ * that mdf_tri_peek() reads as a non-TRI PDU of exactly its length; each
+ * X3 GTP-U PDU through cl_gtpu_decap(), whose packet must be the tail of
+ * the payload; and
  * (b) a spool record and a PS-PDU from a LEMF, for mdf_meta_parse() and
  * mdf_tri_peek().
  */
@@ -16,6 +18,7 @@
 
 #include "ber.h"
 #include "buf.h"
+#include "gtpu.h"
 #include "mdf.h"
 #include "psdu.h"
 #include "psdu_dec.h"
@@ -89,6 +92,25 @@ one_x2(const struct cl_x2x3_pdu *pdu)
 		abort();
 }
 
+/* X3 GTP-U: what the core would deliver lies inside the payload and is
+ * one whole IP packet of the version it says. */
+static void
+one_gtpu(const struct cl_x2x3_pdu *pdu)
+{
+	struct cl_span in;
+	int v;
+
+	if (cl_gtpu_decap(pdu->payload.p, pdu->payload.len, &in, &v) != 0) {
+		if (in.p != NULL || in.len != 0 || v != 0)
+			abort();
+		return;
+	}
+	if (in.p < pdu->payload.p ||
+	    in.p + in.len != pdu->payload.p + pdu->payload.len || in.len < 20 ||
+	    (v != 4 && v != 6) || in.p[0] >> 4 != v)
+		abort();
+}
+
 static void
 x2x3_stream(const uint8_t *data, size_t size)
 {
@@ -104,6 +126,9 @@ x2x3_stream(const uint8_t *data, size_t size)
 		off += used;
 		if (pdu.type == CL_X2X3_X2)
 			one_x2(&pdu);
+		else if (pdu.type == CL_X2X3_X3 &&
+		    pdu.pformat == CL_X2X3_PF_GTPU)
+			one_gtpu(&pdu);
 	}
 }
 

@@ -22,6 +22,7 @@
 #include <openssl/sha.h>
 
 #include "ber.h"
+#include "binding.h"
 #include "buf.h"
 #include "err.h"
 #include "harness.h"
@@ -597,11 +598,11 @@ CL_TEST(cc_directions)
 	env_clear();
 }
 
-/* An X3 PDU that is not an IP packet is refused and changes nothing. */
+/* An X3 PDU that is not an IP packet is counted as undeliverable and
+ * changes nothing else. */
 CL_TEST(cc_unsupported_format)
 {
 	struct cl_x2x3_pdu p;
-	enum mdf_verdict v;
 	uint8_t pkt[40];
 
 	env_new();
@@ -609,8 +610,11 @@ CL_TEST(cc_unsupported_format)
 	memset(pkt, 0x11, sizeof(pkt));
 	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 0, TS_SEC, CL_X2X3_PF_ETHERNET,
 	    CL_X2X3_DIR_TO_TARGET, pkt, sizeof(pkt));
-	CHECK_INT_EQ(ingest(&p, &v), CL_ERR_UNSUPPORTED);
-	CHECK(v != MDF_STORED);
+	INGEST(&p, MDF_UNDELIVERABLE);
+	p.pformat = 16; /* 3GPP unstructured PDU */
+	INGEST(&p, MDF_UNDELIVERABLE);
+	CHECK_INT_EQ(mdf_core_stats(g.c)->undeliverable[MDF_UND_FORMAT], 2);
+	CHECK_INT_EQ(mdf_core_stats(g.c)->stored_cc, 0);
 	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 0, TS_SEC, CL_X2X3_PF_IPV4,
 	    CL_X2X3_DIR_TO_TARGET, pkt, sizeof(pkt));
 	INGEST(&p, MDF_STORED); /* the same seqno is no duplicate */
@@ -706,6 +710,7 @@ CL_TEST(flow_limit)
 
 	env_new();
 	g.o.max_flows = 2;
+	g.o.max_flows_poi = 2;
 	core_open(NULL);
 	memset(pkt, 0x45, sizeof(pkt));
 	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 0, TS_SEC, CL_X2X3_PF_IPV4,
@@ -720,6 +725,9 @@ CL_TEST(flow_limit)
 	CHECK_INT_EQ(v, MDF_REFUSED);
 	CHECK_INT_EQ(mdf_core_stats(g.c)->refused, 1);
 	CHECK_INT_EQ(mdf_core_stats(g.c)->flows, 2);
+	/* refused is no repeat: the same PDU is refused again, not dropped */
+	CHECK_INT_EQ(ingest(&p, &v), 0);
+	CHECK_INT_EQ(v, MDF_REFUSED);
 	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 3, TS_SEC, CL_X2X3_PF_IPV4,
 	    CL_X2X3_DIR_TO_TARGET, pkt, sizeof(pkt));
 	INGEST(&p, MDF_STORED);
@@ -861,13 +869,19 @@ CL_TEST(iri_unparsed)
 	PSDU_OPEN(g_rs.v[0].pdu, g_rs.v[0].len, &d);
 	CHECK(span_is(d.liid, LIID_B));
 	c = iri_contents(&d, &type);
-	CHECK_INT_EQ(type, CL_PSDU_IRI_BEGIN);
+	CHECK_INT_EQ(type, CL_PSDU_IRI_REPORT);  /* begins nothing */
 	CHECK_INT_EQ(UINT(GET(c, CTX, 0)), 10);  /* unknown */
 	CHECK(span_is(GET(c, CTX, 1), "carol")); /* from the MTI */
+	{
+		struct cl_span raw = GET(c, CTX, 15); /* rawAAAData */
+
+		CHECK(raw.len == sizeof(junk) &&
+		    memcmp(raw.p, junk, sizeof(junk)) == 0);
+	}
 	PSDU_OPEN(g_rs.v[1].pdu, g_rs.v[1].len, &d);
 	CHECK_INT_EQ(d.seq, 1);
 	c = iri_contents(&d, &type);
-	CHECK_INT_EQ(type, CL_PSDU_IRI_CONTINUE);
+	CHECK_INT_EQ(type, CL_PSDU_IRI_REPORT);
 	trecs_free(&g_rs);
 	env_clear();
 }
@@ -915,9 +929,10 @@ CL_TEST(dedup_and_unknown)
 	INGEST(&p, MDF_STORED);
 	INGEST(&p, MDF_DUPLICATE);
 	CHECK_INT_EQ(mdf_core_stats(g.c)->duplicates, 1);
-	/* a lower seq, same or earlier time: a repeat */
+	/* a lower seq never seen, same time: new, whatever the numbers */
 	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 6, TS_SEC, CL_X2X3_PF_IPV4,
 	    CL_X2X3_DIR_TO_TARGET, pkt, sizeof(pkt));
+	INGEST(&p, MDF_STORED);
 	INGEST(&p, MDF_DUPLICATE);
 	/* the same seq from another POI is its own */
 	{
@@ -928,11 +943,11 @@ CL_TEST(dedup_and_unknown)
 		    0);
 		CHECK_INT_EQ(v, MDF_STORED);
 	}
-	/* a lower seq with a later time stamp: the POI restarted */
-	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 0, TS_SEC + 60, CL_X2X3_PF_IPV4,
+	/* the seq again, with a later time stamp: other content */
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 6, TS_SEC + 60, CL_X2X3_PF_IPV4,
 	    CL_X2X3_DIR_TO_TARGET, pkt, sizeof(pkt));
-	INGEST(&p, MDF_STORED);
-	CHECK_INT_EQ(mdf_core_stats(g.c)->poi_restarts, 1);
+	INGEST(&p, MDF_CONFLICT);
+	CHECK_INT_EQ(mdf_core_stats(g.c)->conflicts, 1);
 	INGEST(&p, MDF_DUPLICATE);
 	CHECK_INT_EQ(mdf_core_stats(g.c)->duplicates, 3);
 	/* unknown task: counted, nothing stored */
@@ -944,11 +959,296 @@ CL_TEST(dedup_and_unknown)
 	cl_x2x3_keepalive(&p, false, 3);
 	INGEST(&p, MDF_IGNORED);
 	read_all(0);
-	CHECK_INT_EQ(g_rs.n, 3);
+	CHECK_INT_EQ(g_rs.n, 4);
 	CHECK_INT_EQ(g_rs.v[0].m.seq, 0);
-	CHECK_INT_EQ(g_rs.v[2].m.seq, 1); /* same POI and CID: same flow */
-	CHECK(g_rs.v[1].m.cin != g_rs.v[0].m.cin); /* poi-b: another CIN */
-	CHECK_INT_EQ(g_rs.v[1].m.seq, 0);
+	CHECK_INT_EQ(g_rs.v[1].m.seq, 1); /* same POI and CID: same flow */
+	CHECK(g_rs.v[2].m.cin != g_rs.v[0].m.cin); /* poi-b: another CIN */
+	CHECK_INT_EQ(g_rs.v[2].m.seq, 0);
+	CHECK_INT_EQ(g_rs.v[3].m.seq, 2);
+	trecs_free(&g_rs);
+	env_clear();
+}
+
+static void fill_cc(uint8_t cid, uint32_t first, uint32_t n, size_t len);
+
+/*
+ * A POI restarts with its clock stepped back: it numbers from 0 again
+ * with time stamps below the ones stored.  Every one of those PDUs is new
+ * data and must be stored (counted as conflicts), not dropped as repeats;
+ * their exact resends are then repeats.  The same holds after an MDF
+ * restart, from the spool records alone.
+ */
+CL_TEST(dedup_clock_back)
+{
+	struct cl_x2x3_pdu p;
+	uint8_t *old, *new;
+	uint32_t i;
+
+	env_new();
+	core_open(NULL);
+	old = mkpacket(60, 1);
+	new = mkpacket(60, 2);
+	for (i = 0; i < 10; i++) {
+		p = mkpdu(CL_X2X3_X3, TASK_A, 1, i, TS_SEC + 3600,
+		    CL_X2X3_PF_IPV4, CL_X2X3_DIR_TO_TARGET, old, 60);
+		INGEST(&p, MDF_STORED);
+	}
+	/* the restarted POI: same numbers, an hour earlier, other bytes */
+	for (i = 0; i < 5; i++) {
+		p = mkpdu(CL_X2X3_X3, TASK_A, 1, i, TS_SEC, CL_X2X3_PF_IPV4,
+		    CL_X2X3_DIR_TO_TARGET, new, 60);
+		INGEST(&p, MDF_CONFLICT);
+		INGEST(&p, MDF_DUPLICATE); /* its resend */
+	}
+	CHECK_INT_EQ(mdf_core_stats(g.c)->conflicts, 5);
+	CHECK_INT_EQ(mdf_core_stats(g.c)->duplicates, 5);
+	CHECK_INT_EQ(mdf_core_stats(g.c)->stored_cc, 15);
+	/* same number and bytes, another time stamp: other content too */
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 7, TS_SEC + 3601, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, old, 60);
+	INGEST(&p, MDF_CONFLICT);
+
+	/* after a restart, rebuilt from the spool records */
+	core_reopen(NULL);
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 3, TS_SEC, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, new, 60);
+	INGEST(&p, MDF_DUPLICATE); /* the newest content of seq 3 */
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 8, TS_SEC + 3600, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, old, 60);
+	INGEST(&p, MDF_DUPLICATE);
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 8, TS_SEC + 1, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, new, 60);
+	INGEST(&p, MDF_CONFLICT);
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 5, TS_SEC + 1, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, new, 60);
+	INGEST(&p, MDF_CONFLICT);
+	read_all(0);
+	CHECK_INT_EQ(g_rs.n, 18);
+	CHECK_INT_EQ(g_rs.v[17].m.seq, 17); /* numbered on, no gap */
+	free(old);
+	free(new);
+	trecs_free(&g_rs);
+	env_clear();
+}
+
+/*
+ * The window is bounded: a resend older than the last dedup_window
+ * numbers of that (POI, task) is stored again (a visible duplicate,
+ * never a silent drop); newer ones are still recognised.
+ */
+CL_TEST(dedup_window_bounded)
+{
+	struct cl_x2x3_pdu p;
+	uint8_t *pkt;
+
+	env_new();
+	g.o.dedup_window = 64;
+	core_open(NULL);
+	fill_cc(1, 0, 200, 40);
+	pkt = mkpacket(40, 1);
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 199, TS_SEC, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, pkt, 40);
+	INGEST(&p, MDF_DUPLICATE);
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 136, TS_SEC, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, pkt, 40);
+	INGEST(&p, MDF_DUPLICATE);
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 10, TS_SEC, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, pkt, 40);
+	INGEST(&p, MDF_STORED);
+	CHECK_INT_EQ(mdf_core_stats(g.c)->stored_cc, 201);
+	free(pkt);
+	env_clear();
+}
+
+/*
+ * Each POI has its own share of communications: one that used its share
+ * is refused new ones (nothing stored, nothing changed, so the caller can
+ * leave them unacknowledged), while another POI still opens new ones.
+ * The shares survive a restart.
+ */
+CL_TEST(flow_limit_per_poi)
+{
+	struct cl_x2x3_pdu p;
+	enum mdf_verdict v;
+	uint8_t pkt[30];
+	uint8_t cid;
+
+	env_new();
+	g.o.max_flows = 10;
+	g.o.max_flows_poi = 3;
+	core_open(NULL);
+	CHECK_INT_EQ(mdf_core_stats(g.c)->max_flows_poi, 3);
+	memset(pkt, 0x45, sizeof(pkt));
+	for (cid = 1; cid <= 3; cid++) {
+		p = mkpdu(CL_X2X3_X3, TASK_A, cid, cid, TS_SEC, CL_X2X3_PF_IPV4,
+		    CL_X2X3_DIR_TO_TARGET, pkt, sizeof(pkt));
+		INGEST(&p, MDF_STORED);
+	}
+	p = mkpdu(CL_X2X3_X3, TASK_A, 4, 4, TS_SEC, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, pkt, sizeof(pkt));
+	CHECK_INT_EQ(ingest(&p, &v), 0);
+	CHECK_INT_EQ(v, MDF_REFUSED);
+	/* another POI: its own share */
+	for (cid = 1; cid <= 3; cid++) {
+		p = mkpdu(CL_X2X3_X3, TASK_B, cid, cid, TS_SEC, CL_X2X3_PF_IPV4,
+		    CL_X2X3_DIR_TO_TARGET, pkt, sizeof(pkt));
+		CHECK_INT_EQ(mdf_core_ingest(g.c, "poi-b", &p, liid_of, NULL,
+				 NOW_MS, REAL_NS, &v),
+		    0);
+		CHECK_INT_EQ(v, MDF_STORED);
+	}
+	CHECK_INT_EQ(mdf_core_stats(g.c)->flows, 6);
+	/* the first POI's old communications go on */
+	p = mkpdu(CL_X2X3_X3, TASK_A, 2, 5, TS_SEC, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, pkt, sizeof(pkt));
+	INGEST(&p, MDF_STORED);
+	core_reopen(NULL);
+	p = mkpdu(CL_X2X3_X3, TASK_A, 4, 4, TS_SEC, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, pkt, sizeof(pkt));
+	CHECK_INT_EQ(ingest(&p, &v), 0);
+	CHECK_INT_EQ(v, MDF_REFUSED);
+	p = mkpdu(CL_X2X3_X3, TASK_B, 9, 9, TS_SEC, CL_X2X3_PF_IPV4,
+	    CL_X2X3_DIR_TO_TARGET, pkt, sizeof(pkt));
+	CHECK_INT_EQ(mdf_core_ingest(
+			 g.c, "poi-c", &p, liid_of, NULL, NOW_MS, REAL_NS, &v),
+	    0);
+	CHECK_INT_EQ(v, MDF_STORED);
+	read_all(0);
+	CHECK_INT_EQ(g_rs.n, 8);
+	trecs_free(&g_rs);
+	env_clear();
+}
+
+/* A GTP-U header of 8 octets (plus options) before body. */
+static size_t
+mkgtpu(uint8_t *out, uint8_t flags, uint8_t type, const uint8_t *opt,
+    size_t optlen, const uint8_t *body, size_t len)
+{
+	out[0] = flags;
+	out[1] = type;
+	cl_store_u16(out + 2, (uint16_t)(optlen + len));
+	cl_store_u32(out + 4, 0x00c0ffee);
+	memcpy(out + 8, opt, optlen);
+	memcpy(out + 8 + optlen, body, len);
+	return 8 + optlen + len;
+}
+
+/*
+ * X3 payload format 12: the IP packet inside the GTP-U T-PDU is
+ * delivered as IPCC; anything else in format 12 (an echo, a length that
+ * does not match, an inner packet that is not one whole IP packet) is
+ * counted as undeliverable, nothing stored.
+ */
+CL_TEST(cc_gtpu)
+{
+	static const uint8_t ext[] = {0, 0, 0, 0x85, 1, 0x09, 0, 0};
+	struct cl_x2x3_pdu p;
+	struct dpdu d;
+	struct cl_span c;
+	uint64_t dir;
+	uint8_t ip[48], g1[128];
+	size_t n;
+
+	env_new();
+	core_open(NULL);
+	memset(ip, 0x77, sizeof(ip));
+	ip[0] = 0x45;
+	cl_store_u16(ip + 2, sizeof(ip));
+	n = mkgtpu(g1, 0x30, 0xff, NULL, 0, ip, sizeof(ip));
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 0, TS_SEC, CL_X2X3_PF_GTPU,
+	    CL_X2X3_DIR_FROM_TARGET, g1, n);
+	INGEST(&p, MDF_STORED);
+	n = mkgtpu(g1, 0x34, 0xff, ext, sizeof(ext), ip, sizeof(ip));
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 1, TS_SEC, CL_X2X3_PF_GTPU,
+	    CL_X2X3_DIR_FROM_TARGET, g1, n);
+	INGEST(&p, MDF_STORED);
+	/* not deliverable: echo request, trailing octets, a short inner
+	 * packet, an IPv4 total length that disagrees */
+	n = mkgtpu(g1, 0x30, 0x01, NULL, 0, NULL, 0);
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 2, TS_SEC, CL_X2X3_PF_GTPU,
+	    CL_X2X3_DIR_FROM_TARGET, g1, n);
+	INGEST(&p, MDF_UNDELIVERABLE);
+	n = mkgtpu(g1, 0x30, 0xff, NULL, 0, ip, sizeof(ip));
+	g1[n] = 0;
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 3, TS_SEC, CL_X2X3_PF_GTPU,
+	    CL_X2X3_DIR_FROM_TARGET, g1, n + 1);
+	INGEST(&p, MDF_UNDELIVERABLE);
+	n = mkgtpu(g1, 0x30, 0xff, NULL, 0, ip, 19);
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 4, TS_SEC, CL_X2X3_PF_GTPU,
+	    CL_X2X3_DIR_FROM_TARGET, g1, n);
+	INGEST(&p, MDF_UNDELIVERABLE);
+	n = mkgtpu(g1, 0x30, 0xff, NULL, 0, ip, sizeof(ip) - 4);
+	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 5, TS_SEC, CL_X2X3_PF_GTPU,
+	    CL_X2X3_DIR_FROM_TARGET, g1, n);
+	INGEST(&p, MDF_UNDELIVERABLE);
+	CHECK_INT_EQ(mdf_core_stats(g.c)->undeliverable[MDF_UND_GTPU], 4);
+	CHECK_INT_EQ(mdf_core_stats(g.c)->undeliverable[MDF_UND_FORMAT], 0);
+	read_all(0);
+	CHECK_INT_EQ(g_rs.n, 2);
+	for (n = 0; n < 2; n++) {
+		PSDU_OPEN(g_rs.v[n].pdu, g_rs.v[n].len, &d);
+		CHECK_INT_EQ(d.seq, n);
+		c = cc_packet(&d, &dir);
+		CHECK(c.len == sizeof(ip) && memcmp(c.p, ip, sizeof(ip)) == 0);
+	}
+	trecs_free(&g_rs);
+	env_clear();
+}
+
+/*
+ * A RADIUS payload whose Length field says 1028 octets in a 30-octet
+ * message, or whose attribute runs past the message, must not become an
+ * IRI that looks valid: an IRI-REPORT with the raw message and no parsed
+ * field (no user name from it, no address), counted in x2_unparsed; it
+ * opens no communication, so the next valid Accounting-Start is the
+ * IRI-BEGIN.
+ */
+CL_TEST(iri_radius_malformed)
+{
+	static const uint8_t len1028[30] = {0x04, 0x07, 0x04, 0x04, 0xa0, 0xa1,
+	    0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac,
+	    0xad, 0xae, 0xaf, 0x01, 0x08, 'm', 'a', 'l', 'l', 'o', 'r', 0x00,
+	    0x00};
+	static const uint8_t attr_past[32] = {0x04, 0x07, 0x00, 0x20, 0xa0,
+	    0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab,
+	    0xac, 0xad, 0xae, 0xaf, 0x01, 0x09, 'm', 'a', 'l', 'l', 'o', 'r',
+	    'y', 0x08, 0xc8, 'x'};
+	const uint8_t *bad[2] = {len1028, attr_past};
+	size_t badlen[2] = {sizeof(len1028), sizeof(attr_past)};
+	struct cl_x2x3_pdu p;
+	struct cl_psdu_ipiri iri;
+	struct dpdu d;
+	struct cl_span c, v;
+	uint64_t type;
+	int op, i;
+	bool rej;
+
+	env_new();
+	core_open(NULL);
+	for (i = 0; i < 2; i++) {
+		p = mkpdu(CL_X2X3_X2, TASK_A, 1, (uint32_t)i, TS_SEC,
+		    CL_X2X3_PF_RADIUS, CL_X2X3_DIR_UNKNOWN, bad[i], badlen[i]);
+		CHECK_INT_EQ(mdf_x2_ipiri(&p, &iri, &op, &rej), CL_ERR_FORMAT);
+		CHECK(iri.username == NULL);
+		CHECK_INT_EQ(iri.target.family, 0);
+		CHECK_INT_EQ(op, CL_BIND_NONE);
+		CHECK(iri.raw_aaa == bad[i] && iri.raw_aaa_len == badlen[i]);
+		INGEST(&p, MDF_STORED);
+	}
+	CHECK_INT_EQ(mdf_core_stats(g.c)->x2_unparsed, 2);
+	read_all(0);
+	CHECK_INT_EQ(g_rs.n, 2);
+	for (i = 0; i < 2; i++) {
+		CHECK(!(g_rs.v[i].m.flags & MDF_REC_F_IRI_END));
+		PSDU_OPEN(g_rs.v[i].pdu, g_rs.v[i].len, &d);
+		c = iri_contents(&d, &type);
+		CHECK_INT_EQ(type, CL_PSDU_IRI_REPORT);
+		CHECK_INT_EQ(UINT(GET(c, CTX, 0)), 10); /* unknown */
+		CHECK_INT_EQ(GET(c, CTX, 1).len, 0);    /* no user name */
+		CHECK(!ber_find(c, CTXC, 3, &v));       /* no address */
+		v = GET(c, CTX, 15);
+		CHECK(v.len == badlen[i] && memcmp(v.p, bad[i], v.len) == 0);
+	}
 	trecs_free(&g_rs);
 	env_clear();
 }
@@ -1095,9 +1395,12 @@ CL_TEST(restart_after_release)
 	p = mkpdu(CL_X2X3_X3, TASK_A, 2, 154, TS_SEC, CL_X2X3_PF_IPV4,
 	    CL_X2X3_DIR_TO_TARGET, pkt, 100);
 	INGEST(&p, MDF_STORED);
-	/* PDUs whose records were released are still duplicates */
+	free(pkt);
+	/* PDUs whose records were released are still duplicates (the
+	 * window is in the state file) */
+	pkt = mkpacket(1000, 1);
 	p = mkpdu(CL_X2X3_X3, TASK_A, 1, 5, TS_SEC, CL_X2X3_PF_IPV4,
-	    CL_X2X3_DIR_TO_TARGET, pkt, 100);
+	    CL_X2X3_DIR_TO_TARGET, pkt, 1000);
 	INGEST(&p, MDF_DUPLICATE);
 	free(pkt);
 	read_all(153);
@@ -1635,10 +1938,10 @@ CL_TEST(meta_parse_malformed)
 	env_clear(); /* the record is in rb */
 
 	/* the header layout of mdf.h, checked octet by octet */
-	hlen = 2 + strlen(LIID_A) + 4 + 4 + 8 + 16 + 4 + 8 + 1;
+	hlen = 2 + strlen(LIID_A) + 4 + 4 + 8 + 16 + 4 + 8 + 1 + MDF_HASH_LEN;
 	CHECK(rlen > hlen);
 	CHECK_INT_EQ(mdf_meta_parse(rb, rlen, &m, &pdu), 0);
-	CHECK_INT_EQ(rb[0], 1);
+	CHECK_INT_EQ(rb[0], 2);
 	CHECK_INT_EQ(rb[1], 6);
 	CHECK_MEM_EQ(rb + 2, LIID_A, 6);
 	CHECK_INT_EQ(cl_load_u32(rb + 8), m.cin);
@@ -1648,7 +1951,14 @@ CL_TEST(meta_parse_malformed)
 	CHECK_INT_EQ(
 	    (uint64_t)cl_load_u32(rb + 44) << 32 | cl_load_u32(rb + 48),
 	    (uint64_t)TS_SEC * 1000000000u + TS_NSEC);
-	CHECK_INT_EQ(rb[52], MDF_REC_F_X2SEQ);
+	CHECK_INT_EQ(rb[52], MDF_REC_F_X2SEQ | MDF_REC_F_X2HASH);
+	{
+		uint8_t h[MDF_HASH_LEN];
+
+		CHECK_INT_EQ(mdf_pdu_hash(&p, h), 0);
+		CHECK_MEM_EQ(rb + 53, h, MDF_HASH_LEN);
+		CHECK_MEM_EQ(m.x2hash, h, MDF_HASH_LEN);
+	}
 	CHECK(pdu.p == rb + hlen);
 	CHECK_INT_EQ(pdu.len, rlen - hlen);
 	CHECK_INT_EQ(m.x2seq, 77);
@@ -1673,9 +1983,15 @@ CL_TEST(meta_parse_malformed)
 	memcpy(q, rb, rlen);
 	q[0] = 0;
 	CHECK(mdf_meta_parse(q, rlen, &m, &pdu) != 0);
-	q[0] = 2;
+	q[0] = 3;
 	CHECK(mdf_meta_parse(q, rlen, &m, &pdu) != 0);
+	/* version 1 (no hash): the hash octets are then PS-PDU octets, and
+	 * the hash flag is not believed */
 	q[0] = 1;
+	CHECK_INT_EQ(mdf_meta_parse(q, rlen, &m, &pdu), 0);
+	CHECK(pdu.p == q + hlen - MDF_HASH_LEN);
+	CHECK_INT_EQ(m.flags, MDF_REC_F_X2SEQ);
+	q[0] = 2;
 	q[1] = 0;
 	CHECK(mdf_meta_parse(q, rlen, &m, &pdu) != 0);
 	q[1] = 26;
@@ -1869,6 +2185,11 @@ main(void)
 	CL_RUN(iri_unparsed);
 	CL_RUN(iri_dhcp6_ipversion);
 	CL_RUN(dedup_and_unknown);
+	CL_RUN(dedup_clock_back);
+	CL_RUN(dedup_window_bounded);
+	CL_RUN(flow_limit_per_poi);
+	CL_RUN(cc_gtpu);
+	CL_RUN(iri_radius_malformed);
 	CL_RUN(restart_continues);
 	CL_RUN(restart_after_release);
 	CL_RUN(restart_bad_state);

@@ -453,15 +453,60 @@ CL_TEST(attribute_framing)
 	CHECK_INT_EQ(cl_radius_parse(m.b, m.n, &r), 0);
 	/* An attribute running past the message. */
 	m.b[m.n - 1] = 3;
-	CHECK_INT_EQ(cl_radius_parse(m.b, m.n, &r), CL_ERR_TRUNCATED);
+	CHECK_INT_EQ(cl_radius_parse(m.b, m.n, &r), CL_ERR_FORMAT);
+	CHECK_INT_EQ(r.user_name.len, 0);
 	/* A lone type byte at the end. */
 	m.n--;
 	msg_end(&m);
-	CHECK_INT_EQ(cl_radius_parse(m.b, m.n, &r), CL_ERR_TRUNCATED);
+	CHECK_INT_EQ(cl_radius_parse(m.b, m.n, &r), CL_ERR_FORMAT);
+	CHECK_INT_EQ(r.user_name.len, 0);
 	/* Message ends exactly at the header: no attributes. */
 	msg_start(&m, CL_RADIUS_ACCESS_ACCEPT);
 	msg_end(&m);
 	CHECK_INT_EQ(cl_radius_parse(m.b, m.n, &r), 0);
+}
+
+/*
+ * Exact malformed messages seen as X2 payloads: the parse fails as a
+ * whole, so that nothing of them (an empty user name, a half-read
+ * address) reaches an IRI.
+ */
+CL_TEST(malformed_x2_payloads)
+{
+	/* Access-Request, 30 octets, whose Length field says 1028. */
+	static const uint8_t len1028[30] = {0x01, 0x07, 0x04, 0x04, 0xa0, 0xa1,
+	    0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac,
+	    0xad, 0xae, 0xaf, 0x01, 0x08, 'm', 'a', 'l', 'l', 'o', 'r', 0x00,
+	    0x00};
+	/* Accounting-Request of 32 octets: User-Name "mallory", then a
+	 * User-Name whose length 200 runs past Length. */
+	static const uint8_t attr_past[32] = {0x04, 0x07, 0x00, 0x20, 0xa0,
+	    0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab,
+	    0xac, 0xad, 0xae, 0xaf, 0x01, 0x09, 'm', 'a', 'l', 'l', 'o', 'r',
+	    'y', 0x01, 0xc8, 'x'};
+	/* The same, 30 octets, ending in a lone type octet. */
+	static const uint8_t lone_type[30] = {0x04, 0x07, 0x00, 0x1e, 0xa0,
+	    0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab,
+	    0xac, 0xad, 0xae, 0xaf, 0x01, 0x09, 'm', 'a', 'l', 'l', 'o', 'r',
+	    'y', 0x01};
+	/* Access-Accept: Framed-IP-Address of length 1, then 4 octets. */
+	static const uint8_t attr_len1[26] = {0x02, 0x07, 0x00, 0x1a, 0xa0,
+	    0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab,
+	    0xac, 0xad, 0xae, 0xaf, 0x08, 0x01, 100, 64, 1, 42};
+	struct cl_radius r;
+
+	CHECK(cl_radius_parse(len1028, sizeof(len1028), &r) != 0);
+	CHECK_INT_EQ(r.user_name.len, 0);
+	CHECK_INT_EQ(r.code, 0);
+	CHECK_INT_EQ(
+	    cl_radius_parse(attr_past, sizeof(attr_past), &r), CL_ERR_FORMAT);
+	CHECK_INT_EQ(r.user_name.len, 0);
+	CHECK_INT_EQ(
+	    cl_radius_parse(lone_type, sizeof(lone_type), &r), CL_ERR_FORMAT);
+	CHECK_INT_EQ(r.user_name.len, 0);
+	CHECK_INT_EQ(
+	    cl_radius_parse(attr_len1, sizeof(attr_len1), &r), CL_ERR_FORMAT);
+	CHECK(!r.has_framed_ip);
 }
 
 CL_TEST(ports)
@@ -711,6 +756,7 @@ main(void)
 	CL_RUN(length_field_checked);
 	CL_RUN(max_length_message);
 	CL_RUN(attribute_framing);
+	CL_RUN(malformed_x2_payloads);
 	CL_RUN(ports);
 	CL_RUN(cap_libtrace);
 	CL_RUN(cap_arkime_vlan);
