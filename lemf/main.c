@@ -36,6 +36,7 @@
 #include "conf.h"
 #include "digest.h"
 #include "err.h"
+#include "front.h"
 #include "log.h"
 #include "net.h"
 #include "out.h"
@@ -45,12 +46,11 @@
 #include "tls.h"
 #include "util.h"
 
-#define MAX_CONN     256
-#define READ_CHUNK   65536
-#define IN_MAX       (CL_PSDU_DEC_MAX + 2 * READ_CHUNK)
-#define OUTQ_MAX     (1024u * 1024)
-#define HANDSHAKE_MS 10000
-#define FLUSH_MS     100 /* buffered output waits at most about this */
+#define MAX_CONN   256
+#define READ_CHUNK 65536
+#define IN_MAX     (CL_PSDU_DEC_MAX + 2 * READ_CHUNK)
+#define OUTQ_MAX   (1024u * 1024)
+#define FLUSH_MS   100 /* buffered output waits at most about this */
 
 struct opts {
 	char *listen;
@@ -64,13 +64,13 @@ struct opts {
 	bool check;
 	char *decode;
 	bool raw; /* keep the raw PS-PDUs in pdus.ber */
+	struct cl_front_opts front;
 };
 
 struct conn {
 	int fd;
 	SSL *ssl;
-	bool up; /* TLS handshake done (or plain TCP) */
-	int64_t since_ms;
+	bool up; /* TLS handshake done (or plain TCP): always, in g.cl */
 	char peer[80];
 	uint64_t offset; /* stream bytes consumed */
 	struct cl_buf in;
@@ -146,6 +146,17 @@ usage(FILE *f)
 	    "      --tls-key FILE        LEMF private key (PEM)\n"
 	    "      --tls-ca FILE         CA certificates that sign the MDFs' "
 	    "certificates\n"
+	    "      --handshake-timeout SECS  close a connection not "
+	    "authenticated by then\n"
+	    "                            (default 5)\n"
+	    "      --max-startups START:RATE:FULL  unauthenticated "
+	    "connections: refuse\n"
+	    "                            at random from START, all from FULL "
+	    "(default\n"
+	    "                            2000:30:4000)\n"
+	    "      --per-source-max-startups N  unauthenticated connections "
+	    "per address\n"
+	    "                            (default 32; 0: no limit)\n"
 	    "      --insecure-plaintext  accept TCP without TLS (command line "
 	    "only; warns)\n"
 	    "  -o, --out-dir DIR         output directory (required)\n"
@@ -179,7 +190,11 @@ static int
 set_opt(void *arg, const char *k, const char *v, char *err, size_t errlen)
 {
 	struct opts *o = arg;
+	int r;
 
+	if ((r = cl_front_option(&o->front, k, v, err, errlen)) !=
+	    CL_ERR_NOT_FOUND)
+		return r;
 	if (strcmp(k, "listen") == 0)
 		return set_str(&o->listen, v);
 	if (strcmp(k, "port-file") == 0)
@@ -720,18 +735,6 @@ conn_read(struct conn *c)
 				ERR_clear_error();
 				return -1;
 			}
-			if (!c->up) {
-				X509 *cert = SSL_get0_peer_certificate(c->ssl);
-				char subj[256] = "?";
-
-				if (cert != NULL)
-					X509_NAME_oneline(
-					    X509_get_subject_name(cert), subj,
-					    sizeof(subj));
-				cl_info("%s: TLS established, peer %s", c->peer,
-				    subj);
-				c->up = true;
-			}
 		}
 		c->in.len += (size_t)k;
 		handle(c);
@@ -777,65 +780,41 @@ conn_flush(struct conn *c)
 	return 0;
 }
 
-static void
-peer_name(int fd, char *buf, size_t len)
+/* An MDF has authenticated (lib/front): it gets a connection slot. */
+static int
+conn_up(void *arg, struct cl_front_conn *fc)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char h[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-
-			inet_ntop(AF_INET, &s->sin_addr, h, sizeof(h));
-			port = ntohs(s->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-
-			inet_ntop(AF_INET6, &s->sin6_addr, h, sizeof(h));
-			port = ntohs(s->sin6_port);
-		}
-	}
-	snprintf(buf, len, "%s:%u", h, port);
-}
-
-static void
-accept_all(int lfd, SSL_CTX *ctx)
-{
+	static struct cl_log_rl rl = CL_LOG_RL_INIT(10000, 5);
 	struct conn *cl = g.cl;
-	int fd, i;
+	char subj[512];
+	int i;
 
-	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
-	    0) {
-		for (i = 0; i < MAX_CONN && cl[i].fd != -1; i++)
-			;
-		if (i == MAX_CONN) {
-			cl_warn(
-			    "%d connections open: refusing another", MAX_CONN);
-			close(fd);
-			continue;
-		}
-		memset(&cl[i], 0, sizeof(cl[i]));
-		cl[i].fd = fd;
-		cl[i].since_ms = now_ms();
-		peer_name(fd, cl[i].peer, sizeof(cl[i].peer));
-		cl_buf_init(&cl[i].in, IN_MAX);
-		cl_buf_init(&cl[i].answers, OUTQ_MAX);
-		cl_buf_init(&cl[i].outq, OUTQ_MAX);
-		if (ctx != NULL) {
-			if ((cl[i].ssl = SSL_new(ctx)) == NULL ||
-			    SSL_set_fd(cl[i].ssl, fd) != 1) {
-				cl_err("SSL_new failed");
-				conn_free(&cl[i]);
-				continue;
-			}
-			SSL_set_accept_state(cl[i].ssl);
-		} else
-			cl[i].up = true;
-		cl_info("connection from %s", cl[i].peer);
+	(void)arg;
+	for (i = 0; i < MAX_CONN && cl[i].fd != -1; i++)
+		;
+	if (i == MAX_CONN) {
+		cl_log_rl(&rl, (uint64_t)now_ms(), CL_LOG_WARN,
+		    "%s: %d connections open: refusing another", fc->peer,
+		    MAX_CONN);
+		return -1;
 	}
+	memset(&cl[i], 0, sizeof(cl[i]));
+	cl[i].fd = fc->fd;
+	cl[i].ssl = fc->ssl;
+	cl[i].up = true;
+	snprintf(cl[i].peer, sizeof(cl[i].peer), "%s", fc->peer);
+	cl_buf_init(&cl[i].in, IN_MAX);
+	cl_buf_init(&cl[i].answers, OUTQ_MAX);
+	cl_buf_init(&cl[i].outq, OUTQ_MAX);
+	if (fc->ssl == NULL) {
+		cl_info("connection from %s (plain TCP)", cl[i].peer);
+		return 0;
+	}
+	/* The subject is the peer's to choose: escaped. */
+	cl_tls_peer_subject(fc->ssl, subj, sizeof(subj));
+	cl_info("%s: TLS established, peer %s (authenticated in %llu ms)",
+	    cl[i].peer, subj, (unsigned long long)fc->elapsed_ms);
+	return 0;
 }
 
 static void
@@ -854,8 +833,10 @@ write_summary(bool log)
 static int
 run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 {
-	static struct pollfd pfd[MAX_CONN + 2];
-	static int map[MAX_CONN + 2];
+	struct pollfd *pfd = NULL;
+	int *map = NULL;
+	struct cl_front *front = NULL;
+	size_t fbase, fn;
 	struct conn *cl = g.cl;
 	struct cl_psh_ids ids = {
 	    .liid = (const uint8_t *)"-",
@@ -876,14 +857,15 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 	if ((r = lemf_recv_new(pub, 0, &g.rv)) != 0)
 		cl_fatal("out of memory");
 	{
-		/* One pcap file per LIID is kept open when the limit allows. */
-		struct rlimit rl;
+		/* One pcap file per LIID is kept open when the limit allows,
+		 * and unauthenticated connections have their own limit. */
+		uint64_t nofile = cl_net_raise_nofile();
 
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-		    rl.rlim_cur < rl.rlim_max) {
-			rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
-			(void)setrlimit(RLIMIT_NOFILE, &rl);
-		}
+		if (cl_front_fit(&o->front, nofile / 2, MAX_CONN + 64))
+			cl_warn(
+			    "RLIMIT_NOFILE %llu: at most %u unauthenticated "
+			    "connections",
+			    (unsigned long long)nofile, o->front.admit.full);
 	}
 	if (lemf_out_open(o->out_dir, g.rv, &g.out, err, sizeof(err)) != 0 ||
 	    (o->raw &&
@@ -900,6 +882,19 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 		    (unsigned long long)rs->bad_lines);
 	if ((lfd = cl_net_listen(o->listen, &port)) < 0)
 		goto out;
+	o->front.what = "MDF";
+	o->front.ctx = ctx;
+	r = cl_front_new(lfd, &o->front, conn_up, NULL, &front);
+	lfd = -1; /* the front's now */
+	if (r != 0) {
+		cl_err("listener: %s", cl_err_str(r));
+		goto out;
+	}
+	if ((pfd = calloc(2 + MAX_CONN + cl_front_npollfds(front),
+		 sizeof(*pfd))) == NULL ||
+	    (map = calloc(2 + MAX_CONN + cl_front_npollfds(front),
+		 sizeof(*map))) == NULL)
+		cl_fatal("out of memory");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -926,8 +921,8 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 			write_summary(false);
 		}
 		n = 0;
-		pfd[n].fd = lfd;
-		pfd[n].events = POLLIN;
+		pfd[n].fd = -1; /* was the listener: lib/front has it */
+		pfd[n].events = 0;
 		pfd[n].revents = 0;
 		map[n++] = -1;
 		pfd[n].fd = sy.efd;
@@ -937,13 +932,6 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 		for (i = 0; i < MAX_CONN; i++) {
 			if (cl[i].fd == -1)
 				continue;
-			if (!cl[i].up && t - cl[i].since_ms > HANDSHAKE_MS) {
-				cl_warn("%s: no TLS handshake within %d ms; "
-					"closing",
-				    cl[i].peer, HANDSHAKE_MS);
-				conn_free(&cl[i]);
-				continue;
-			}
 			pfd[n].fd = cl[i].fd;
 			pfd[n].events = (short)(POLLIN |
 			    (cl[i].outq.len > 0 ? POLLOUT : 0));
@@ -957,12 +945,21 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 			if (cl[map[i]].ssl != NULL &&
 			    SSL_has_pending(cl[map[i]].ssl))
 				timeout = 0;
-		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR) {
+		fbase = (size_t)n;
+		{
+			uint64_t next = (uint64_t)t + (uint64_t)timeout;
+
+			fn = cl_front_pollfds(front, &pfd[n],
+			    cl_front_npollfds(front), (uint64_t)t, &next);
+			if (next < (uint64_t)t + (uint64_t)timeout)
+				timeout = next <= (uint64_t)t
+				    ? 0
+				    : (int)(next - (uint64_t)t);
+		}
+		if (poll(pfd, (nfds_t)n + fn, timeout) < 0 && errno != EINTR) {
 			cl_err("poll: %s", strerror(errno));
 			goto out;
 		}
-		if (pfd[0].revents & POLLIN)
-			accept_all(lfd, ctx);
 		if (pfd[1].revents & POLLIN)
 			sync_done();
 		idle_flush(now_ms());
@@ -991,9 +988,14 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 				conn_free(c);
 			}
 		}
+		/* New connections last: their slots were not polled. */
+		cl_front_handle(front, &pfd[fbase], fn, (uint64_t)now_ms());
 	}
 	status = g.failed ? 1 : 0;
 out:
+	cl_front_free(front);
+	free(pfd);
+	free(map);
 	sync_stop();
 	for (i = 0; i < MAX_CONN; i++)
 		if (cl[i].fd != -1)
@@ -1035,6 +1037,9 @@ main(int argc, char **argv)
 	    {"integrity-key", required_argument, NULL, 0},
 	    {"ack", required_argument, NULL, 0},
 	    {"log-level", required_argument, NULL, 0},
+	    {"handshake-timeout", required_argument, NULL, 0},
+	    {"max-startups", required_argument, NULL, 0},
+	    {"per-source-max-startups", required_argument, NULL, 0},
 	    {NULL, 0, NULL, 0},
 	};
 	struct opts o = {0};
@@ -1047,6 +1052,7 @@ main(int argc, char **argv)
 
 	o.ack = true;
 	o.level = CL_LOG_INFO;
+	cl_front_defaults(&o.front);
 	cl_log_init("clearli-lemf", CL_LOG_INFO, false);
 	g.o = &o;
 

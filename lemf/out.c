@@ -571,28 +571,12 @@ pcap_eq(const void *v, const void *k, size_t len)
 void
 lemf_liid_text(const uint8_t *liid, size_t len, char *buf, size_t blen)
 {
-	static const char hx[] = "0123456789ABCDEF";
-	size_t i, o = 0;
-
 	if (blen < 3 * len + 1) {
 		if (blen > 0)
 			buf[0] = '\0';
 		return;
 	}
-	for (i = 0; i < len; i++) {
-		uint8_t c = liid[i];
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		    c == '-') {
-			buf[o++] = (char)c;
-		} else {
-			buf[o++] = '%';
-			buf[o++] = hx[c >> 4];
-			buf[o++] = hx[c & 15];
-		}
-	}
-	buf[o] = '\0';
+	cl_esc(liid, len, buf, blen, CL_ESC_NAME);
 }
 
 void

@@ -137,7 +137,8 @@ int lemf_json_pdu(struct cl_buf *b, const struct cl_psdu_info *in,
 
 /*
  * A LIID (untrusted bytes) as safe text for file names and logs: bytes
- * outside [A-Za-z0-9._-] as %XX; buf must hold 3 * len + 1 bytes.
+ * outside [A-Za-z0-9._-] as %XX (cl_esc() with CL_ESC_NAME); buf must
+ * hold 3 * len + 1 bytes.
  */
 void lemf_liid_text(const uint8_t *liid, size_t len, char *buf, size_t blen);
 

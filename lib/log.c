@@ -68,3 +68,94 @@ cl_fatal(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+const char *
+cl_esc(const void *p, size_t n, char *buf, size_t blen, unsigned flags)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	const uint8_t *s = p;
+	size_t i, o = 0;
+	bool plain;
+
+	if (blen == 0)
+		return buf;
+	for (i = 0; i < n; i++) {
+		uint8_t c = s[i];
+
+		if (flags & CL_ESC_NAME)
+			plain = (c >= 'A' && c <= 'Z') ||
+			    (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			    c == '.' || c == '_' || c == '-';
+		else
+			plain = c >= 0x20 && c < 0x7f && c != '%';
+		if (o + (plain ? 1 : 3) + 1 > blen) {
+			/* Cut whole units ("%XX" or one character) until
+			 * "..." fits. */
+			while (o > 0 && o + 4 > blen)
+				o -= o >= 3 && buf[o - 3] == '%' ? 3 : 1;
+			if (o + 4 <= blen) {
+				memcpy(buf + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		if (plain) {
+			buf[o++] = (char)c;
+		} else {
+			buf[o++] = '%';
+			buf[o++] = hx[c >> 4];
+			buf[o++] = hx[c & 15];
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *
+cl_esc_str(const char *s, char *buf, size_t blen)
+{
+	return cl_esc(s, strlen(s), buf, blen, 0);
+}
+
+static void
+rl_roll(struct cl_log_rl *rl, uint64_t now_ms)
+{
+	if (now_ms - rl->since < rl->interval_ms && rl->since != 0)
+		return;
+	if (rl->suppressed > 0)
+		cl_log(rl->level,
+		    "%llu similar lines left out in the last %llu s",
+		    (unsigned long long)rl->suppressed,
+		    (unsigned long long)((now_ms - rl->since + 999) / 1000));
+	rl->since = now_ms == 0 ? 1 : now_ms;
+	rl->n = 0;
+	rl->suppressed = 0;
+}
+
+bool
+cl_log_rl(struct cl_log_rl *rl, uint64_t now_ms, enum cl_log_level level,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	rl_roll(rl, now_ms);
+	if (level > log_level)
+		return false;
+	if (rl->n >= rl->burst) {
+		rl->suppressed++;
+		rl->level = level;
+		return false;
+	}
+	rl->n++;
+	va_start(ap, fmt);
+	cl_vlog(level, fmt, ap);
+	va_end(ap);
+	return true;
+}
+
+void
+cl_log_rl_flush(struct cl_log_rl *rl, uint64_t now_ms)
+{
+	if (rl->suppressed > 0)
+		rl_roll(rl, now_ms);
+}

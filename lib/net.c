@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Listening sockets and port files, shared by the daemons.  See net.h. */
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -61,7 +62,8 @@ cl_net_listen(const char *spec, unsigned *port)
 	    ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 64) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+	    listen(fd, SOMAXCONN) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
 		cl_err("listen on %s: %s", spec, strerror(errno));
 		if (fd >= 0)
@@ -89,4 +91,55 @@ cl_net_port_file(const char *path, unsigned port)
 	if (fclose(f) != 0 || rename(tmp, path) != 0)
 		return -1;
 	return 0;
+}
+
+int
+cl_net_addr(
+    const struct sockaddr *sa, struct cl_addr *a, char *peer, size_t peerlen)
+{
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+	char h[CL_ADDR_STRLEN] = "?";
+	unsigned port = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		a->family = 4;
+		memcpy(a->a, &s4->sin_addr, 4);
+		port = ntohs(s4->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		port = ntohs(s6->sin6_port);
+		if (memcmp(&s6->sin6_addr, mapped, 12) == 0) {
+			a->family = 4;
+			memcpy(a->a, (const uint8_t *)&s6->sin6_addr + 12, 4);
+		} else {
+			a->family = 6;
+			memcpy(a->a, &s6->sin6_addr, 16);
+		}
+	} else {
+		snprintf(peer, peerlen, "?");
+		return CL_ERR_UNSUPPORTED;
+	}
+	cl_format_addr(a, h, sizeof(h));
+	snprintf(peer, peerlen, a->family == 6 ? "[%s]:%u" : "%s:%u", h, port);
+	return 0;
+}
+
+uint64_t
+cl_net_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX
+					    : (uint64_t)rl.rlim_cur;
 }

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "log.h"
 #include "tls.h"
 
 void
@@ -90,4 +91,60 @@ cl_tls_server_ctx(
 	SSL_CTX_set_verify(
 	    ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	return ctx;
+}
+
+int
+cl_tls_peer_cn(SSL *ssl, char *name, size_t len)
+{
+	const ASN1_STRING *d;
+	X509_NAME *sn;
+	X509 *cert;
+	int i, r = -1;
+
+	if ((cert = SSL_get1_peer_certificate(ssl)) == NULL)
+		return -1;
+	sn = X509_get_subject_name(cert);
+	if ((i = X509_NAME_get_index_by_NID(sn, NID_commonName, -1)) >= 0 &&
+	    (d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(sn, i))) !=
+		NULL &&
+	    ASN1_STRING_length(d) > 0) {
+		/* Peer-chosen bytes: never raw into a log line. */
+		cl_esc(ASN1_STRING_get0_data(d), (size_t)ASN1_STRING_length(d),
+		    name, len, 0);
+		r = 0;
+	}
+	X509_free(cert);
+	return r;
+}
+
+void
+cl_tls_peer_subject(SSL *ssl, char *buf, size_t len)
+{
+	const X509_NAME_ENTRY *e;
+	const ASN1_STRING *d;
+	X509_NAME *sn;
+	X509 *cert;
+	size_t o = 0;
+	char v[256];
+	int i, n;
+
+	if (len == 0)
+		return;
+	snprintf(buf, len, "?");
+	if ((cert = SSL_get1_peer_certificate(ssl)) == NULL)
+		return;
+	sn = X509_get_subject_name(cert);
+	buf[0] = '\0';
+	for (i = 0; i < X509_NAME_entry_count(sn) && o + 1 < len; i++) {
+		e = X509_NAME_get_entry(sn, i);
+		d = X509_NAME_ENTRY_get_data(e);
+		cl_esc(ASN1_STRING_get0_data(d), (size_t)ASN1_STRING_length(d),
+		    v, sizeof(v), 0);
+		n = snprintf(buf + o, len - o, "/%s=%s",
+		    OBJ_nid2sn(OBJ_obj2nid(X509_NAME_ENTRY_get_object(e))), v);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+	X509_free(cert);
 }

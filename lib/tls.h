@@ -27,4 +27,18 @@ SSL_CTX *cl_tls_server_ctx(const char *cert, const char *key, const char *ca,
 /* Appends the OpenSSL error queue to buf (emptying the queue). */
 void cl_tls_errors(char *buf, size_t len);
 
+/*
+ * The peer certificate's common name (the first), escaped with cl_esc()
+ * for logs, into name[len].  Returns 0, or -1 if there is no certificate
+ * or no non-empty common name.  The escaping is reversible, so the
+ * escaped name identifies the peer as well as the raw one.
+ */
+int cl_tls_peer_cn(SSL *ssl, char *name, size_t len);
+
+/*
+ * The peer certificate's subject as "/SN=value/SN=value" with every value
+ * escaped with cl_esc(), into buf[len] ("?" without a certificate).
+ */
+void cl_tls_peer_subject(SSL *ssl, char *buf, size_t len);
+
 #endif /* CL_TLS_H */

@@ -26,6 +26,7 @@
 
 #include "conf.h"
 #include "err.h"
+#include "front.h"
 #include "log.h"
 #include "mdf.h"
 #include "metrics.h"
@@ -63,6 +64,7 @@ struct opts {
 	uint64_t keepalive, ack_timeout, flush_timeout, max_flows;
 	uint64_t max_flows_poi, dedup_window;
 	char *metrics;
+	struct cl_front_opts front;
 	struct mdf_dest dests[MAX_DESTS];
 	size_t ndests;
 	int verbose;
@@ -79,8 +81,7 @@ struct ackw {
 struct poi {
 	int fd;
 	SSL *ssl;
-	bool handshaking;
-	char name[128]; /* certificate CN, or "plain:<address>" */
+	char name[128]; /* certificate CN (escaped), or "plain:<address>" */
 	char peer[64];
 	struct cl_buf in, out;
 	struct ackw acks[ACKQ_MAX];
@@ -99,7 +100,9 @@ struct mdf {
 	struct cl_spool *sp;
 	struct cl_taskset *tasks;
 	SSL_CTX *srv, *cli;
-	int lfd, mfd;
+	struct cl_front *front; /* X2/X3 listener, until POIs authenticate */
+	struct cl_metrics *metrics;
+	struct cl_log_rl slot_rl;
 	struct poi *pois[MAX_POIS];
 	struct mdf_stream *streams[MAX_DESTS];
 	size_t nstreams;
@@ -162,6 +165,17 @@ usage(FILE *f)
 	    "      --lemf-ca FILE        CA certificates that sign LEMF "
 	    "certificates\n"
 	    "                            (default: --ca)\n"
+	    "      --handshake-timeout SECS  close a connection not "
+	    "authenticated by then\n"
+	    "                            (default 5)\n"
+	    "      --max-startups START:RATE:FULL  unauthenticated "
+	    "connections: refuse\n"
+	    "                            at random from START, all from FULL "
+	    "(default\n"
+	    "                            2000:30:4000)\n"
+	    "      --per-source-max-startups N  unauthenticated connections "
+	    "per address\n"
+	    "                            (default 32; 0: no limit)\n"
 	    "      --insecure-plaintext  accept X2/X3 without TLS (command "
 	    "line "
 	    "only)\n"
@@ -420,6 +434,9 @@ bad_alarm:
 		return set_str(&o->ic_key, v);
 	if (strcmp(k, "metrics") == 0)
 		return set_str(&o->metrics, v);
+	if ((r = cl_front_option(&o->front, k, v, err, errlen)) !=
+	    CL_ERR_NOT_FOUND)
+		return r;
 #define NUM(name, field, lo, hi)                                               \
 	if (strcmp(k, name) == 0) {                                            \
 		if ((r = cl_parse_u64(v, lo, hi, &o->field)) != 0)             \
@@ -487,79 +504,46 @@ poi_close(struct mdf *m, size_t i, const char *why)
 	m->pois[i] = NULL;
 }
 
-static void
-poi_accept(struct mdf *m)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	struct poi *p;
-	char host[INET6_ADDRSTRLEN] = "?", port[8] = "?";
-	size_t i;
-	int fd;
-
-	while ((fd = accept4(m->lfd, (struct sockaddr *)&ss, &sl,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
-		(void)getnameinfo((struct sockaddr *)&ss, sl, host,
-		    sizeof(host), port, sizeof(port),
-		    NI_NUMERICHOST | NI_NUMERICSERV);
-		sl = sizeof(ss);
-		for (i = 0; i < MAX_POIS && m->pois[i] != NULL; i++)
-			;
-		if (i == MAX_POIS || (p = calloc(1, sizeof(*p))) == NULL) {
-			cl_err("POI connection from %s refused: %d connections "
-			       "already",
-			    host, MAX_POIS);
-			close(fd);
-			continue;
-		}
-		p->fd = fd;
-		snprintf(p->peer, sizeof(p->peer), "%s:%s", host, port);
-		cl_buf_init(&p->in, IN_MAX);
-		cl_buf_init(&p->out, 1024 * 1024);
-		if (m->srv != NULL) {
-			if ((p->ssl = SSL_new(m->srv)) == NULL ||
-			    SSL_set_fd(p->ssl, fd) != 1) {
-				poi_free(p);
-				continue;
-			}
-			SSL_set_accept_state(p->ssl);
-			p->handshaking = true;
-		} else {
-			snprintf(p->name, sizeof(p->name), "plain:%s", host);
-			cl_info("POI %s: connected without TLS", p->peer);
-		}
-		m->pois[i] = p;
-	}
-}
-
-/* Completes the TLS handshake; the POI's name is its certificate's CN. */
+/* A POI has authenticated (lib/front): it gets a slot of its own. */
 static int
-poi_handshake(struct poi *p)
+poi_up(void *arg, struct cl_front_conn *c)
 {
-	X509 *cert;
-	char err[512] = "";
-	int r, e;
+	struct mdf *m = arg;
+	struct poi *p = NULL;
+	char name[sizeof(p->name)];
+	size_t i;
 
-	ERR_clear_error(); /* for SSL_get_error() */
-	if ((r = SSL_accept(p->ssl)) != 1) {
-		e = SSL_get_error(p->ssl, r);
-		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-			return 0;
-		cl_tls_errors(err, sizeof(err));
-		cl_warn("POI %s: TLS handshake failed: %s", p->peer, err);
+	if (c->ssl == NULL)
+		snprintf(name, sizeof(name), "plain:%s", c->peer);
+	else if (cl_tls_peer_cn(c->ssl, name, sizeof(name)) != 0) {
+		cl_log_rl(&m->slot_rl, mono_ms(), CL_LOG_WARN,
+		    "POI %s: certificate without a common name; closing",
+		    c->peer);
 		return -1;
 	}
-	p->handshaking = false;
-	if ((cert = SSL_get1_peer_certificate(p->ssl)) == NULL ||
-	    X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
-		NID_commonName, p->name, sizeof(p->name)) <= 0) {
-		X509_free(cert);
-		cl_warn("POI %s: certificate without a common name", p->peer);
+	for (i = 0; i < MAX_POIS && m->pois[i] != NULL; i++)
+		;
+	if (i == MAX_POIS || (p = calloc(1, sizeof(*p))) == NULL) {
+		cl_log_rl(&m->slot_rl, mono_ms(), CL_LOG_ERR,
+		    "POI %s (%s) refused: %d POIs connected already", name,
+		    c->peer, MAX_POIS);
 		return -1;
 	}
-	X509_free(cert);
-	cl_info("POI %s (%s): connected (%s, %s)", p->name, p->peer,
-	    SSL_get_version(p->ssl), SSL_get_cipher_name(p->ssl));
+	p->fd = c->fd;
+	p->ssl = c->ssl;
+	memcpy(p->name, name, sizeof(p->name));
+	snprintf(p->peer, sizeof(p->peer), "%s", c->peer);
+	cl_buf_init(&p->in, IN_MAX);
+	cl_buf_init(&p->out, 1024 * 1024);
+	if (p->ssl != NULL)
+		cl_info("POI %s (%s): connected (%s, %s; authenticated in "
+			"%llu ms)",
+		    p->name, p->peer, SSL_get_version(p->ssl),
+		    SSL_get_cipher_name(p->ssl),
+		    (unsigned long long)c->elapsed_ms);
+	else
+		cl_info("POI %s: connected without TLS", p->peer);
+	m->pois[i] = p;
 	return 0;
 }
 
@@ -797,12 +781,6 @@ poi_read(struct mdf *m, struct poi *p, uint64_t now)
 	uint8_t *w;
 	int k, r;
 
-	if (p->handshaking) {
-		if (poi_handshake(p) != 0)
-			return -1;
-		if (p->handshaking)
-			return 0;
-	}
 	if (p->paused_until > now)
 		return 0;
 	/* Leftovers from a pause first. */
@@ -987,6 +965,23 @@ render(void *arg, struct cl_buf *b)
 	C("malformed_total", "Connections closed for a malformed PDU.",
 	    m->malformed);
 	G("pois", "POI connections.", npoi);
+	if (m->front != NULL) {
+		struct cl_front_stats fs;
+
+		cl_front_stats(m->front, &fs);
+		G("unauthenticated", "Connections not authenticated yet.",
+		    cl_front_pending(m->front));
+		C("connections_refused_total",
+		    "Connections refused before TLS: --max-startups, "
+		    "--per-source-max-startups.",
+		    fs.refused);
+		C("handshake_timeouts_total",
+		    "Connections closed: no TLS authentication within "
+		    "--handshake-timeout.",
+		    fs.timeouts);
+		C("handshake_failures_total", "TLS handshakes that failed.",
+		    fs.failures);
+	}
 	G("flows", "Communications (LIID, CIN) tracked.", st->flows);
 	G("flows_max", "Communications tracked at most (--max-flows).",
 	    st->max_flows);
@@ -1237,8 +1232,26 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 	{
 		unsigned port;
 
-		if ((m->lfd = cl_net_listen(o->listen, &port)) == -1)
+		uint64_t nofile = cl_net_raise_nofile();
+		int lfd;
+
+		/* Unauthenticated connections have their own limit, and it
+		 * must be reached before the descriptors run out. */
+		if (cl_front_fit(
+			&o->front, nofile, MAX_POIS + 2 * MAX_DESTS + 256))
+			cl_warn(
+			    "RLIMIT_NOFILE %llu: at most %u unauthenticated "
+			    "POI connections",
+			    (unsigned long long)nofile, o->front.admit.full);
+		if ((lfd = cl_net_listen(o->listen, &port)) == -1)
 			return 1;
+		o->front.what = "POI";
+		o->front.ctx = m->srv;
+		if ((r = cl_front_new(lfd, &o->front, poi_up, m, &m->front)) !=
+		    0) {
+			cl_err("X2/X3 listener: %s", cl_err_str(r));
+			return 1;
+		}
 		cl_info("listening for X2/X3 on %s (port %u, %s)", o->listen,
 		    port, o->insecure ? "plain TCP" : "TLS 1.3");
 		if (o->port_file != NULL &&
@@ -1250,9 +1263,15 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 	if (o->metrics != NULL) {
 		unsigned mp;
 
-		if ((m->mfd = cl_metrics_listen(
+		int mfd;
+
+		if ((mfd = cl_metrics_listen(
 			 o->metrics, &mp, err, sizeof(err))) < 0) {
 			cl_err("metrics: %s", err);
+			return 1;
+		}
+		if (cl_metrics_new(mfd, render, m, &m->metrics) != 0) {
+			cl_err("metrics: out of memory");
 			return 1;
 		}
 		cl_info("metrics on %s (port %u)", o->metrics, mp);
@@ -1263,14 +1282,18 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 static int
 run(struct mdf *m)
 {
-	struct pollfd pfd[3 + MAX_POIS + MAX_DESTS];
+	struct pollfd *pfd;
 	uint64_t now, next, committed, last_slow = 0, deadline = 0;
 	uint64_t ic_retry = 0;
 	short srev[MAX_DESTS];
-	size_t i, n, pbase, sbase;
+	size_t i, n, pbase, sbase, fbase, fn = 0, mbase, mn = 0;
 	int r, timeout;
 
 	memset(srev, 0, sizeof(srev));
+	if ((pfd = calloc(2 + cl_front_npollfds(m->front) + CL_METRICS_POLLFDS +
+		     MAX_POIS + MAX_DESTS,
+		 sizeof(*pfd))) == NULL)
+		cl_fatal("out of memory");
 	for (;;) {
 		now = mono_ms();
 		if (got_hup) {
@@ -1282,9 +1305,7 @@ run(struct mdf *m)
 				"delivering for up to %llu s",
 			    (unsigned long long)m->o->flush_timeout);
 			deadline = now + m->o->flush_timeout * 1000;
-			if (m->lfd != -1)
-				close(m->lfd);
-			m->lfd = -1;
+			cl_front_stop(m->front);
 			for (i = 0; i < MAX_POIS; i++)
 				if (m->pois[i] != NULL)
 					(void)poi_flush(m->pois[i]);
@@ -1368,19 +1389,22 @@ run(struct mdf *m)
 		}
 
 		n = 0;
-		if (m->lfd != -1) {
-			pfd[n].fd = m->lfd;
-			pfd[n++].events = POLLIN;
-		}
-		if (m->mfd > 0) {
-			pfd[n].fd = m->mfd;
-			pfd[n++].events = POLLIN;
-		}
 		/* A group commit ended: the commit at the top of the loop
 		 * collects it. */
 		if (cl_spool_event_fd(m->sp) >= 0) {
 			pfd[n].fd = cl_spool_event_fd(m->sp);
+			pfd[n].revents = 0;
 			pfd[n++].events = POLLIN;
+		}
+		fbase = n;
+		fn = cl_front_pollfds(
+		    m->front, &pfd[n], cl_front_npollfds(m->front), now, &next);
+		n += fn;
+		mbase = n;
+		if (m->metrics != NULL) {
+			mn = cl_metrics_pollfds(m->metrics, &pfd[n],
+			    CL_METRICS_POLLFDS, now, &next);
+			n += mn;
 		}
 		pbase = n;
 		for (i = 0; i < MAX_POIS; i++) {
@@ -1389,11 +1413,16 @@ run(struct mdf *m)
 			pfd[n].fd = p == NULL ? -1 : p->fd;
 			pfd[n].events = 0;
 			if (p != NULL) {
+				/* Bytes TLS holds already (read with the
+				 * handshake): no poll() wait for them. */
+				if (p->ssl != NULL && p->paused_until <= now &&
+				    SSL_has_pending(p->ssl))
+					next = now;
 				if (p->paused_until <= now)
 					pfd[n].events = POLLIN;
 				else if (p->paused_until < next)
 					next = p->paused_until;
-				if (p->out.len > 0 || p->handshaking)
+				if (p->out.len > 0)
 					pfd[n].events |= POLLOUT;
 			}
 			pfd[n++].revents = 0;
@@ -1406,14 +1435,8 @@ run(struct mdf *m)
 		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			cl_fatal("poll: %s", strerror(errno));
 		now = mono_ms();
-		for (i = 0; i < pbase; i++) {
-			if (!(pfd[i].revents & POLLIN))
-				continue;
-			if (pfd[i].fd == m->lfd)
-				poi_accept(m);
-			else if (pfd[i].fd == m->mfd)
-				cl_metrics_serve(m->mfd, render, m);
-		}
+		if (m->metrics != NULL)
+			cl_metrics_handle(m->metrics, &pfd[mbase], mn, now);
 		for (i = 0; i < MAX_POIS; i++) {
 			struct poi *p = m->pois[i];
 			short rev = pfd[pbase + i].revents;
@@ -1424,10 +1447,12 @@ run(struct mdf *m)
 				p->paused_until = 0;
 				rev |= POLLIN;
 			}
+			if (p->ssl != NULL && p->paused_until <= now &&
+			    SSL_has_pending(p->ssl))
+				rev |= POLLIN;
 			if (rev == 0)
 				continue;
-			if (rev & (POLLIN | POLLHUP | POLLERR) ||
-			    p->handshaking) {
+			if (rev & (POLLIN | POLLHUP | POLLERR)) {
 				if (poi_read(m, p, now) != 0) {
 					poi_close(m, i,
 					    p->limited
@@ -1443,7 +1468,10 @@ run(struct mdf *m)
 		}
 		for (i = 0; i < m->nstreams; i++)
 			srev[i] = pfd[sbase + i].revents;
+		/* New POIs last: their slots were not polled this round. */
+		cl_front_handle(m->front, &pfd[fbase], fn, now);
 	}
+	free(pfd);
 	return 0;
 }
 
@@ -1464,9 +1492,11 @@ main(int argc, char **argv)
 	    {"ack-timeout", 1, NULL, 0}, {"flush-timeout", 1, NULL, 0},
 	    {"max-flows", 1, NULL, 0}, {"max-flows-per-poi", 1, NULL, 0},
 	    {"dedup-window", 1, NULL, 0}, {"metrics", 1, NULL, 0},
-	    {"config", 1, NULL, 'c'}, {"check", 0, NULL, 'n'},
-	    {"verbose", 0, NULL, 'v'}, {"help", 0, NULL, 'h'},
-	    {"version", 0, NULL, 'V'}, {NULL, 0, NULL, 0}};
+	    {"handshake-timeout", 1, NULL, 0}, {"max-startups", 1, NULL, 0},
+	    {"per-source-max-startups", 1, NULL, 0}, {"config", 1, NULL, 'c'},
+	    {"check", 0, NULL, 'n'}, {"verbose", 0, NULL, 'v'},
+	    {"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'},
+	    {NULL, 0, NULL, 0}};
 	static struct opts o;
 	static struct mdf m;
 	struct mdf_core_opts co;
@@ -1487,8 +1517,8 @@ main(int argc, char **argv)
 	o.ack_timeout = 30;
 	o.flush_timeout = 5;
 	m.o = &o;
-	m.lfd = -1;
-	m.mfd = -1;
+	cl_front_defaults(&o.front);
+	m.slot_rl = (struct cl_log_rl)CL_LOG_RL_INIT(10000, 5);
 	/* A config file first, so that the command line overrides it. */
 	for (i = 1; i + 1 < (size_t)argc; i++)
 		if (strcmp(argv[i], "-c") == 0 ||
@@ -1570,7 +1600,7 @@ main(int argc, char **argv)
 	SSL_CTX_free(m.srv);
 	SSL_CTX_free(m.cli);
 	cl_taskset_free(m.tasks);
-	if (m.lfd != -1)
-		close(m.lfd);
+	cl_front_free(m.front);
+	cl_metrics_free(m.metrics);
 	return r;
 }

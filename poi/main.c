@@ -516,10 +516,12 @@ main(int argc, char **argv)
 	struct cl_cap_pkt pkt;
 	struct pace pace = {0};
 	SSL_CTX *tls = NULL;
-	struct pollfd pfd[3];
+	struct pollfd pfd[2 + CL_METRICS_POLLFDS];
+	struct cl_metrics *metrics = NULL;
 	char err[1024], host[256];
 	const char *conf = NULL;
 	int ch, idx, r, status = 1, metrics_fd = -1;
+	size_t mn = 0;
 	unsigned metrics_port = 0;
 	bool eof = false, flushing = false;
 	int64_t now_ms, last_tick = 0, flush_deadline = 0;
@@ -694,6 +696,10 @@ main(int argc, char **argv)
 			cl_err("--metrics: %s", err);
 			goto out;
 		}
+		if (cl_metrics_new(metrics_fd, render, &c, &metrics) != 0) {
+			cl_err("--metrics: out of memory");
+			goto out;
+		}
 		cl_info("metrics on %s (port %u)", o.metrics, metrics_port);
 	}
 	if (o.read_file != NULL) {
@@ -797,11 +803,20 @@ main(int argc, char **argv)
 			pfd[n].revents = 0;
 			ofd = n++;
 		}
-		if (metrics_fd != -1) {
-			pfd[n].fd = metrics_fd;
-			pfd[n].events = POLLIN;
-			pfd[n].revents = 0;
-			mfd = n++;
+		if (metrics != NULL) {
+			uint64_t next = UINT64_MAX;
+
+			/* Served a step at a time: never a wait in the loop. */
+			mfd = n;
+			mn = cl_metrics_pollfds(metrics, &pfd[n],
+			    CL_METRICS_POLLFDS, (uint64_t)now_ms, &next);
+			n += (int)mn;
+			if (next != UINT64_MAX &&
+			    (timeout < 0 ||
+				next < (uint64_t)now_ms + (uint64_t)timeout))
+				timeout = next <= (uint64_t)now_ms
+				    ? 0
+				    : (int)(next - (uint64_t)now_ms);
 		}
 		if (c.pcap != NULL && !flushing) {
 			pfd[n].fd = pcap_get_selectable_fd(c.pcap);
@@ -815,8 +830,9 @@ main(int argc, char **argv)
 		}
 		now_ms = cl_out_now_ms();
 		cl_out_run(c.out, ofd >= 0 ? pfd[ofd].revents : 0, now_ms);
-		if (mfd >= 0 && (pfd[mfd].revents & POLLIN))
-			cl_metrics_serve(metrics_fd, render, &c);
+		if (mfd >= 0)
+			cl_metrics_handle(
+			    metrics, &pfd[mfd], mn, (uint64_t)now_ms);
 		if (pfdi >= 0 && (pfd[pfdi].revents & POLLIN)) {
 			if (pcap_dispatch(c.pcap, 4096, pcap_cb, (u_char *)&c) <
 			    0) {
@@ -851,8 +867,7 @@ out:
 	cl_cap_free(cap);
 	if (c.pcap != NULL)
 		pcap_close(c.pcap);
-	if (metrics_fd != -1)
-		close(metrics_fd);
+	cl_metrics_free(metrics);
 	SSL_CTX_free(tls);
 	free(o.read_file);
 	free(o.interface);

@@ -475,8 +475,11 @@ up(struct cl_out *o, int64_t now_ms)
 	for (i = 0; i < o->ka_n; i++)
 		o->kas[(o->ka_head + i) % KA_MAX].sent_ms = 0;
 	if (o->ssl != NULL)
-		cl_info("connected to MDF %s (%s, %s)", o->peer,
-		    SSL_get_version(o->ssl), SSL_get_cipher_name(o->ssl));
+		cl_info("connected to MDF %s (%s, %s; connect and handshake "
+			"in %lld ms)",
+		    o->peer, SSL_get_version(o->ssl),
+		    SSL_get_cipher_name(o->ssl),
+		    (long long)(now_ms - o->attempt_ms));
 	else
 		cl_info("connected to MDF %s without TLS", o->peer);
 	send_keepalive(o, now_ms);
