@@ -34,6 +34,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "fsutil.h"
 #include "spool.h"
 
 #define SEG_MAGIC      "CLSG"
@@ -465,8 +466,8 @@ replace_file(int dirfd, const char *name, const uint8_t *p, size_t len)
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= (int)sizeof(tmp))
 		return CL_ERR_INTERNAL;
-	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		 0600)) < 0)
+	if ((fd = cl_openat_nofollow(
+		 dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
 		goto out;
 	if (write_all(fd, p, len, 0) != 0 || fsync(fd) != 0)
 		goto out;
@@ -540,7 +541,7 @@ new_segment(struct cl_spool *sp, uint64_t no, uint64_t first_seq)
 	seg_name(name, no, "");
 	if ((r = replace_file(sp->dirfd, name, h, sizeof(h))) != 0)
 		return r;
-	if ((fd = openat(sp->dirfd, name, O_WRONLY | O_CLOEXEC)) < 0)
+	if ((fd = cl_openat_nofollow(sp->dirfd, name, O_WRONLY, 0)) < 0)
 		return CL_ERR_SYSTEM;
 	s.no = no;
 	s.first_seq = first_seq;
@@ -819,8 +820,11 @@ load_cursor(struct cl_spool *sp, const char *fname, const char *name,
 	uint64_t pos;
 	int fd, r;
 
-	if ((fd = openat(sp->dirfd, fname, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = cl_openat_nofollow(sp->dirfd, fname, O_RDONLY, 0)) < 0) {
+		(void)snprintf(rep->why, sizeof(rep->why), "%s: %s", fname,
+		    cl_fs_strerror(errno));
 		return CL_ERR_SYSTEM;
+	}
 	r = read_at(fd, b, sizeof(b), 0, &got);
 	(void)close(fd);
 	if (r != 0)
@@ -934,8 +938,12 @@ check_segment(struct cl_spool *sp, uint64_t no, bool last,
 	rep->seg = no;
 	rep->off = 0;
 	seg_name(name, no, "");
-	if ((fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &st) != 0)
+	if ((fd = cl_openat_nofollow(sp->dirfd, name, O_RDONLY, 0)) < 0) {
+		(void)snprintf(rep->why, sizeof(rep->why), "%s: %s", name,
+		    cl_fs_strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0)
 		goto out;
 	if (st.st_size > 0 &&
 	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
@@ -1050,11 +1058,17 @@ cl_spool_open(const char *dir, const struct cl_spool_opts *opts,
 	r = CL_ERR_SYSTEM;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		goto out;
-	if ((sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	/* Owned by us or root, not writable by others, nor its parents. */
+	if ((r = cl_dir_open_private(
+		 dir, &sp->dirfd, rep->why, sizeof(rep->why))) != 0)
 		goto out;
-	if ((sp->lockfd = openat(
-		 sp->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+	r = CL_ERR_SYSTEM;
+	if ((sp->lockfd = cl_openat_nofollow(
+		 sp->dirfd, "lock", O_RDWR | O_CREAT, 0600)) < 0) {
+		(void)snprintf(rep->why, sizeof(rep->why), "lock: %s",
+		    cl_fs_strerror(errno));
 		goto out;
+	}
 	if (flock(sp->lockfd, LOCK_EX | LOCK_NB) != 0) {
 		r = errno == EWOULDBLOCK ? CL_ERR_AGAIN : CL_ERR_SYSTEM;
 		goto out;
@@ -1101,8 +1115,12 @@ cl_spool_open(const char *dir, const struct cl_spool_opts *opts,
 			goto out;
 	} else {
 		seg_name(name, nos[nno - 1], "");
-		if ((fd = openat(sp->dirfd, name, O_WRONLY | O_CLOEXEC)) < 0)
+		if ((fd = cl_openat_nofollow(sp->dirfd, name, O_WRONLY, 0)) <
+		    0) {
+			(void)snprintf(rep->why, sizeof(rep->why), "%s: %s",
+			    name, cl_fs_strerror(errno));
 			goto out;
+		}
 		sp->wfd = fd;
 		if (rep->tail_truncated && ftruncate(fd, (off_t)cut) != 0)
 			goto out;
@@ -1139,6 +1157,12 @@ out:
 		(void)cl_spool_close(sp);
 	}
 	return r;
+}
+
+int
+cl_spool_dirfd(const struct cl_spool *sp)
+{
+	return sp->dirfd;
 }
 
 int
@@ -1397,8 +1421,8 @@ fill(struct cl_spool_cursor *c, uint64_t no, uint64_t off)
 	if (c->fd_seg != no) {
 		cursor_close_fd(c);
 		seg_name(name, no, "");
-		if ((c->fd = openat(c->sp->dirfd, name, O_RDONLY | O_CLOEXEC)) <
-		    0)
+		if ((c->fd = cl_openat_nofollow(
+			 c->sp->dirfd, name, O_RDONLY, 0)) < 0)
 			return CL_ERR_SYSTEM;
 		c->fd_seg = no;
 	}

@@ -70,7 +70,7 @@ struct cl_spool_opts {
 struct cl_spool_report {
 	uint64_t seg;        /* segment number of the problem */
 	uint64_t off;        /* byte offset in that segment */
-	char why[96];        /* the error or the tear; "" if none */
+	char why[256];       /* the error or the tear; "" if none */
 	bool tail_truncated; /* the last segment was cut at off */
 	uint64_t tail_dropped_bytes;
 	uint64_t tail_first_seq;    /* sequence number the tear was at */
@@ -133,6 +133,13 @@ int cl_spool_open(const char *dir, const struct cl_spool_opts *opts,
  * any case.
  */
 int cl_spool_close(struct cl_spool *sp);
+
+/*
+ * The spool directory's descriptor, checked and opened by cl_spool_open()
+ * (borrowed: valid until cl_spool_close()).  Files kept beside the spool
+ * are opened relative to it with cl_openat_nofollow().
+ */
+int cl_spool_dirfd(const struct cl_spool *sp);
 
 /*
  * Appends one record (payload len <= rec_max) and returns its sequence

@@ -18,11 +18,13 @@
 #include "dhcp.h"
 #include "dhcp6.h"
 #include "digest.h"
+#include "fsutil.h"
 #include "log.h"
 #include "mdf.h"
 #include "radius.h"
 
 #define STATE_MAGIC   "CLMS"
+#define STATE_FILE    "mdf-state" /* in the spool directory */
 #define STATE_VERSION 1
 #define STATE_MAX     (1u << 30)
 #define META_VERSION  1
@@ -751,10 +753,8 @@ state_save(struct mdf_core *c)
 	struct flow *f;
 	struct dd *d;
 	size_t pos;
-	char tmp[4200];
 	uint32_t crc;
-	int fd = -1, dfd = -1, r;
-	char *slash;
+	int fd = -1, dfd, r;
 
 	cl_buf_init(&b, STATE_MAX);
 	if ((r = cl_buf_put(&b, STATE_MAGIC, 4)) != 0 ||
@@ -783,29 +783,23 @@ state_save(struct mdf_core *c)
 	if ((r = cl_buf_put_u32(&b, crc)) != 0)
 		goto out;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", c->state_path);
+	/* In the spool directory, relative to its (checked) descriptor. */
 	r = CL_ERR_SYSTEM;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
-	    -1)
+	dfd = cl_spool_dirfd(c->sp);
+	if ((fd = cl_openat_nofollow(dfd, STATE_FILE ".tmp",
+		 O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
 		goto out;
 	if (write(fd, b.d, b.len) != (ssize_t)b.len || fsync(fd) != 0 ||
-	    rename(tmp, c->state_path) != 0)
+	    renameat(dfd, STATE_FILE ".tmp", dfd, STATE_FILE) != 0 ||
+	    fsync(dfd) != 0)
 		goto out;
-	if ((slash = strrchr(tmp, '/')) != NULL) {
-		*slash = '\0';
-		if ((dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-			-1 ||
-		    fsync(dfd) != 0)
-			goto out;
-	}
 	r = 0;
 out:
 	if (r == CL_ERR_SYSTEM)
-		cl_err("mdf: saving %s: %s", c->state_path, strerror(errno));
+		cl_err(
+		    "mdf: saving %s: %s", c->state_path, cl_fs_strerror(errno));
 	if (fd != -1)
 		close(fd);
-	if (dfd != -1)
-		close(dfd);
 	cl_buf_release(&b);
 	return r;
 }
@@ -820,10 +814,12 @@ state_load(struct mdf_core *c, char *err, size_t errlen)
 	uint32_t v, crc;
 	int fd, r = CL_ERR_FORMAT;
 
-	if ((fd = open(c->state_path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = cl_openat_nofollow(
+		 cl_spool_dirfd(c->sp), STATE_FILE, O_RDONLY, 0)) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", c->state_path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot open: %s", c->state_path,
+		    cl_fs_strerror(errno));
 		return CL_ERR_SYSTEM;
 	}
 	if (fstat(fd, &st) != 0 || st.st_size < 24 || st.st_size > STATE_MAX ||
@@ -1015,8 +1011,11 @@ mdf_core_open(const struct mdf_core_opts *o, struct mdf_core **out,
 		r = CL_ERR_SYSTEM;
 		goto fail;
 	}
-	snprintf(
-	    c->state_path, sizeof(c->state_path), "%s/mdf-state", o->spool_dir);
+	snprintf(c->state_path, sizeof(c->state_path), "%s/" STATE_FILE,
+	    o->spool_dir);
+	/* Checked here for a message naming the path; again by the spool. */
+	if ((r = cl_dir_check_private(o->spool_dir, err, errlen)) != 0)
+		goto fail;
 	if ((r = cl_spool_open(o->spool_dir, &o->spool, &c->sp, report)) != 0) {
 		if (report != NULL && report->why[0] != '\0')
 			snprintf(err, errlen,
