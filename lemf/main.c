@@ -1130,6 +1130,11 @@ main(int argc, char **argv)
 		goto out;
 	}
 	status = 1;
+	/* Before any key is read: no core dump holds it. */
+	if (cl_tls_secure_init(err, sizeof(err)) != 0) {
+		cl_err("%s", err);
+		goto out;
+	}
 	if (o.insecure)
 		cl_warn("WARNING: --insecure-plaintext: accepting PS-PDUs "
 			"WITHOUT TLS on %s; intercepted traffic is readable "

@@ -865,19 +865,22 @@ summary(struct mdf *m)
 	}
 }
 
+/*
+ * The IntegrityCheck key stays loaded for the life of the process: its
+ * bytes are in OpenSSL's secure heap (cl_tls_secure_init()), never in a
+ * core dump; the PEM text read from the file is wiped at once.
+ */
 static EVP_PKEY *
 load_ic_key(const char *path)
 {
 	EVP_PKEY *k = NULL;
-	FILE *f;
+	char err[1024];
 
-	if ((f = fopen(path, "r")) == NULL) {
-		cl_err("%s: %s", path, strerror(errno));
+	if ((k = cl_tls_load_key(path, err, sizeof(err))) == NULL) {
+		cl_err("integrity-key: %s", err);
 		return NULL;
 	}
-	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	if (k == NULL || EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519) {
+	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519) {
 		cl_err("%s: not an Ed25519 private key (PEM)", path);
 		EVP_PKEY_free(k);
 		return NULL;
@@ -1299,6 +1302,11 @@ main(int argc, char **argv)
 	}
 	if (o.verbose > 0)
 		cl_log_set_level(o.verbose > 1 ? CL_LOG_DEBUG : CL_LOG_INFO);
+	/* Before any key is read: no core dump holds it. */
+	if (cl_tls_secure_init(err, sizeof(err)) != 0) {
+		cl_err("%s", err);
+		return 1;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -427,6 +427,11 @@ drop_privileges(const char *user)
 		cl_err("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		return -1;
 	}
+	/* A change of user resets the dumpable flag to suid_dumpable. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+		cl_err("PR_SET_DUMPABLE: %s", strerror(errno));
+		return -1;
+	}
 	cl_info("running as %s", user);
 	return 0;
 }
@@ -645,6 +650,11 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	/* Before any key is read: no core dump holds it. */
+	if (cl_tls_secure_init(err, sizeof(err)) != 0) {
+		cl_err("%s", err);
+		goto out;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
