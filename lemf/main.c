@@ -142,7 +142,7 @@ usage(FILE *f)
 	    "      --port-file PATH      write the bound port here once "
 	    "listening\n"
 	    "      --tls-cert FILE       LEMF certificate (PEM)\n"
-	    "      --tls-key FILE        LEMF private key (PEM)\n"
+	    "      --tls-key FILE        LEMF private key (PEM, mode 0600)\n"
 	    "      --tls-ca FILE         CA certificates that sign the MDFs' "
 	    "certificates\n"
 	    "      --insecure-plaintext  accept TCP without TLS (command line "

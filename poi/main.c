@@ -87,7 +87,7 @@ usage(FILE *f)
 	    "      --mdf-name NAME       name the MDF certificate must carry "
 	    "(default HOST)\n"
 	    "      --cert FILE           POI certificate (PEM) for mutual TLS\n"
-	    "      --key FILE            POI private key (PEM)\n"
+	    "      --key FILE            POI private key (PEM, mode 0600)\n"
 	    "      --ca FILE             CA certificates that sign the MDF's "
 	    "certificate\n"
 	    "      --insecure-plaintext  send X2/X3 without TLS (command line "
