@@ -316,6 +316,7 @@ pki e2e mdf poi lemf
 openssl genpkey -algorithm ed25519 -out "$W/pki/ic.key" 2>/dev/null &&
     openssl pkey -in "$W/pki/ic.key" -pubout -out "$W/pki/ic.pub" 2>/dev/null ||
     die "openssl: cannot make the integrity key"
+chmod 600 "$W/pki/ic.key"
 echo "# clearli end-to-end benchmark (POI -> MDF -> LEMF)  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "# host: $(nproc) CPUs, $(sed -n '/^model name/{s/^[^:]*: //p;q;}' /proc/cpuinfo), kernel $(uname -r), $(free -g | awk '/^Mem:/ { print $2 }') GB"
 rev=$(GIT_OPTIONAL_LOCKS=0 git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -21,6 +21,8 @@ pki() {
 		    -extfile "$d/$n.ext" -out "$d/$n.pem" >/dev/null 2>&1 ||
 		    die "openssl: cannot make the $n certificate"
 	done
+	# The daemons refuse a private key others could read.
+	chmod 600 "$d"/*.key
 }
 
 # ru FILE: reads bench/rusage's output; sets U (user+sys CPU s), UU (user

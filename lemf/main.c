@@ -143,7 +143,7 @@ usage(FILE *f)
 	    "      --port-file PATH      write the bound port here once "
 	    "listening\n"
 	    "      --tls-cert FILE       LEMF certificate (PEM)\n"
-	    "      --tls-key FILE        LEMF private key (PEM)\n"
+	    "      --tls-key FILE        LEMF private key (PEM, mode 0600)\n"
 	    "      --tls-ca FILE         CA certificates that sign the MDFs' "
 	    "certificates\n"
 	    "      --handshake-timeout SECS  close a connection not "
@@ -1146,6 +1146,11 @@ main(int argc, char **argv)
 		goto out;
 	}
 	status = 1;
+	/* Before any key is read: no core dump holds it. */
+	if (cl_tls_secure_init(err, sizeof(err)) != 0) {
+		cl_err("%s", err);
+		goto out;
+	}
 	if (o.insecure)
 		cl_warn("WARNING: --insecure-plaintext: accepting PS-PDUs "
 			"WITHOUT TLS on %s; intercepted traffic is readable "

@@ -16,6 +16,7 @@
 
 #include "ber.h"
 #include "err.h"
+#include "fsutil.h"
 #include "htab.h"
 #include "log.h"
 #include "out.h"
@@ -43,6 +44,7 @@ struct pcapf {
 
 struct lemf_out {
 	int dfd;
+	char *dir; /* the output directory, for messages */
 	int jfd;
 	bool jdirty;
 	bool ddirty;       /* a file was created since the last sync */
@@ -672,8 +674,8 @@ pcap_check(struct lemf_out *o, struct pcapf *p, const char *name)
 		if (renameat(o->dfd, name, o->dfd, aside) != 0)
 			return CL_ERR_SYSTEM;
 		close(p->fd);
-		p->fd = openat(o->dfd, name,
-		    O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+		p->fd = cl_openat_nofollow(
+		    o->dfd, name, O_RDWR | O_CREAT | O_EXCL | O_APPEND, 0640);
 		if (p->fd < 0)
 			return CL_ERR_SYSTEM;
 		size = 0;
@@ -768,15 +770,17 @@ pcap_get(struct lemf_out *o, const struct cl_psdu_info *in, struct pcapf **out)
 	}
 	lemf_pcap_name(p->liid, p->liid_len, name, sizeof(name));
 	p->fd =
-	    openat(o->dfd, name, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	    cl_openat_nofollow(o->dfd, name, O_RDWR | O_CREAT | O_APPEND, 0640);
 	if (p->fd < 0) {
-		cl_err("%s: %s", name, strerror(errno));
+		cl_err("%s/%s: cannot open: %s", o->dir, name,
+		    cl_fs_strerror(errno));
 		return CL_ERR_SYSTEM;
 	}
 	o->open[o->nopen++] = p;
 	if (!p->checked) {
 		if ((r = pcap_check(o, p, name)) != 0) {
-			cl_err("%s: %s", name, strerror(errno));
+			cl_err(
+			    "%s/%s: %s", o->dir, name, cl_fs_strerror(errno));
 			return r;
 		}
 		p->checked = true;
@@ -1143,10 +1147,13 @@ lemf_out_summary(struct lemf_out *o, const struct lemf_counts *c)
 	    (unsigned long long)c->integrity_ok,
 	    (unsigned long long)c->integrity_failed,
 	    (unsigned long long)c->streams_evicted);
-	fd = openat(o->dfd, "summary.json.tmp",
-	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
+	fd = cl_openat_nofollow(
+	    o->dfd, "summary.json.tmp", O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	if (fd < 0) {
+		cl_err("%s/summary.json.tmp: cannot open: %s", o->dir,
+		    cl_fs_strerror(errno));
 		return CL_ERR_SYSTEM;
+	}
 	if (write(fd, s, (size_t)n) != n || fsync(fd) != 0)
 		r = CL_ERR_SYSTEM;
 	close(fd);
@@ -1506,13 +1513,19 @@ lemf_out_open(const char *dir, struct lemf_recv *rv, struct lemf_out **out,
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto fail;
 	}
-	if ((o->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+	if ((o->dir = strdup(dir)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		r = CL_ERR_NOMEM;
 		goto fail;
 	}
-	if ((o->jfd = openat(o->dfd, JSONL,
-		 O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640)) < 0) {
-		snprintf(err, errlen, "%s/" JSONL ": %s", dir, strerror(errno));
+	/* Owned by us or root, not writable by others, nor its parents. */
+	if ((r = cl_dir_open_private(dir, &o->dfd, err, errlen)) != 0)
+		goto fail;
+	r = CL_ERR_SYSTEM;
+	if ((o->jfd = cl_openat_nofollow(
+		 o->dfd, JSONL, O_RDWR | O_CREAT | O_APPEND, 0640)) < 0) {
+		snprintf(err, errlen, "%s/" JSONL ": cannot open: %s", dir,
+		    cl_fs_strerror(errno));
 		goto fail;
 	}
 	if ((r = restore(o, rv)) != 0) {
@@ -1564,6 +1577,7 @@ lemf_out_close(struct lemf_out *o)
 		close(o->dfd);
 	}
 	cl_buf_release(&o->jbuf);
+	free(o->dir);
 	free(o);
 	return r;
 }

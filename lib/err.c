@@ -42,6 +42,8 @@ cl_err_str(int r)
 		return "try again";
 	case CL_ERR_CLOSED:
 		return "connection closed";
+	case CL_ERR_PERM:
+		return "unsafe owner or permissions";
 	}
 	return "unknown error";
 }

@@ -23,6 +23,7 @@
 #define CL_ERR_TLS         -14 /* TLS library error */
 #define CL_ERR_AGAIN       -15 /* would block; try again later */
 #define CL_ERR_CLOSED      -16 /* peer closed the connection */
+#define CL_ERR_PERM        -17 /* unsafe owner or mode: refused */
 
 /* Returns a static, human-readable description of an error code. */
 const char *cl_err_str(int r);

@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fsutil.h"
 #include "log.h"
 #include "net.h"
 #include "util.h"
@@ -81,16 +84,35 @@ cl_net_listen(const char *spec, unsigned *port)
 int
 cl_net_port_file(const char *path, unsigned port)
 {
-	char tmp[4096];
-	FILE *f;
+	char dir[PATH_MAX], base[NAME_MAX + 1], tmp[NAME_MAX + 1], txt[16];
+	int dfd = -1, fd = -1, n, e, r = -1;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((f = fopen(tmp, "w")) == NULL)
+	if (cl_path_split(path, dir, sizeof(dir), base, sizeof(base)) != 0)
 		return -1;
-	fprintf(f, "%u\n", port);
-	if (fclose(f) != 0 || rename(tmp, path) != 0)
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", base) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
 		return -1;
-	return 0;
+	}
+	n = snprintf(txt, sizeof(txt), "%u\n", port);
+	/* Written in its directory, never through a planted link. */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (fd = cl_openat_nofollow(
+		 dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0 ||
+	    write(fd, txt, (size_t)n) != n)
+		goto out;
+	e = close(fd);
+	fd = -1;
+	if (e != 0 || renameat(dfd, tmp, dfd, base) != 0)
+		goto out;
+	r = 0;
+out:
+	e = errno;
+	if (fd >= 0)
+		(void)close(fd);
+	if (dfd >= 0)
+		(void)close(dfd);
+	errno = e;
+	return r;
 }
 
 int

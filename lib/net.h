@@ -24,8 +24,10 @@ int cl_net_listen(const char *spec, unsigned *port);
 
 /*
  * Writes port to path, whole (temporary file, then rename), so that a
- * script waiting for the file never reads half of it.  Returns 0, or -1
- * with errno set.
+ * script waiting for the file never reads half of it.  The temporary file
+ * is opened relative to the directory with cl_openat_nofollow(): a planted
+ * link is refused (ELOOP), never written through.  Returns 0, or -1 with
+ * errno set.
  */
 int cl_net_port_file(const char *path, unsigned port);
 

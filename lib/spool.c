@@ -34,6 +34,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "fsutil.h"
 #include "spool.h"
 
 #define SEG_MAGIC      "CLSG"
@@ -224,7 +225,7 @@ sys_fail(struct cl_spool *sp, const char *what, const char *name)
 
 	(void)snprintf(sp->err, sizeof(sp->err), "%s %s%s%s: %s", what,
 	    sp->dir != NULL ? sp->dir : "?", name != NULL ? "/" : "",
-	    name != NULL ? name : "", strerror(e));
+	    name != NULL ? name : "", cl_fs_strerror(e));
 	errno = e;
 	return CL_ERR_SYSTEM;
 }
@@ -564,8 +565,8 @@ replace_file(
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= (int)sizeof(tmp))
 		return CL_ERR_INTERNAL;
-	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		 0600)) < 0) {
+	if ((fd = cl_openat_nofollow(
+		 dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0) {
 		r = sys_fail(sp, "create", tmp);
 		goto out;
 	}
@@ -654,7 +655,7 @@ new_segment(struct cl_spool *sp, uint64_t no, uint64_t first_seq)
 	seg_name(name, no, "");
 	if ((r = replace_file(sp, name, h, sizeof(h))) != 0)
 		return r;
-	if ((fd = openat(sp->dirfd, name, O_WRONLY | O_CLOEXEC)) < 0)
+	if ((fd = cl_openat_nofollow(sp->dirfd, name, O_WRONLY, 0)) < 0)
 		return sys_fail(sp, "open for writing", name);
 	s.no = no;
 	s.first_seq = first_seq;
@@ -942,7 +943,7 @@ load_cursor(struct cl_spool *sp, const char *fname, const char *name,
 	uint64_t pos;
 	int fd, r;
 
-	if ((fd = openat(sp->dirfd, fname, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = cl_openat_nofollow(sp->dirfd, fname, O_RDONLY, 0)) < 0)
 		return sys_fail(sp, "open", fname);
 	r = read_at(fd, b, sizeof(b), 0, &got);
 	if (r != 0)
@@ -1190,7 +1191,7 @@ check_segment(struct cl_spool *sp, uint64_t no, bool last,
 	seg_name(name, no, "");
 	(void)snprintf(
 	    rep->segpath, sizeof(rep->segpath), "%s/%s", sp->dir, name);
-	if ((fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = cl_openat_nofollow(sp->dirfd, name, O_RDONLY, 0)) < 0) {
 		r = sys_fail(sp, "open", name);
 		goto out;
 	}
@@ -1347,12 +1348,12 @@ cl_spool_open(const char *dir, const struct cl_spool_opts *opts,
 		r = sys_fail(sp, "create the directory", NULL);
 		goto out;
 	}
-	if ((sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = sys_fail(sp, "open the directory", NULL);
+	/* Owned by us or root, not writable by others, nor its parents. */
+	if ((r = cl_dir_open_private(
+		 dir, &sp->dirfd, sp->err, sizeof(sp->err))) != 0)
 		goto out;
-	}
-	if ((sp->lockfd = openat(
-		 sp->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+	if ((sp->lockfd = cl_openat_nofollow(
+		 sp->dirfd, "lock", O_RDWR | O_CREAT, 0600)) < 0) {
 		r = sys_fail(sp, "open the lock file", "lock");
 		goto out;
 	}
@@ -1416,7 +1417,8 @@ cl_spool_open(const char *dir, const struct cl_spool_opts *opts,
 		    (r = replace_file(
 			 sp, name, sp->salvage, sp->salvage_len)) != 0)
 			goto out;
-		if ((fd = openat(sp->dirfd, name, O_WRONLY | O_CLOEXEC)) < 0) {
+		if ((fd = cl_openat_nofollow(sp->dirfd, name, O_WRONLY, 0)) <
+		    0) {
 			r = sys_fail(sp, "open for writing", name);
 			goto out;
 		}
@@ -1467,6 +1469,12 @@ out:
 		(void)cl_spool_close(sp);
 	}
 	return r;
+}
+
+int
+cl_spool_dirfd(const struct cl_spool *sp)
+{
+	return sp->dirfd;
 }
 
 int
@@ -1728,8 +1736,8 @@ fill(struct cl_spool_cursor *c, uint64_t no, uint64_t off)
 	if (c->fd_seg != no) {
 		cursor_close_fd(c);
 		seg_name(name, no, "");
-		if ((c->fd = openat(c->sp->dirfd, name, O_RDONLY | O_CLOEXEC)) <
-		    0)
+		if ((c->fd = cl_openat_nofollow(
+			 c->sp->dirfd, name, O_RDONLY, 0)) < 0)
 			return sys_fail(c->sp, "open for reading", name);
 		c->fd_seg = no;
 	}

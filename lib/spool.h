@@ -200,6 +200,13 @@ bool cl_spool_lost_at(
 int cl_spool_close(struct cl_spool *sp);
 
 /*
+ * The spool directory's descriptor, checked and opened by cl_spool_open()
+ * (borrowed: valid until cl_spool_close()).  Files kept beside the spool
+ * are opened relative to it with cl_openat_nofollow().
+ */
+int cl_spool_dirfd(const struct cl_spool *sp);
+
+/*
  * Appends one record (payload len <= rec_max) and returns its sequence
  * number in *seq.  With FSYNC_ALWAYS the record is durable on return;
  * otherwise it is buffered until cl_spool_commit() or cl_spool_sync().

@@ -1,12 +1,27 @@
 /* SPDX-License-Identifier: ISC */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include "log.h"
+#include "err.h"
+#include "fsutil.h"
 #include "tls.h"
+
+/*
+ * Secure heap size: a few keys of the daemon itself plus one X25519 share
+ * for each TLS handshake in progress (32 bytes each, rounded to MINSIZE);
+ * 1 MiB holds tens of thousands.  When it is full OpenSSL fails the
+ * allocation (a handshake fails), it never falls back to the plain heap.
+ */
+#define SECURE_HEAP_SIZE    (1024 * 1024)
+#define SECURE_HEAP_MINSIZE 32
 
 void
 cl_tls_errors(char *buf, size_t len)
@@ -22,11 +37,59 @@ cl_tls_errors(char *buf, size_t len)
 	}
 }
 
+int
+cl_tls_secure_init(char *err, size_t errlen)
+{
+	if (errlen > 0)
+		err[0] = '\0';
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		snprintf(err, errlen, "prctl(PR_SET_DUMPABLE, 0): %s",
+		    strerror(errno));
+		return CL_ERR_SYSTEM;
+	}
+	/* 1: locked; 2: not locked (RLIMIT_MEMLOCK), still not dumped. */
+	if (CRYPTO_secure_malloc_initialized() == 0 &&
+	    CRYPTO_secure_malloc_init(SECURE_HEAP_SIZE, SECURE_HEAP_MINSIZE) ==
+		0) {
+		snprintf(err, errlen,
+		    "OpenSSL secure heap (%d bytes): ", SECURE_HEAP_SIZE);
+		cl_tls_errors(err, errlen);
+		return CL_ERR_SYSTEM;
+	}
+	return 0;
+}
+
+EVP_PKEY *
+cl_tls_load_key(const char *path, char *err, size_t errlen)
+{
+	EVP_PKEY *k = NULL;
+	uint8_t *p = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (cl_keyfile_read(path, &p, &len, err, errlen) != 0)
+		goto out;
+	/* A read-only memory BIO: no copy of the bytes is made. */
+	if ((bio = BIO_new_mem_buf(p, (int)len)) == NULL ||
+	    (k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL) {
+		snprintf(err, errlen,
+		    "private key %s: not a PEM private key: ", path);
+		cl_tls_errors(err, errlen);
+	}
+out:
+	BIO_free(bio);
+	cl_keyfile_free(p, len);
+	return k;
+}
+
 static SSL_CTX *
 make_ctx(const SSL_METHOD *m, const char *cert, const char *key, const char *ca,
     char *err, size_t errlen)
 {
 	SSL_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
 
 	if (errlen > 0)
 		err[0] = '\0';
@@ -44,7 +107,11 @@ make_ctx(const SSL_METHOD *m, const char *cert, const char *key, const char *ca,
 		snprintf(err, errlen, "certificate %s: ", cert);
 		goto fail;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	if ((pkey = cl_tls_load_key(key, err, errlen)) == NULL) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
 		snprintf(err, errlen, "key %s: ", key);
 		goto fail;
@@ -59,9 +126,11 @@ make_ctx(const SSL_METHOD *m, const char *cert, const char *key, const char *ca,
 	/* No session tickets: every connection authenticates in full. */
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	EVP_PKEY_free(pkey); /* the context holds its own reference */
 	return ctx;
 fail:
 	cl_tls_errors(err, errlen);
+	EVP_PKEY_free(pkey);
 	SSL_CTX_free(ctx);
 	return NULL;
 }

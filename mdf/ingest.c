@@ -18,6 +18,7 @@
 #include "dhcp.h"
 #include "dhcp6.h"
 #include "digest.h"
+#include "fsutil.h"
 #include "gtpu.h"
 #include "log.h"
 #include "mdf.h"
@@ -25,13 +26,15 @@
 #include "seqwin.h"
 
 #define STATE_MAGIC   "CLMS"
-#define STATE_VERSION 2 /* 1: no POI per flow, no dedup windows */
+#define STATE_VERSION 2           /* 1: no POI per flow, no dedup windows */
+#define STATE_FILE    "mdf-state" /* in the spool directory */
 #define STATE_MAX     (1u << 30)
 #define META_VERSION  2 /* 1: no content hash */
 #define META_FIXED    (4u + 4 + 8 + 16 + 4 + 8 + 1)
 #define REBUILD_CUR   "mdf-rebuild"
 #define LOST_MAGIC    "CLML"
 #define LOST_FILE_LEN 16
+#define LOST_FILE     "mdf-lost" /* in the spool directory */
 #define FLOWKEY_MAX   (1 + CL_PSDU_LIID_MAX + 4)
 #define DDKEY_LEN     24
 
@@ -967,10 +970,8 @@ state_save(struct mdf_core *c)
 	struct flow *f;
 	struct dd *d;
 	size_t pos;
-	char tmp[4200];
 	uint32_t crc;
-	int fd = -1, dfd = -1, r;
-	char *slash;
+	int fd = -1, dfd, r;
 
 	cl_buf_init(&b, STATE_MAX);
 	if ((r = cl_buf_put(&b, STATE_MAGIC, 4)) != 0 ||
@@ -1008,29 +1009,23 @@ state_save(struct mdf_core *c)
 	if ((r = cl_buf_put_u32(&b, crc)) != 0)
 		goto out;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", c->state_path);
+	/* In the spool directory, relative to its (checked) descriptor. */
 	r = CL_ERR_SYSTEM;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
-	    -1)
+	dfd = cl_spool_dirfd(c->sp);
+	if ((fd = cl_openat_nofollow(dfd, STATE_FILE ".tmp",
+		 O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
 		goto out;
 	if (write(fd, b.d, b.len) != (ssize_t)b.len || fsync(fd) != 0 ||
-	    rename(tmp, c->state_path) != 0)
+	    renameat(dfd, STATE_FILE ".tmp", dfd, STATE_FILE) != 0 ||
+	    fsync(dfd) != 0)
 		goto out;
-	if ((slash = strrchr(tmp, '/')) != NULL) {
-		*slash = '\0';
-		if ((dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-			-1 ||
-		    fsync(dfd) != 0)
-			goto out;
-	}
 	r = 0;
 out:
 	if (r == CL_ERR_SYSTEM)
-		cl_err("mdf: saving %s: %s", c->state_path, strerror(errno));
+		cl_err(
+		    "mdf: saving %s: %s", c->state_path, cl_fs_strerror(errno));
 	if (fd != -1)
 		close(fd);
-	if (dfd != -1)
-		close(dfd);
 	cl_buf_release(&b);
 	return r;
 }
@@ -1045,10 +1040,12 @@ state_load(struct mdf_core *c, char *err, size_t errlen)
 	uint32_t v, crc;
 	int fd, r = CL_ERR_FORMAT;
 
-	if ((fd = open(c->state_path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = cl_openat_nofollow(
+		 cl_spool_dirfd(c->sp), STATE_FILE, O_RDONLY, 0)) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", c->state_path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot open: %s", c->state_path,
+		    cl_fs_strerror(errno));
 		return CL_ERR_SYSTEM;
 	}
 	if (fstat(fd, &st) != 0 || st.st_size < 24 || st.st_size > STATE_MAX ||
@@ -1156,11 +1153,12 @@ lost_load(struct mdf_core *c, uint64_t *applied, char *err, size_t errlen)
 	int fd;
 
 	*applied = 0;
-	if ((fd = open(c->lost_path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = cl_openat_nofollow(
+		 cl_spool_dirfd(c->sp), LOST_FILE, O_RDONLY, 0)) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(
-		    err, errlen, "open %s: %s", c->lost_path, strerror(errno));
+		snprintf(err, errlen, "open %s: %s", c->lost_path,
+		    cl_fs_strerror(errno));
 		return CL_ERR_SYSTEM;
 	}
 	n = read(fd, b, sizeof(b));
@@ -1179,36 +1177,32 @@ static int
 lost_save(struct mdf_core *c, uint64_t applied, char *err, size_t errlen)
 {
 	uint8_t b[LOST_FILE_LEN];
-	char tmp[4200];
-	int fd = -1, dfd = -1, r = CL_ERR_SYSTEM;
+	int fd = -1, dfd = cl_spool_dirfd(c->sp), r = CL_ERR_SYSTEM;
 	const char *what = "create";
 
 	memcpy(b, LOST_MAGIC, 4);
 	put_u64(b + 4, applied);
 	cl_store_u32(b + 12, cl_crc32c(0, b, 12));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", c->lost_path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
-	    -1)
+	/* In the spool directory, relative to its (checked) descriptor. */
+	if ((fd = cl_openat_nofollow(dfd, LOST_FILE ".tmp",
+		 O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
 		goto out;
 	what = "write";
 	if (write(fd, b, sizeof(b)) != (ssize_t)sizeof(b) || fsync(fd) != 0)
 		goto out;
 	what = "rename";
-	if (rename(tmp, c->lost_path) != 0)
+	if (renameat(dfd, LOST_FILE ".tmp", dfd, LOST_FILE) != 0)
 		goto out;
 	what = "fsync the directory of";
-	if ((dfd = open(c->o.spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-		-1 ||
-	    fsync(dfd) != 0)
+	if (fsync(dfd) != 0)
 		goto out;
 	r = 0;
 out:
 	if (r != 0)
-		snprintf(err, errlen, "%s %s: %s", what, tmp, strerror(errno));
+		snprintf(err, errlen, "%s %s.tmp: %s", what, c->lost_path,
+		    cl_fs_strerror(errno));
 	if (fd != -1)
 		close(fd);
-	if (dfd != -1)
-		close(dfd);
 	return r;
 }
 
@@ -1355,10 +1349,13 @@ mdf_core_open(const struct mdf_core_opts *o, struct mdf_core **out,
 		r = CL_ERR_SYSTEM;
 		goto fail;
 	}
+	snprintf(c->state_path, sizeof(c->state_path), "%s/" STATE_FILE,
+	    o->spool_dir);
+	/* Checked here for a message naming the path; again by the spool. */
+	if ((r = cl_dir_check_private(o->spool_dir, err, errlen)) != 0)
+		goto fail;
 	snprintf(
-	    c->state_path, sizeof(c->state_path), "%s/mdf-state", o->spool_dir);
-	snprintf(
-	    c->lost_path, sizeof(c->lost_path), "%s/mdf-lost", o->spool_dir);
+	    c->lost_path, sizeof(c->lost_path), "%s/" LOST_FILE, o->spool_dir);
 	if (report == NULL)
 		report = &rep_local;
 	memset(report, 0, sizeof(*report));

@@ -159,7 +159,7 @@ usage(FILE *f)
 	    "listening\n"
 	    "      --cert FILE           MDF certificate (PEM), for POIs and "
 	    "LEMFs\n"
-	    "      --key FILE            MDF private key (PEM)\n"
+	    "      --key FILE            MDF private key (PEM, mode 0600)\n"
 	    "      --ca FILE             CA certificates that sign POI "
 	    "certificates\n"
 	    "      --lemf-ca FILE        CA certificates that sign LEMF "
@@ -208,7 +208,7 @@ usage(FILE *f)
 	    "[name=TLSNAME]\n"
 	    "                            (repeat for each LEMF)\n"
 	    "      --integrity-key FILE  Ed25519 private key (PEM) signing "
-	    "IntegrityCheck PDUs\n"
+	    "IntegrityCheck PDUs (mode 0600)\n"
 	    "      --integrity-interval SECS  interval (default 10; 0 = "
 	    "none)\n"
 	    "      --keepalive SECS      idle keep-alive to LEMFs (default 5)\n"
@@ -1055,19 +1055,22 @@ summary(struct mdf *m)
 	}
 }
 
+/*
+ * The IntegrityCheck key stays loaded for the life of the process: its
+ * bytes are in OpenSSL's secure heap (cl_tls_secure_init()), never in a
+ * core dump; the PEM text read from the file is wiped at once.
+ */
 static EVP_PKEY *
 load_ic_key(const char *path)
 {
 	EVP_PKEY *k = NULL;
-	FILE *f;
+	char err[1024];
 
-	if ((f = fopen(path, "r")) == NULL) {
-		cl_err("%s: %s", path, strerror(errno));
+	if ((k = cl_tls_load_key(path, err, sizeof(err))) == NULL) {
+		cl_err("integrity-key: %s", err);
 		return NULL;
 	}
-	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	if (k == NULL || EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519) {
+	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519) {
 		cl_err("%s: not an Ed25519 private key (PEM)", path);
 		EVP_PKEY_free(k);
 		return NULL;
@@ -1574,6 +1577,11 @@ main(int argc, char **argv)
 	}
 	if (o.verbose > 0)
 		cl_log_set_level(o.verbose > 1 ? CL_LOG_DEBUG : CL_LOG_INFO);
+	/* Before any key is read: no core dump holds it. */
+	if (cl_tls_secure_init(err, sizeof(err)) != 0) {
+		cl_err("%s", err);
+		return 1;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

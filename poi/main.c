@@ -87,7 +87,7 @@ usage(FILE *f)
 	    "      --mdf-name NAME       name the MDF certificate must carry "
 	    "(default HOST)\n"
 	    "      --cert FILE           POI certificate (PEM) for mutual TLS\n"
-	    "      --key FILE            POI private key (PEM)\n"
+	    "      --key FILE            POI private key (PEM, mode 0600)\n"
 	    "      --ca FILE             CA certificates that sign the MDF's "
 	    "certificate\n"
 	    "      --insecure-plaintext  send X2/X3 without TLS (command line "
@@ -427,6 +427,11 @@ drop_privileges(const char *user)
 		cl_err("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		return -1;
 	}
+	/* A change of user resets the dumpable flag to suid_dumpable. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+		cl_err("PR_SET_DUMPABLE: %s", strerror(errno));
+		return -1;
+	}
 	cl_info("running as %s", user);
 	return 0;
 }
@@ -647,6 +652,11 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	/* Before any key is read: no core dump holds it. */
+	if (cl_tls_secure_init(err, sizeof(err)) != 0) {
+		cl_err("%s", err);
+		goto out;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);

@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "err.h"
+#include "fsutil.h"
 #include "log.h"
 #include "out.h"
 #include "tls.h"
@@ -58,6 +60,8 @@ struct cl_out {
 	uint64_t acked; /* confirmed by the MDF */
 	size_t mem;
 	int spool_fd;
+	int spool_dfd;                 /* the spool file's directory */
+	char spool_base[NAME_MAX + 1]; /* the spool file's name in it */
 	uint64_t spool_end, spool_used;
 	size_t disk_chunks;
 
@@ -95,10 +99,43 @@ cl_out_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Opens the spill file: its directory must be private (owner, mode, every
+ * parent), and the file itself is opened in it without following a link
+ * and emptied only once it is known to be a plain file of its own.
+ */
+static int
+spool_open(struct cl_out *o)
+{
+	const char *path = o->cfg.spool_path;
+	char dir[PATH_MAX], err[1024];
+	int r;
+
+	if (cl_path_split(path, dir, sizeof(dir), o->spool_base,
+		sizeof(o->spool_base)) != 0) {
+		cl_err("spool %s: not a file name: %s", path, strerror(errno));
+		return CL_ERR_INVALID_ARG;
+	}
+	if ((r = cl_dir_open_private(dir, &o->spool_dfd, err, sizeof(err))) !=
+	    0) {
+		cl_err("spool %s: %s", path, err);
+		return r;
+	}
+	o->spool_fd = cl_openat_nofollow(
+	    o->spool_dfd, o->spool_base, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (o->spool_fd == -1) {
+		cl_err(
+		    "spool %s: cannot open: %s", path, cl_fs_strerror(errno));
+		return CL_ERR_SYSTEM;
+	}
+	return 0;
+}
+
 int
 cl_out_new(const struct cl_out_cfg *cfg, struct cl_out **out)
 {
 	struct cl_out *o;
+	int r;
 
 	*out = NULL;
 	if (cfg->host == NULL || cfg->port == NULL)
@@ -118,17 +155,12 @@ cl_out_new(const struct cl_out_cfg *cfg, struct cl_out **out)
 		o->cfg.servername = o->cfg.host;
 	o->fd = -1;
 	o->spool_fd = -1;
+	o->spool_dfd = -1;
 	o->backoff_ms = BACKOFF_MIN_MS;
 	cl_buf_init(&o->rbuf, 64 * 1024);
-	if (cfg->spool_path != NULL) {
-		o->spool_fd = open(cfg->spool_path,
-		    O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (o->spool_fd == -1) {
-			cl_err(
-			    "spool %s: %s", cfg->spool_path, strerror(errno));
-			cl_out_free(o);
-			return CL_ERR_SYSTEM;
-		}
+	if (cfg->spool_path != NULL && (r = spool_open(o)) != 0) {
+		cl_out_free(o);
+		return r;
 	}
 	*out = o;
 	return 0;
@@ -167,9 +199,10 @@ cl_out_free(struct cl_out *o)
 	}
 	if (o->spool_fd != -1) {
 		close(o->spool_fd);
-		if (o->cfg.spool_path != NULL)
-			unlink(o->cfg.spool_path);
+		(void)unlinkat(o->spool_dfd, o->spool_base, 0);
 	}
+	if (o->spool_dfd != -1)
+		close(o->spool_dfd);
 	while (o->nspare > 0)
 		free(o->spare[--o->nspare]);
 	cl_buf_release(&o->rbuf);

@@ -36,6 +36,8 @@ for n in ca mdf poi lemf; do
 done
 openssl genpkey -algorithm ed25519 -out "$T/ic.key" 2>/dev/null
 openssl pkey -in "$T/ic.key" -pubout -out "$T/ic.pub" 2>/dev/null
+# The daemons refuse a private key others could read.
+chmod 600 "$T"/*.key
 
 echo "== capture: GTP-U (pcapplusplus__gtp-u.pcap) + RADIUS (arkime__radius.pcap)"
 mergecap -a -w "$T/in.pcap" "$PCAPS/gtp/pcapplusplus__gtp-u.pcap" \

@@ -78,6 +78,8 @@ gen_certs() {
 	# The key that signs IntegrityCheck PDUs, and its public half.
 	openssl genpkey -algorithm ed25519 -out "$d/ic.key" 2>/dev/null
 	openssl pkey -in "$d/ic.key" -pubout -out "$d/ic.pub" 2>/dev/null
+	# The daemons refuse a private key others could read.
+	chmod 600 "$d"/*.key
 }
 
 MDF=$CL_BUILD/mdf/clearli-mdf
@@ -92,7 +94,7 @@ start_lemf() {
 	local name=$1 port=${2:-0}
 	shift 2 || shift $#
 	rm -f "$T/$name.port"
-	mkdir -p "$T/$name"
+	mkdir -p -m 0750 "$T/$name"
 	"$LEMF" --listen "127.0.0.1:$port" --port-file "$T/$name.port" \
 	    --out-dir "$T/$name" --raw "${LEMF_TLS[@]}" \
 	    --integrity-key "$PKI/ic.pub" "$@" >>"$T/$name.log" 2>&1 &
