@@ -511,12 +511,27 @@ CL_TEST(pcap_byte_orders_and_resolutions)
 		CHECK_INT_EQ(cl_cap_next(c, &pkt), 0);
 		cl_cap_free(c);
 
-		/* A fraction of a second of a whole second or more. */
+		/* A fraction of a second of a whole second or more: carried
+		 * into the seconds and flagged; the next record is read. */
 		pcap_hdr(&t, le, nsec, CL_LINKTYPE_RAW);
 		pcap_rec(&t, 1, nsec ? 1000000000 : 1000000, 0, 0, 0);
+		pcap_rec(&t, 7, nsec ? 2500000001u : 2500001, 1, 1, 1);
+		pcap_rec(&t, 9, 5, 1, 1, 1);
 		CHECK_INT_EQ(cl_cap_open_mem(t.b, t.n, &c), 0);
-		CHECK_INT_EQ(cl_cap_next(c, &pkt), CL_ERR_RANGE);
-		CHECK(pkt.data == NULL);
+		CHECK_INT_EQ(cl_cap_next(c, &pkt), 1);
+		CHECK_INT_EQ(pkt.ts_sec, 2);
+		CHECK_INT_EQ(pkt.ts_nsec, 0);
+		CHECK_INT_EQ(pkt.flags, CL_CAP_F_TS_NORMALISED);
+		CHECK_INT_EQ(cl_cap_offset(c), 24);
+		CHECK_INT_EQ(cl_cap_next(c, &pkt), 1);
+		CHECK_INT_EQ(pkt.ts_sec, 9);
+		CHECK_INT_EQ(pkt.ts_nsec, nsec ? 500000001 : 500001000);
+		CHECK_INT_EQ(pkt.flags, CL_CAP_F_TS_NORMALISED);
+		CHECK_INT_EQ(cl_cap_offset(c), 24 + 16);
+		CHECK_INT_EQ(cl_cap_next(c, &pkt), 1);
+		CHECK_INT_EQ(pkt.ts_sec, 9);
+		CHECK_INT_EQ(pkt.flags, 0);
+		CHECK_INT_EQ(cl_cap_next(c, &pkt), 0);
 		cl_cap_free(c);
 	}
 }
