@@ -400,6 +400,7 @@ struct fpdu {
 		uint32_t ts_sec;
 		uint16_t sport;
 		size_t len;
+		uint8_t cid[8];
 	} p[16];
 };
 
@@ -416,6 +417,7 @@ femit(void *arg, const struct cl_x2x3_pdu *pdu)
 		f->p[f->n].has_sport = pdu->has_sport;
 		f->p[f->n].sport = pdu->sport;
 		f->p[f->n].len = pdu->payload.len;
+		memcpy(f->p[f->n].cid, pdu->cid, 8);
 	}
 	f->n++;
 	return 0;
@@ -660,6 +662,40 @@ CL_TEST(dhcpv6_reply_from_ephemeral_port)
 	cl_pipeline_free(pl);
 }
 
+/*
+ * libtrace__radius.pcap (tshark): Access-Accept (10.1.40.34), Accounting
+ * Start and Stop of 451859ED-00000005, Access-Accept, Start of
+ * 451859ED-00000006.  Each Accept begins a session that its Accounting
+ * Start continues: two correlation IDs, three and two PDUs.  (The
+ * Accept-without-address case is in test_subscriber.c.)
+ */
+CL_TEST(radius_correlation_per_session)
+{
+	struct cl_pipeline *pl;
+	struct cl_cap *cap = NULL;
+	struct cl_cap_pkt pkt;
+	struct fpdu f;
+	int i, r;
+
+	pl = fpipe("task 11111111-1111-4111-8111-111111111111 liid=L "
+		   "deliver=iri" WIN "target=user:test\n",
+	    &f);
+	CHECK_INT_EQ(
+	    cl_cap_open_file(
+		cl_test_path("pcaps/radius/libtrace__radius.pcap"), &cap),
+	    0);
+	while ((r = cl_cap_next(cap, &pkt)) == 1)
+		cl_pipeline_packet(pl, &pkt);
+	CHECK_INT_EQ(r, 0);
+	cl_cap_free(cap);
+	CHECK_INT_EQ(f.n, 5);
+	for (i = 1; i < 3; i++)
+		CHECK_MEM_EQ(f.p[i].cid, f.p[0].cid, 8);
+	CHECK_MEM_EQ(f.p[4].cid, f.p[3].cid, 8);
+	CHECK(memcmp(f.p[3].cid, f.p[0].cid, 8) != 0);
+	cl_pipeline_free(pl);
+}
+
 int
 main(void)
 {
@@ -667,6 +703,7 @@ main(void)
 	CL_RUN(undecoded_link_types_counted);
 	CL_RUN(timestamps_x2x3_cannot_carry);
 	CL_RUN(dhcpv6_reply_from_ephemeral_port);
+	CL_RUN(radius_correlation_per_session);
 	CL_RUN(radius_user_to_address);
 	CL_RUN(radius_never_binds_nas_selects);
 	CL_RUN(no_binding_files);
