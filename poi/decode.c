@@ -822,6 +822,9 @@ decode_frame(
 			return r;
 		break;
 	case CL_LINKTYPE_PPP_ETHER:
+		/* Discovery (a non-zero code) carries no IP. */
+		if (len >= 2 && p[1] != 0)
+			return CL_ERR_UNSUPPORTED;
 		if ((r = decode_pppoe(&rd, 0, &ver)) != 0)
 			return r;
 		break;
