@@ -18,11 +18,12 @@ demo: build
 test: deps
 	bash scripts/ci.sh
 
+# make bench [BENCH_ARGS=--quick]: the POI benchmark (bench/README.md).
 bench: deps
 	@test -f build-bench/build.ninja || \
 	    meson setup build-bench --buildtype=release -Db_ndebug=true
 	ninja -C build-bench
-	sh bench/run.sh build-bench
+	bash bench/run.sh --build build-bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) out build-bench

@@ -44,8 +44,10 @@ struct cl_binding {
 	struct cl_span username;           /* RADIUS User-Name */
 	struct cl_span calling_station_id; /* RADIUS Calling-Station-Id */
 	struct cl_span acct_session_id;    /* RADIUS Acct-Session-Id */
-	struct cl_span client_id;          /* DHCPv4 option 61 */
-	struct cl_span duid;               /* DHCPv6 client DUID */
+	struct cl_span nas;       /* RADIUS NAS-IP(v6)-Address or -Identifier */
+	struct cl_span nas_port;  /* RADIUS NAS-Port (4 octets) */
+	struct cl_span client_id; /* DHCPv4 option 61 */
+	struct cl_span duid;      /* DHCPv6 client DUID */
 	bool has_mac;
 	uint8_t mac[CL_MAC_LEN]; /* DHCPv4 chaddr (Ethernet) */
 

@@ -12,8 +12,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,6 +62,7 @@ struct cl_cap {
 	enum cl_cap_format fmt;
 	int err;
 	uint64_t err_off;
+	uint64_t rec_off; /* offset of the record last returned */
 
 	bool le; /* pcap file or current pcapng section is little-endian */
 	/* pcap */
@@ -139,12 +142,13 @@ pcap_next(struct cl_cap *c, struct cl_cap_pkt *pkt)
 {
 	struct cl_rd rd;
 	struct cl_span data = {NULL, 0};
-	uint32_t sec, frac, caplen, wirelen;
+	uint32_t sec, frac, caplen, wirelen, unit;
 	int r;
 
 	cl_rd_init(&rd, c->base + c->off, c->len - c->off);
 	if (cl_rd_left(&rd) == 0)
 		return 0;
+	c->rec_off = c->off;
 	if ((r = rd_u32o(&rd, c->le, &sec)) != 0 ||
 	    (r = rd_u32o(&rd, c->le, &frac)) != 0 ||
 	    (r = rd_u32o(&rd, c->le, &caplen)) != 0 ||
@@ -152,14 +156,21 @@ pcap_next(struct cl_cap *c, struct cl_cap_pkt *pkt)
 		return r;
 	if (caplen > CL_CAP_MAX_SNAPLEN)
 		return CL_ERR_TOOBIG;
-	if (frac >= (c->nsec ? 1000000000u : 1000000u))
-		return CL_ERR_RANGE;
 	if ((r = cl_rd_span(&rd, caplen, &data)) != 0)
 		return r;
 	pkt->data = data.p;
 	pkt->caplen = caplen;
 	pkt->wirelen = wirelen;
 	pkt->ts_sec = sec;
+	unit = c->nsec ? 1000000000u : 1000000u;
+	if (frac >= unit) {
+		/* Some writers store 1000000 microseconds instead of
+		 * carrying a second.  The record is framed correctly, so
+		 * carry for them rather than lose it and what follows. */
+		pkt->ts_sec += frac / unit;
+		frac %= unit;
+		pkt->flags |= CL_CAP_F_TS_NORMALISED;
+	}
 	pkt->ts_nsec = c->nsec ? frac : frac * 1000;
 	pkt->linktype = c->linktype;
 	pkt->ifindex = 0;
@@ -308,8 +319,12 @@ pow10u(unsigned e)
 	return v;
 }
 
-/* Converts a pcapng timestamp in the interface's units. */
-static int
+/*
+ * Converts a pcapng timestamp in the interface's units.  One that does not
+ * fit in 64-bit seconds is flagged and zeroed: the block around it is
+ * sound, so it is not a reason to stop reading.
+ */
+static void
 pcapng_ts(const struct cap_iface *ifc, uint64_t ts, struct cl_cap_pkt *pkt)
 {
 	uint64_t sec, frac, unit;
@@ -333,9 +348,11 @@ pcapng_ts(const struct cap_iface *ifc, uint64_t ts, struct cl_cap_pkt *pkt)
 			    (uint32_t)(frac / pow10u(ifc->tsres - 9));
 	}
 	if (sec > INT64_MAX ||
-	    __builtin_add_overflow((int64_t)sec, ifc->tsoffset, &pkt->ts_sec))
-		return CL_ERR_RANGE;
-	return 0;
+	    __builtin_add_overflow((int64_t)sec, ifc->tsoffset, &pkt->ts_sec)) {
+		pkt->ts_sec = 0;
+		pkt->ts_nsec = 0;
+		pkt->flags |= CL_CAP_F_TS_INVALID;
+	}
 }
 
 static int
@@ -393,8 +410,7 @@ pcapng_packet(
 		    (r = cl_rd_skip(body, (4 - caplen % 4) % 4)) != 0)
 			return CL_ERR_FORMAT;
 		/* Options follow; we need none of them. */
-		if ((r = pcapng_ts(ifc, (uint64_t)hi << 32 | lo, pkt)) != 0)
-			return r;
+		pcapng_ts(ifc, (uint64_t)hi << 32 | lo, pkt);
 	}
 	pkt->data = data.p;
 	pkt->caplen = caplen;
@@ -436,6 +452,7 @@ pcapng_next(struct cl_cap *c, struct cl_cap_pkt *pkt)
 			return r;
 		if (tail != len)
 			return CL_ERR_FORMAT;
+		c->rec_off = c->off;
 		switch (type) {
 		case PCAPNG_IDB:
 			r = pcapng_idb(c, &body);
@@ -503,32 +520,49 @@ cl_cap_open_mem(const uint8_t *p, size_t len, struct cl_cap **out)
 }
 
 int
-cl_cap_open_file(const char *path, struct cl_cap **out)
+cl_cap_open_path(
+    const char *path, struct cl_cap **out, char *err, size_t errlen)
 {
 	struct stat st;
 	void *m = MAP_FAILED;
 	int fd = -1, r = CL_ERR_INTERNAL;
+	char dummy[1];
 
 	*out = NULL;
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = '\0';
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "cannot open %s for reading: %s", path,
+		    strerror(errno));
 		r = CL_ERR_SYSTEM;
 		goto out;
 	}
 	if (fstat(fd, &st) == -1) {
+		snprintf(
+		    err, errlen, "cannot stat %s: %s", path, strerror(errno));
 		r = CL_ERR_SYSTEM;
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file", path);
 		r = CL_ERR_INVALID_ARG;
 		goto out;
 	}
 	/* Shorter than any file header: refuse before mapping, since a
 	 * zero-length mapping is an error of its own. */
 	if (st.st_size < 4) {
+		snprintf(err, errlen,
+		    "%s is not a capture file: %lld bytes, shorter than any "
+		    "file header",
+		    path, (long long)st.st_size);
 		r = CL_ERR_TRUNCATED;
 		goto out;
 	}
 	if ((uint64_t)st.st_size > SIZE_MAX) {
+		snprintf(err, errlen, "%s is too large to map", path);
 		r = CL_ERR_TOOBIG;
 		goto out;
 	}
@@ -538,13 +572,24 @@ cl_cap_open_file(const char *path, struct cl_cap **out)
 	 */
 	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (m == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map %s (%lld bytes): %s", path,
+		    (long long)st.st_size, strerror(errno));
 		r = CL_ERR_SYSTEM;
 		goto out;
 	}
 	/* Read once, front to back: ask for aggressive read-ahead. */
 	(void)madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-	if ((r = cap_open(m, (size_t)st.st_size, true, out)) != 0)
+	if ((r = cap_open(m, (size_t)st.st_size, true, out)) != 0) {
+		snprintf(err, errlen,
+		    "%s is not a pcap or pcapng file this reader accepts: "
+		    "its file header is %s",
+		    path,
+		    r == CL_ERR_UNSUPPORTED ? "of an unsupported version"
+			: r == CL_ERR_TRUNCATED
+			? "cut short"
+			: "not one (bad magic or length)");
 		goto out;
+	}
 	m = MAP_FAILED; /* owned by *out now */
 out:
 	if (m != MAP_FAILED)
@@ -552,6 +597,12 @@ out:
 	if (fd != -1)
 		close(fd);
 	return r;
+}
+
+int
+cl_cap_open_file(const char *path, struct cl_cap **out)
+{
+	return cl_cap_open_path(path, out, NULL, 0);
 }
 
 int
@@ -584,6 +635,12 @@ uint64_t
 cl_cap_error_offset(const struct cl_cap *c)
 {
 	return c->err_off;
+}
+
+uint64_t
+cl_cap_offset(const struct cl_cap *c)
+{
+	return c->rec_off;
 }
 
 void

@@ -24,11 +24,17 @@
 /* LINKTYPE_* values (tcpdump.org/linktypes.html) that the decoder knows. */
 #define CL_LINKTYPE_NULL       0 /* BSD loopback, host byte order AF */
 #define CL_LINKTYPE_ETHERNET   1
+#define CL_LINKTYPE_PPP        9   /* PPP, HDLC-like framing optional */
+#define CL_LINKTYPE_PPP_HDLC   50  /* PPP in HDLC-like framing */
+#define CL_LINKTYPE_PPP_ETHER  51  /* PPPoE header, no Ethernet */
 #define CL_LINKTYPE_RAW        101 /* raw IPv4 or IPv6 */
+#define CL_LINKTYPE_C_HDLC     104 /* Cisco HDLC */
 #define CL_LINKTYPE_LOOP       108 /* OpenBSD loopback, network order AF */
 #define CL_LINKTYPE_LINUX_SLL  113
+#define CL_LINKTYPE_ERF        197 /* Endace ERF record */
 #define CL_LINKTYPE_IPV4       228
 #define CL_LINKTYPE_IPV6       229
+#define CL_LINKTYPE_NFLOG      239 /* Linux nfnetlink_log */
 #define CL_LINKTYPE_LINUX_SLL2 276
 
 /* Largest captured length accepted for one packet. */
@@ -44,7 +50,21 @@ struct cl_cap_pkt {
 	uint32_t ts_nsec;  /* nanoseconds, < 1e9 */
 	uint32_t linktype; /* LINKTYPE_* of the packet's interface */
 	uint32_t ifindex;  /* pcapng interface id; 0 for pcap */
+	uint32_t flags;    /* CL_CAP_F_* */
 };
+
+/*
+ * The record's fraction of a second was 1 s or more (pcap): the whole
+ * seconds in it were carried into ts_sec, as a writer that forgot to
+ * carry meant.
+ */
+#define CL_CAP_F_TS_NORMALISED 0x1
+/*
+ * The record's timestamp does not fit in 64-bit seconds (pcapng with an
+ * extreme resolution or offset): ts_sec and ts_nsec are 0 and mean
+ * nothing.
+ */
+#define CL_CAP_F_TS_INVALID 0x2
 
 enum cl_cap_format {
 	CL_CAP_PCAP = 1,
@@ -53,6 +73,13 @@ enum cl_cap_format {
 
 /* Maps path read-only and opens it.  *out is NULL on failure. */
 int cl_cap_open_file(const char *path, struct cl_cap **out);
+
+/*
+ * Same, and on failure writes to err what was attempted, on which path,
+ * and why (the errno text for a failed system call).
+ */
+int cl_cap_open_path(
+    const char *path, struct cl_cap **out, char *err, size_t errlen);
 
 /* Opens a reader over len borrowed bytes at p. */
 int cl_cap_open_mem(const uint8_t *p, size_t len, struct cl_cap **out);
@@ -63,11 +90,16 @@ int cl_cap_open_mem(const uint8_t *p, size_t len, struct cl_cap **out);
  * (truncated record, bad block length, unknown interface, caplen over
  * CL_CAP_MAX_SNAPLEN...); after an error, further calls return the same
  * error.  cl_cap_error_offset() gives the file offset of the bad record.
+ * A record whose only fault is its timestamp is returned with a CL_CAP_F_*
+ * flag; cl_cap_offset() gives its offset until the next call.
  */
 int cl_cap_next(struct cl_cap *c, struct cl_cap_pkt *pkt);
 
 enum cl_cap_format cl_cap_format(const struct cl_cap *c);
 uint64_t cl_cap_error_offset(const struct cl_cap *c);
+
+/* File offset of the record cl_cap_next() returned last. */
+uint64_t cl_cap_offset(const struct cl_cap *c);
 
 /* Frees the reader and unmaps its file; c may be NULL. */
 void cl_cap_free(struct cl_cap *c);

@@ -4,8 +4,10 @@
 
 /*
  * Packet decoder: link layer (Ethernet, Linux SLL v1/v2, raw IP, BSD/
- * OpenBSD loopback) -> 802.1Q / 802.1ad / QinQ VLAN tags -> MPLS label
- * stack -> PPPoE session -> IPv4 (with options) / IPv6 (with extension
+ * OpenBSD loopback, PPP bare or in HDLC-like framing, Cisco HDLC, PPPoE,
+ * Linux NFLOG, Endace ERF) -> 802.1Q / 802.1ad / QinQ VLAN tags -> MPLS
+ * label stack (and Ethernet pseudowires with a control word in it) ->
+ * PPPoE session -> IPv4 (with options) / IPv6 (with extension
  * headers) -> TCP / UDP -> GTP-U (UDP port 2152, message type 0xff T-PDU,
  * optional sequence/N-PDU/extension headers) -> the inner IP packet.
  *
@@ -35,6 +37,12 @@ struct cl_pkt {
 	size_t ip_len;
 	size_t ip_total; /* length the IP header claims */
 	bool truncated;
+	/* The IP header is sound but the rest is not: an extension header,
+	 * TCP or UDP header that contradicts the IP length, or an IP length
+	 * of zero (segmentation offload: ip_total is then what was
+	 * captured).  Addresses and protocol are valid; ports only if their
+	 * header was.  Deliver it if it is a target's, parse nothing in it. */
+	bool malformed;
 
 	uint8_t ipver; /* 4 or 6 */
 	struct cl_addr src, dst;
@@ -81,5 +89,12 @@ int cl_decode_frame(
  * reassembled datagrams).  Same returns as cl_decode_frame().
  */
 int cl_decode_ip(const uint8_t *p, size_t len, struct cl_pkt *out);
+
+/* True if cl_decode_frame() knows how to decode the link type. */
+bool cl_decode_linktype_known(uint32_t linktype);
+
+/* The LINKTYPE_ name of a link type without its prefix ("PPP",
+ * "USER0"), or "unknown"; a static string. */
+const char *cl_linktype_name(uint32_t linktype);
 
 #endif /* POI_DECODE_H */

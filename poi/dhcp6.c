@@ -34,8 +34,44 @@ bool
 cl_dhcp6_port(uint16_t sport, uint16_t dport)
 {
 	/* Clients use 546, servers and relays 547; RFC 8357 lets relays use
-	 * other source ports, so one side on 547 is enough. */
-	return sport == CL_DHCP6_SERVER_PORT || dport == CL_DHCP6_SERVER_PORT;
+	 * other source ports, and servers answer from wherever they like,
+	 * so one side on 547 or on 546 is enough.  cl_dhcp6_direction_ok()
+	 * then checks the message against the side it came from. */
+	return sport == CL_DHCP6_SERVER_PORT || dport == CL_DHCP6_SERVER_PORT ||
+	    sport == CL_DHCP6_CLIENT_PORT || dport == CL_DHCP6_CLIENT_PORT;
+}
+
+bool
+cl_dhcp6_direction_ok(uint16_t sport, uint16_t dport, uint8_t msgtype)
+{
+	bool to_client;
+
+	if (sport == CL_DHCP6_SERVER_PORT || dport == CL_DHCP6_SERVER_PORT)
+		return true;
+	/* Neither side is a server or relay port: only a client talking,
+	 * or a server answering the client's port, makes sense. */
+	switch (msgtype) {
+	case CL_DHCP6_ADVERTISE:
+	case CL_DHCP6_REPLY:
+	case CL_DHCP6_RECONFIGURE:
+		to_client = true;
+		break;
+	case CL_DHCP6_SOLICIT:
+	case CL_DHCP6_REQUEST:
+	case CL_DHCP6_CONFIRM:
+	case CL_DHCP6_RENEW:
+	case CL_DHCP6_REBIND:
+	case CL_DHCP6_RELEASE:
+	case CL_DHCP6_DECLINE:
+	case CL_DHCP6_INFORMATION_REQUEST:
+		to_client = false;
+		break;
+	default:
+		return false; /* relay messages go between 547s */
+	}
+	return to_client
+	    ? dport == CL_DHCP6_CLIENT_PORT && sport != CL_DHCP6_CLIENT_PORT
+	    : sport == CL_DHCP6_CLIENT_PORT && dport != CL_DHCP6_CLIENT_PORT;
 }
 
 /* Reads one option header and borrows its body. */

@@ -27,6 +27,8 @@ enum {
 	CL_DHCP6_REPLY = 7,
 	CL_DHCP6_RELEASE = 8,
 	CL_DHCP6_DECLINE = 9,
+	CL_DHCP6_RECONFIGURE = 10,
+	CL_DHCP6_INFORMATION_REQUEST = 11,
 	CL_DHCP6_RELAY_FORW = 12,
 	CL_DHCP6_RELAY_REPL = 13,
 };
@@ -49,7 +51,15 @@ struct cl_dhcp6 {
 	uint16_t status; /* top-level Status Code option, 0 if absent */
 };
 
+/* True if one side is port 546 or 547. */
 bool cl_dhcp6_port(uint16_t sport, uint16_t dport);
+
+/*
+ * True if a message of msgtype may travel between these ports: anything
+ * to or from 547 (servers, relays); without 547, only a client message
+ * from 546 or a server message (ADVERTISE, REPLY, RECONFIGURE) to 546.
+ */
+bool cl_dhcp6_direction_ok(uint16_t sport, uint16_t dport, uint8_t msgtype);
 
 int cl_dhcp6_parse(const uint8_t *p, size_t len, struct cl_dhcp6 *out);
 

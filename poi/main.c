@@ -23,6 +23,7 @@
 
 #include "capfile.h"
 #include "conf.h"
+#include "decode.h"
 #include "err.h"
 #include "log.h"
 #include "metrics.h"
@@ -76,7 +77,9 @@ usage(FILE *f)
 	    "\n"
 	    "Packet source (one of):\n"
 	    "  -r, --read FILE           read a pcap or pcapng file, then "
-	    "exit\n"
+	    "exit (exit\n"
+	    "                            status 1 if it cannot be read to "
+	    "its end)\n"
 	    "  -i, --interface IF        capture live on IF (libpcap, "
 	    "TPACKET_V3)\n"
 	    "Tasks and delivery:\n"
@@ -115,7 +118,9 @@ usage(FILE *f)
 	    "2000000)\n"
 	    "      --user USER           drop privileges to USER after opening "
 	    "sockets\n"
-	    "      --summary             print per-task counts at exit\n"
+	    "      --summary             print per-task counts at exit, and "
+	    "the link\n"
+	    "                            types that could not be decoded\n"
 	    "      --pace                replay --read at the capture's own "
 	    "pace\n"
 	    "  -n, --check               check the configuration and tasks, "
@@ -226,7 +231,8 @@ set_opt(void *arg, const char *k, const char *v, char *err, size_t errlen)
 
 /* Per-task summary and totals, for --summary and the demo. */
 static void
-print_summary(struct cl_pipeline *pl, struct cl_out *out)
+print_summary(struct cl_pipeline *pl, struct cl_out *out,
+    uint64_t ts_normalised, uint64_t ts_invalid, bool read_incomplete)
 {
 	const struct cl_taskset *ts = cl_pipeline_tasks(pl);
 	struct cl_pipeline_stats ps;
@@ -241,6 +247,27 @@ print_summary(struct cl_pipeline *pl, struct cl_out *out)
 	       "%llu\n",
 	    (unsigned long long)ps.packets, (unsigned long long)ps.nonip,
 	    (unsigned long long)ps.malformed, (unsigned long long)ps.matched);
+	printf("malformed but intercepted %llu; PDUs without capture time "
+	       "%llu\n",
+	    (unsigned long long)ps.malformed_matched,
+	    (unsigned long long)ps.ts_omitted);
+	printf("records with a repaired timestamp %llu, without a usable "
+	       "one %llu; capture file read %s\n",
+	    (unsigned long long)ts_normalised, (unsigned long long)ts_invalid,
+	    read_incomplete ? "only in part" : "to its end");
+	printf("link types not decoded:");
+	for (i = 0; i < ps.n_undecoded; i++)
+		printf(" %u (%s) %llu packets%s", ps.undecoded[i].linktype,
+		    cl_linktype_name(ps.undecoded[i].linktype),
+		    (unsigned long long)ps.undecoded[i].packets,
+		    i + 1 < ps.n_undecoded || ps.undecoded_other > 0 ? ","
+								     : "");
+	if (ps.undecoded_other > 0)
+		printf(" others %llu packets",
+		    (unsigned long long)ps.undecoded_other);
+	if (ps.n_undecoded == 0)
+		printf(" none");
+	printf("\n");
 	printf("signalling messages %llu (bad %llu); sessions started %llu, "
 	       "updated %llu, ended %llu, expired %llu\n",
 	    (unsigned long long)ps.signalling,
@@ -275,7 +302,58 @@ struct ctx {
 	struct cl_out *out;
 	pcap_t *pcap;
 	int64_t started;
+	bool read_incomplete; /* --read stopped before the file's end */
+	uint64_t ts_normalised, ts_invalid;
 };
+
+/* A record returned with a repaired timestamp: warned about once. */
+static void
+cap_flags(struct ctx *c, const struct cl_cap *cap, const struct cl_cap_pkt *p)
+{
+	if ((p->flags & CL_CAP_F_TS_NORMALISED) != 0 && c->ts_normalised++ == 0)
+		cl_warn("%s: record at offset %llu has a fraction of a second "
+			"of 1 s or more; the whole seconds were carried "
+			"(warned once; the count is in the summary)",
+		    c->o->read_file, (unsigned long long)cl_cap_offset(cap));
+	if ((p->flags & CL_CAP_F_TS_INVALID) != 0 && c->ts_invalid++ == 0)
+		cl_warn("%s: record at offset %llu has a timestamp beyond "
+			"64-bit seconds; it is read without one (warned "
+			"once; the count is in the summary)",
+		    c->o->read_file, (unsigned long long)cl_cap_offset(cap));
+}
+
+/* clearli_poi_packets_undecoded_total{linktype="N",name="..."}. */
+static void
+undecoded_metrics(struct cl_buf *b, const struct cl_pipeline_stats *ps)
+{
+	static const char head[] =
+	    "# HELP clearli_poi_packets_undecoded_total Frames of a link "
+	    "type the decoder does not know, per link type.\n"
+	    "# TYPE clearli_poi_packets_undecoded_total counter\n";
+	char line[160];
+	size_t i;
+	int n;
+
+	(void)cl_buf_put(b, head, sizeof(head) - 1);
+	for (i = 0; i < ps->n_undecoded; i++) {
+		n = snprintf(line, sizeof(line),
+		    "clearli_poi_packets_undecoded_total{linktype=\"%u\","
+		    "name=\"%s\"} %llu\n",
+		    ps->undecoded[i].linktype,
+		    cl_linktype_name(ps->undecoded[i].linktype),
+		    (unsigned long long)ps->undecoded[i].packets);
+		if (n > 0 && (size_t)n < sizeof(line))
+			(void)cl_buf_put(b, line, (size_t)n);
+	}
+	if (ps->undecoded_other > 0) {
+		n = snprintf(line, sizeof(line),
+		    "clearli_poi_packets_undecoded_total{linktype=\"other\"} "
+		    "%llu\n",
+		    (unsigned long long)ps->undecoded_other);
+		if (n > 0 && (size_t)n < sizeof(line))
+			(void)cl_buf_put(b, line, (size_t)n);
+	}
+}
 
 static void
 render(void *arg, struct cl_buf *b)
@@ -293,8 +371,17 @@ render(void *arg, struct cl_buf *b)
 	C("packets_total", "Packets seen.", ps.packets);
 	C("bytes_total", "Bytes seen (captured length).", ps.bytes);
 	C("packets_nonip_total", "Frames without IP.", ps.nonip);
-	C("packets_malformed_total", "Frames the decoder rejected.",
+	C("packets_malformed_total",
+	    "Frames the decoder rejected, or whose IP header is sound but "
+	    "the rest not.",
 	    ps.malformed);
+	C("packets_malformed_matched_total",
+	    "Malformed packets intercepted all the same.",
+	    ps.malformed_matched);
+	C("pdus_no_timestamp_total",
+	    "PDUs sent without a capture time X2/X3 could carry.",
+	    ps.ts_omitted);
+	undecoded_metrics(b, &ps);
 	C("packets_matched_total", "Packets intercepted (once per task).",
 	    ps.matched);
 	C("pdus_x2_total", "X2 PDUs emitted.", ps.x2);
@@ -713,9 +800,9 @@ main(int argc, char **argv)
 		cl_info("metrics on %s (port %u)", o.metrics, metrics_port);
 	}
 	if (o.read_file != NULL) {
-		if ((r = cl_cap_open_file(o.read_file, &cap)) != 0) {
-			cl_err("%s: cannot read capture: %s", o.read_file,
-			    cl_err_str(r));
+		if ((r = cl_cap_open_path(
+			 o.read_file, &cap, err, sizeof(err))) != 0) {
+			cl_err("--read: %s", err);
 			goto out;
 		}
 		cl_info("reading %s (%s)", o.read_file,
@@ -786,18 +873,24 @@ main(int argc, char **argv)
 						break;
 					}
 					if (r == 1) {
+						if (pkt.flags != 0)
+							cap_flags(
+							    &c, cap, &pkt);
 						cl_pipeline_packet(c.pl, &pkt);
 						continue;
 					}
-					if (r < 0)
+					if (r < 0) {
 						cl_err("%s: bad record at "
 						       "offset %llu: %s; "
-						       "stopping there",
+						       "the rest of the file "
+						       "is not read",
 						    o.read_file,
 						    (unsigned long long)
 							cl_cap_error_offset(
 							    cap),
 						    cl_err_str(r));
+						c.read_incomplete = true;
+					}
 					eof = true;
 					break;
 				}
@@ -869,8 +962,11 @@ out:
 		    (unsigned long long)os.acked_bytes);
 		if (ps.emit_drops > 0)
 			status = 1;
+		if (c.read_incomplete)
+			status = 1;
 		if (o.print_summary)
-			print_summary(c.pl, c.out);
+			print_summary(c.pl, c.out, c.ts_normalised,
+			    c.ts_invalid, c.read_incomplete);
 	}
 	cl_pipeline_free(c.pl);
 	cl_out_free(c.out);

@@ -47,6 +47,8 @@ struct cl_pipeline {
 	struct cl_pkt pkt, inner;
 	struct hitset hs;
 	struct cl_x2x3_pdu pdu;
+	bool warned_ts;
+	bool warned_lt_other;
 };
 
 int
@@ -206,9 +208,26 @@ fill_common(struct cl_pipeline *pl, struct cl_x2x3_pdu *pdu,
 	memcpy(pdu->xid, task->xid, CL_UUID_LEN);
 	pdu->has_seqno = true;
 	pdu->seqno = task->seqno;
-	pdu->has_ts = true;
-	pdu->ts_sec = (uint32_t)cp->ts_sec;
-	pdu->ts_nsec = cp->ts_nsec;
+	/* The X2/X3 timestamp is 32-bit seconds: a capture time outside it
+	 * (or none) is left out, and the MDF stamps the time of mediation
+	 * instead, saying so, rather than a wrapped-around time. */
+	if ((cp->flags & CL_CAP_F_TS_INVALID) == 0 && cp->ts_sec >= 0 &&
+	    cp->ts_sec <= (int64_t)UINT32_MAX) {
+		pdu->has_ts = true;
+		pdu->ts_sec = (uint32_t)cp->ts_sec;
+		pdu->ts_nsec = cp->ts_nsec;
+	} else {
+		pl->st.ts_omitted++;
+		if (!pl->warned_ts) {
+			pl->warned_ts = true;
+			cl_warn("a packet's capture time (%lld s) does not fit "
+				"the X2/X3 timestamp (32-bit seconds): its "
+				"PDUs go without one and the MDF stamps them "
+				"with the time of mediation (warned once; "
+				"counted as ts_omitted)",
+			    (long long)cp->ts_sec);
+		}
+	}
 	pdu->mti.p = (const uint8_t *)tgt->text;
 	pdu->mti.len = tgt->textlen;
 	pdu->ipid.p = (const uint8_t *)pl->cfg.ipid;
@@ -381,7 +400,7 @@ static void
 signalling(
     struct cl_pipeline *pl, const struct cl_pkt *p, const struct cl_cap_pkt *cp)
 {
-	if (p->proto != 17 || !p->has_ports || p->truncated)
+	if (p->proto != 17 || !p->has_ports || p->truncated || p->malformed)
 		return;
 	/* Locals only inside the branches: most packets take none. */
 	if (cl_radius_port(p->sport, p->dport)) {
@@ -413,7 +432,8 @@ signalling(
 		struct cl_dhcp6 m;
 
 		pl->st.signalling++;
-		if (cl_dhcp6_parse(p->l4data, p->l4data_len, &m) != 0) {
+		if (cl_dhcp6_parse(p->l4data, p->l4data_len, &m) != 0 ||
+		    !cl_dhcp6_direction_ok(p->sport, p->dport, m.msgtype)) {
 			pl->st.signalling_bad++;
 			return;
 		}
@@ -422,6 +442,43 @@ signalling(
 		    p->dport == CL_DHCP6_SERVER_PORT ? CL_X2X3_DIR_FROM_TARGET
 						     : CL_X2X3_DIR_TO_TARGET);
 	}
+}
+
+/*
+ * A frame of a link type the decoder does not know: counted per type, and
+ * each type named once in the log, so that nothing passes as "non-IP"
+ * that was never looked at.
+ */
+static void
+count_undecoded(struct cl_pipeline *pl, uint32_t linktype)
+{
+	struct cl_pipeline_stats *st = &pl->st;
+	size_t i;
+
+	for (i = 0; i < st->n_undecoded; i++) {
+		if (st->undecoded[i].linktype == linktype) {
+			st->undecoded[i].packets++;
+			return;
+		}
+	}
+	if (st->n_undecoded == CL_PIPELINE_MAX_LINKTYPES) {
+		st->undecoded_other++;
+		if (!pl->warned_lt_other) {
+			pl->warned_lt_other = true;
+			cl_warn("more than %d link types not decoded; link "
+				"type %u (%s) and further ones are counted "
+				"together",
+			    CL_PIPELINE_MAX_LINKTYPES, linktype,
+			    cl_linktype_name(linktype));
+		}
+		return;
+	}
+	st->undecoded[i].linktype = linktype;
+	st->undecoded[i].packets = 1;
+	st->n_undecoded++;
+	cl_warn("link type %u (%s) is not decoded: its packets are counted, "
+		"not intercepted",
+	    linktype, cl_linktype_name(linktype));
 }
 
 void
@@ -444,11 +501,25 @@ cl_pipeline_packet(struct cl_pipeline *pl, const struct cl_cap_pkt *cp)
 		pl->pkt_ns = cp->ts_sec * 1000000000LL + cp->ts_nsec;
 	r = cl_decode_frame(cp->linktype, cp->data, cp->caplen, p);
 	if (r == CL_ERR_UNSUPPORTED) {
-		pl->st.nonip++;
+		if (cl_decode_linktype_known(cp->linktype))
+			pl->st.nonip++;
+		else
+			count_undecoded(pl, cp->linktype);
 		return;
 	}
 	if (r != 0) {
 		pl->st.malformed++;
+		return;
+	}
+	if (p->malformed) {
+		/* Its addresses are sound and may be a target's: deliver it
+		 * as captured, look no further into it. */
+		uint64_t before = pl->st.matched;
+
+		pl->st.malformed++;
+		intercept(pl, p, cp);
+		if (pl->st.matched != before)
+			pl->st.malformed_matched++;
 		return;
 	}
 	/* Every packet, fragment or not, is matched on its own addresses:

@@ -29,10 +29,24 @@
  */
 typedef int cl_emit_fn(void *arg, const struct cl_x2x3_pdu *pdu);
 
+/* Link types counted one by one; more than this share one counter. */
+#define CL_PIPELINE_MAX_LINKTYPES 16
+
 struct cl_pipeline_stats {
 	uint64_t packets, bytes;
-	uint64_t nonip;      /* frames without IP (ARP...) */
-	uint64_t malformed;  /* frames the decoder rejected */
+	uint64_t nonip;             /* frames without IP (ARP...) */
+	uint64_t malformed;         /* frames the decoder rejected, and packets
+				       whose IP header is sound but the rest not */
+	uint64_t malformed_matched; /* of those, intercepted */
+	/* Frames of link types the decoder does not know, per type. */
+	size_t n_undecoded;
+	struct {
+		uint32_t linktype;
+		uint64_t packets;
+	} undecoded[CL_PIPELINE_MAX_LINKTYPES];
+	uint64_t undecoded_other; /* of further link types */
+	uint64_t ts_omitted;      /* PDUs sent without the capture's timestamp,
+				     which X2/X3 cannot carry */
 	uint64_t truncated;  /* intercepted packets cut by the snap length */
 	uint64_t matched;    /* packets intercepted (once per task) */
 	uint64_t x2, x3;     /* PDUs emitted */

@@ -14,6 +14,10 @@
 #define RADIUS_MAX_LEN 4096 /* RFC 2865 section 3 */
 
 #define ATTR_USER_NAME          1
+#define ATTR_NAS_IP_ADDRESS     4
+#define ATTR_NAS_PORT           5
+#define ATTR_NAS_IDENTIFIER     32
+#define ATTR_NAS_IPV6_ADDRESS   95
 #define ATTR_FRAMED_IP_ADDRESS  8
 #define ATTR_SESSION_TIMEOUT    27
 #define ATTR_CALLING_STATION_ID 31
@@ -93,6 +97,19 @@ take_u32(struct cl_span v, bool *seen, uint32_t *dst, struct cl_radius *m)
 	*dst = cl_load_u32(v.p);
 }
 
+/* A fixed-length attribute; the first of its kind is kept. */
+static void
+take_fixed(
+    struct cl_span v, size_t want, struct cl_span *dst, struct cl_radius *m)
+{
+	if (v.len != want) {
+		m->bad_attrs++;
+		return;
+	}
+	if (dst->len == 0)
+		*dst = v;
+}
+
 int
 cl_radius_parse(const uint8_t *p, size_t len, struct cl_radius *out)
 {
@@ -143,6 +160,18 @@ cl_radius_parse(const uint8_t *p, size_t len, struct cl_radius *out)
 			break;
 		case ATTR_ACCT_SESSION_ID:
 			take_string(v, &m.acct_session_id, &m);
+			break;
+		case ATTR_NAS_IP_ADDRESS:
+		case ATTR_NAS_IPV6_ADDRESS:
+		case ATTR_NAS_PORT:
+			/* Which NAS and which of its ports: with the user,
+			 * they name a session that has no Acct-Session-Id. */
+			take_fixed(v, type == ATTR_NAS_IPV6_ADDRESS ? 16u : 4u,
+			    type == ATTR_NAS_PORT ? &m.nas_port : &m.nas, &m);
+			break;
+		case ATTR_NAS_IDENTIFIER:
+			if (m.nas.len == 0)
+				take_string(v, &m.nas, &m);
 			break;
 		case ATTR_SESSION_TIMEOUT:
 			take_u32(v, &seen_timeout, &m.session_timeout, &m);
@@ -266,6 +295,8 @@ cl_radius_binding(const struct cl_radius *m, struct cl_binding *b)
 	b->username = m->user_name;
 	b->calling_station_id = m->calling_station_id;
 	b->acct_session_id = m->acct_session_id;
+	b->nas = m->nas;
+	b->nas_port = m->nas_port;
 	b->lifetime = m->session_timeout;
 	if (m->has_framed_ip && usable_v4(m->framed_ip))
 		add_addr(b, 4, m->framed_ip, 32);

@@ -36,6 +36,10 @@ struct cl_radius {
 	struct cl_span user_name;
 	struct cl_span acct_session_id;
 	struct cl_span calling_station_id;
+	/* The first of NAS-IP-Address, NAS-IPv6-Address and
+	 * NAS-Identifier: which NAS this is. */
+	struct cl_span nas;
+	struct cl_span nas_port; /* NAS-Port, 4 octets */
 	bool has_framed_ip;
 	uint8_t framed_ip[4];
 	bool has_framed_prefix; /* Framed-IPv6-Prefix (97) */

@@ -9,6 +9,9 @@
 struct cl_subs {
 	struct cl_htab byaddr; /* values: struct cl_sess_addr * */
 	struct cl_htab byid;   /* values: struct cl_session * */
+	/* RADIUS sessions by User-Name, whatever their primary identity
+	 * (the first session of a user holds the slot). */
+	struct cl_htab byuser; /* values: struct cl_session * */
 	size_t max;
 	uint32_t count4[33], count6[129];
 	uint8_t plens4[33], n4, plens6[129], n6;
@@ -33,6 +36,17 @@ id_eq(const void *v, const void *key, size_t len)
 	    memcmp(k + 1, se->ids, len - 1) == 0;
 }
 
+/* byuser key: the User-Name bytes. */
+static bool
+user_eq(const void *v, const void *key, size_t len)
+{
+	const uint8_t *u;
+	size_t ul;
+
+	return cl_session_id(v, CL_ID_USER, &u, &ul) && ul == len &&
+	    memcmp(u, key, len) == 0;
+}
+
 static bool
 addr_eq(const void *v, const void *key, size_t len)
 {
@@ -52,7 +66,8 @@ cl_subs_new(size_t max_sessions)
 	s->max = max_sessions;
 	if (cl_htab_init(
 		&s->byaddr, max_sessions * CL_SESSION_ADDRS, addr_eq) != 0 ||
-	    cl_htab_init(&s->byid, max_sessions, id_eq) != 0) {
+	    cl_htab_init(&s->byid, max_sessions, id_eq) != 0 ||
+	    cl_htab_init(&s->byuser, max_sessions, user_eq) != 0) {
 		cl_subs_free(s);
 		return NULL;
 	}
@@ -99,6 +114,8 @@ cl_subs_free(struct cl_subs *s)
 	}
 	if (s->byaddr.slots != NULL)
 		cl_htab_release(&s->byaddr);
+	if (s->byuser.slots != NULL)
+		cl_htab_release(&s->byuser);
 	free(s);
 }
 
@@ -174,12 +191,38 @@ grave_add(struct cl_subs *s, struct cl_session *se)
 }
 
 static void
+user_del(struct cl_subs *s, struct cl_session *se)
+{
+	const uint8_t *u;
+	size_t ul;
+
+	if (se->src == CL_SRC_RADIUS &&
+	    cl_session_id(se, CL_ID_USER, &u, &ul) &&
+	    cl_htab_get(&s->byuser, u, ul) == se)
+		cl_htab_del(&s->byuser, u, ul);
+}
+
+/* Registers a RADIUS session under its User-Name if no other holds it. */
+static void
+user_put(struct cl_subs *s, struct cl_session *se)
+{
+	const uint8_t *u;
+	size_t ul;
+
+	if (se->src == CL_SRC_RADIUS &&
+	    cl_session_id(se, CL_ID_USER, &u, &ul) &&
+	    cl_htab_get(&s->byuser, u, ul) == NULL)
+		(void)cl_htab_put(&s->byuser, u, ul, se);
+}
+
+static void
 end_session(struct cl_subs *s, struct cl_session *se)
 {
 	uint8_t key[3 + CL_TARGET_ID_MAX];
 
 	if (se->ended)
 		return;
+	user_del(s, se);
 	while (se->naddrs > 0)
 		unbind_addr(s, se, se->naddrs - 1);
 	key[0] = (uint8_t)se->src;
@@ -191,14 +234,17 @@ end_session(struct cl_subs *s, struct cl_session *se)
 	(void)grave_add(s, se);
 }
 
+#define ID_SLOTS 14 /* enum cl_id_type values are below this */
+
 /* Collected identities of a binding or session, by type. */
 struct idset {
-	const uint8_t *p[13];
-	size_t len[13];
+	const uint8_t *p[ID_SLOTS];
+	size_t len[ID_SLOTS];
+	uint8_t nas_port[CL_TARGET_ID_MAX]; /* CL_ID_NAS_PORT's bytes */
 };
 
 static const enum cl_id_type id_order[] = {CL_ID_USER, CL_ID_MAC, CL_ID_DUID,
-    CL_ID_ACCT_SESSION, CL_ID_CALLING_STATION, CL_ID_CLIENT_ID};
+    CL_ID_ACCT_SESSION, CL_ID_CALLING_STATION, CL_ID_CLIENT_ID, CL_ID_NAS_PORT};
 
 static void
 idset_from_binding(struct idset *is, const struct cl_binding *b)
@@ -219,6 +265,44 @@ idset_from_binding(struct idset *is, const struct cl_binding *b)
 		is->p[CL_ID_MAC] = b->mac;
 		is->len[CL_ID_MAC] = CL_MAC_LEN;
 	}
+	if (is->len[CL_ID_USER] > 0 && b->nas.len > 0 && b->nas_port.len > 0 &&
+	    is->len[CL_ID_USER] + b->nas.len + b->nas_port.len + 2 <=
+		CL_TARGET_ID_MAX) {
+		size_t o = 0;
+
+		memcpy(is->nas_port, is->p[CL_ID_USER], is->len[CL_ID_USER]);
+		o += is->len[CL_ID_USER];
+		is->nas_port[o++] = 0;
+		memcpy(is->nas_port + o, b->nas.p, b->nas.len);
+		o += b->nas.len;
+		is->nas_port[o++] = 0;
+		memcpy(is->nas_port + o, b->nas_port.p, b->nas_port.len);
+		o += b->nas_port.len;
+		is->p[CL_ID_NAS_PORT] = is->nas_port;
+		is->len[CL_ID_NAS_PORT] = o;
+	}
+}
+
+/*
+ * How well a RADIUS identity names one session: Acct-Session-Id does (RFC
+ * 2866), User-Name on a NAS port nearly, User-Name alone less (one user
+ * may have several sessions), Calling-Station-Id least.
+ */
+static int
+radius_rank(enum cl_id_type t)
+{
+	switch (t) {
+	case CL_ID_ACCT_SESSION:
+		return 0;
+	case CL_ID_NAS_PORT:
+		return 1;
+	case CL_ID_USER:
+		return 2;
+	case CL_ID_CALLING_STATION:
+		return 3;
+	default:
+		return 4;
+	}
 }
 
 /* The primary identity type for a binding's source, or 0 if none. */
@@ -227,10 +311,15 @@ primary_type(enum cl_bind_src src, const struct idset *is)
 {
 	switch (src) {
 	case CL_SRC_RADIUS:
-		if (is->len[CL_ID_USER] > 0)
-			return CL_ID_USER;
+		/* The session, not the user: one user may hold several,
+		 * and one session is reported under one correlation ID
+		 * from Access-Accept to Accounting-Stop. */
 		if (is->len[CL_ID_ACCT_SESSION] > 0)
 			return CL_ID_ACCT_SESSION;
+		if (is->len[CL_ID_NAS_PORT] > 0)
+			return CL_ID_NAS_PORT;
+		if (is->len[CL_ID_USER] > 0)
+			return CL_ID_USER;
 		if (is->len[CL_ID_CALLING_STATION] > 0)
 			return CL_ID_CALLING_STATION;
 		break;
@@ -403,6 +492,80 @@ set_expiry(struct cl_session *se, const struct cl_binding *b, int64_t now)
 	    b->lifetime > 0 ? now + (int64_t)b->lifetime * 1000000000LL : 0;
 }
 
+static void
+byid_del(struct cl_subs *s, struct cl_session *se)
+{
+	uint8_t key[3 + CL_TARGET_ID_MAX];
+
+	user_del(s, se);
+	key[0] = (uint8_t)se->src;
+	memcpy(key + 1, se->ids, 2 + (size_t)se->ids[1]);
+	if (cl_htab_get(&s->byid, key, 3 + (size_t)se->ids[1]) == se)
+		cl_htab_del(&s->byid, key, 3 + (size_t)se->ids[1]);
+}
+
+static int
+byid_put(struct cl_subs *s, struct cl_session *se)
+{
+	uint8_t key[3 + CL_TARGET_ID_MAX];
+
+	int r;
+
+	key[0] = (uint8_t)se->src;
+	memcpy(key + 1, se->ids, 2 + (size_t)se->ids[1]);
+	if ((r = cl_htab_put(&s->byid, key, 3 + (size_t)se->ids[1], se)) != 0)
+		return r;
+	user_put(s, se);
+	return 0;
+}
+
+/*
+ * A RADIUS message whose own session name finds nothing may still be of a
+ * session known under a weaker name: the Accounting-Start (with its
+ * Acct-Session-Id) of the session an Access-Accept (User-Name only)
+ * began, or an Access-Accept for the address a session of the same user
+ * already holds (re-authentication).  One session, one correlation ID.
+ */
+static struct cl_session *
+radius_same_session(struct cl_subs *s, const struct cl_binding *b,
+    const struct idset *is, enum cl_id_type prim)
+{
+	struct cl_session *se;
+	const uint8_t *v;
+	size_t i, vl;
+
+	if (prim != CL_ID_NAS_PORT && is->len[CL_ID_NAS_PORT] > 0 &&
+	    (se = find_by_id(s, CL_SRC_RADIUS, CL_ID_NAS_PORT,
+		 is->p[CL_ID_NAS_PORT], is->len[CL_ID_NAS_PORT])) != NULL)
+		return se;
+	if (is->len[CL_ID_USER] == 0)
+		return NULL;
+	se = cl_htab_get(&s->byuser, is->p[CL_ID_USER], is->len[CL_ID_USER]);
+	for (i = 0; se == NULL && i < b->naddrs; i++) {
+		se = lookup_exact(s, &b->addrs[i]);
+		if (se != NULL &&
+		    (se->src != CL_SRC_RADIUS ||
+			!cl_session_id(se, CL_ID_USER, &v, &vl) ||
+			vl != is->len[CL_ID_USER] ||
+			memcmp(v, is->p[CL_ID_USER], vl) != 0))
+			se = NULL;
+	}
+	if (se == NULL)
+		return NULL;
+	/* The user's session under another name is another session. */
+	if (is->len[CL_ID_ACCT_SESSION] > 0 &&
+	    cl_session_id(se, CL_ID_ACCT_SESSION, &v, &vl) &&
+	    (vl != is->len[CL_ID_ACCT_SESSION] ||
+		memcmp(v, is->p[CL_ID_ACCT_SESSION], vl) != 0))
+		return NULL;
+	if (is->len[CL_ID_NAS_PORT] > 0 &&
+	    cl_session_id(se, CL_ID_NAS_PORT, &v, &vl) &&
+	    (vl != is->len[CL_ID_NAS_PORT] ||
+		memcmp(v, is->p[CL_ID_NAS_PORT], vl) != 0))
+		return NULL;
+	return se;
+}
+
 int
 cl_subs_apply(struct cl_subs *s, const struct cl_binding *b, int64_t now_ns,
     struct cl_subs_result *res)
@@ -423,6 +586,8 @@ cl_subs_apply(struct cl_subs *s, const struct cl_binding *b, int64_t now_ns,
 	prim = primary_type(b->src, &is);
 	ex = prim != 0 ? find_by_id(s, b->src, prim, is.p[prim], is.len[prim])
 		       : NULL;
+	if (ex == NULL && b->src == CL_SRC_RADIUS && prim != 0)
+		ex = radius_same_session(s, b, &is, prim);
 	if (ex != NULL && ex->expire_ns != 0 && ex->expire_ns <= now_ns) {
 		end_session(s, ex);
 		s->st.expired++;
@@ -452,33 +617,48 @@ cl_subs_apply(struct cl_subs *s, const struct cl_binding *b, int64_t now_ns,
 	}
 
 	if (ex != NULL &&
-	    (b->naddrs == 0 || same_addrs(ex, b) || b->op == CL_BIND_UPDATE)) {
+	    (b->naddrs == 0 || ex->naddrs == 0 || same_addrs(ex, b) ||
+		b->op == CL_BIND_UPDATE || ex->src == CL_SRC_RADIUS)) {
 		/* The same session goes on: merge identities, refresh the
-		 * expiry, move to new addresses on an interim update. */
+		 * expiry, take the addresses it learns or moves to.  (A
+		 * RADIUS session found here is the same session by its own
+		 * name: new addresses are its own too.) */
 		memset(&old, 0, sizeof(old));
 		pos = 0;
 		while (cl_session_next_id(ex, &pos, &t, &idp, &idl))
-			if ((size_t)t < 13) {
+			if ((size_t)t < ID_SLOTS) {
 				old.p[t] = idp;
 				old.len[t] = idl;
 			}
-		for (i = 0; i < 13; i++)
+		for (i = 0; i < ID_SLOTS; i++)
 			if (is.len[i] == 0 && old.len[i] > 0) {
 				is.p[i] = old.p[i];
 				is.len[i] = old.len[i];
 			}
+		/* The session keeps the best name it has had. */
+		if (b->src == CL_SRC_RADIUS &&
+		    radius_rank((enum cl_id_type)ex->ids[0]) <
+			radius_rank(prim))
+			prim = (enum cl_id_type)ex->ids[0];
 		{
 			uint8_t *nids;
 			uint16_t nlen;
 
 			if ((r = make_ids(&is, prim, &nids, &nlen)) != 0)
 				return r;
-			s->idbytes = s->idbytes - ex->idslen + nlen;
 			/* The byid key lives in ids: re-key around the
-			 * swap (the primary record is unchanged). */
+			 * swap (the primary record may change: a session
+			 * begun by an Access-Accept gets its
+			 * Acct-Session-Id). */
+			byid_del(s, ex);
+			s->idbytes = s->idbytes - ex->idslen + nlen;
 			free(ex->ids);
 			ex->ids = nids;
 			ex->idslen = nlen;
+			if ((r = byid_put(s, ex)) != 0) {
+				end_session(s, ex);
+				return r;
+			}
 		}
 		if (b->naddrs > 0 && !same_addrs(ex, b)) {
 			while (ex->naddrs > 0)
@@ -526,6 +706,7 @@ cl_subs_apply(struct cl_subs *s, const struct cl_binding *b, int64_t now_ns,
 		}
 	}
 	s->idbytes += se->idslen;
+	user_put(s, se);
 	for (i = 0; i < b->naddrs; i++)
 		bind_addr(s, se, &b->addrs[i]);
 	s->st.started++;

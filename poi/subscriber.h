@@ -6,8 +6,9 @@
  * Who is behind an address: subscriber sessions learnt from RADIUS, DHCPv4
  * and DHCPv6 binding events (binding.h).
  *
- * A session has one primary identity (RADIUS: User-Name, else
- * Acct-Session-Id; DHCPv4: MAC, else client id; DHCPv6: client DUID), any
+ * A session has one primary identity (RADIUS: the session, i.e.
+ * Acct-Session-Id, else User-Name + NAS + NAS-Port, else User-Name;
+ * DHCPv4: MAC, else client id; DHCPv6: client DUID), any
  * number of other identities, and up to CL_SESSION_ADDRS addresses or
  * prefixes.  A session ends on STOP/RELEASE, on expiry of its lease or
  * Session-Timeout (packet time), or when a new session takes all of its
@@ -39,6 +40,9 @@ enum cl_id_type {
 	CL_ID_ACCT_SESSION = 10,
 	CL_ID_CALLING_STATION = 11,
 	CL_ID_CLIENT_ID = 12,
+	/* RADIUS without Acct-Session-Id: User-Name, NAS and NAS-Port,
+	 * each followed by a NUL octet except the port. */
+	CL_ID_NAS_PORT = 13,
 };
 
 struct cl_session;

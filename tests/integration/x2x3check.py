@@ -5,7 +5,7 @@ the independent decoder of both.
 
 usage: x2x3check.py --input IN.pcap --output OUT.pcap --port N
                     --task XID DISPLAY_FILTER [--task ...]
-                    [--x2 XID COUNT PF] [--pdus N]
+                    [--x2 XID COUNT PF] [--pdus N] [--decode-as D]
 
 OUT.pcap is the POI's X2/X3 stream as a TCP capture (stream2pcap.py
 --x2x3).  tshark decodes it with `-d tcp.port==N,5gli`.  The checks:
@@ -43,9 +43,12 @@ def pairs(items):
     return out
 
 
+DECODE_AS = []
+
+
 def expected_packets(path, flt):
     """IP packets (hex) of the frames flt selects, in capture order."""
-    js = tshark(["-r", path, "-o", "ip.defragment:FALSE",
+    js = tshark(["-r", path] + DECODE_AS + ["-o", "ip.defragment:FALSE",
                  "-o", "ipv6.defragment:FALSE", "-Y", flt,
                  "-T", "json", "-x"])
     frames = json.loads(js, object_pairs_hook=pairs) if js.strip() else []
@@ -101,7 +104,11 @@ def main():
     ap.add_argument("--count", nargs=2, action="append", default=[],
                     metavar=("XID", "N"))
     ap.add_argument("--pdus", type=int)
+    ap.add_argument("--decode-as", action="append", default=[],
+                    help="tshark -d for the input capture")
     a = ap.parse_args()
+    for d in a.decode_as:
+        DECODE_AS.extend(["-d", d])
 
     fields = ["frame.number", "tcp.len", "li5g.type", "li5g.xid",
               "li5g.sq", "li5g.pf", "tcp.payload", "_ws.malformed",

@@ -23,6 +23,12 @@ static const uint32_t linktypes[] = {
     CL_LINKTYPE_LINUX_SLL2,
     CL_LINKTYPE_IPV4,
     CL_LINKTYPE_IPV6,
+    CL_LINKTYPE_PPP,
+    CL_LINKTYPE_PPP_HDLC,
+    CL_LINKTYPE_PPP_ETHER,
+    CL_LINKTYPE_C_HDLC,
+    CL_LINKTYPE_ERF,
+    CL_LINKTYPE_NFLOG,
 };
 
 static void

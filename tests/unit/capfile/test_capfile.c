@@ -395,6 +395,33 @@ CL_TEST(open_file_errors)
 	cl_cap_free(NULL);
 }
 
+/* The reason for a failed open names the step, the path and the errno. */
+CL_TEST(open_errors_say_why)
+{
+	static const uint8_t text[] = "this is not a valid pcap file.";
+	char p[] = "/tmp/h1capXXXXXX";
+	char err[512];
+	struct cl_cap *c = NULL;
+
+	CHECK_INT_EQ(
+	    cl_cap_open_path("/nonexistent/x.pcap", &c, err, sizeof(err)),
+	    CL_ERR_SYSTEM);
+	CHECK_STR_EQ(err,
+	    "cannot open /nonexistent/x.pcap for reading: No "
+	    "such file or directory");
+	CHECK_INT_EQ(
+	    cl_cap_open_path("/tmp", &c, err, sizeof(err)), CL_ERR_INVALID_ARG);
+	CHECK_STR_EQ(err, "/tmp is not a regular file");
+	write_tmp(p, text, sizeof(text) - 1);
+	CHECK_INT_EQ(cl_cap_open_path(p, &c, err, sizeof(err)), CL_ERR_FORMAT);
+	CHECK(strstr(err, p) != NULL);
+	CHECK(strstr(err, "not a pcap or pcapng file") != NULL);
+	CHECK(c == NULL);
+	/* No buffer: the same result. */
+	CHECK_INT_EQ(cl_cap_open_path(p, &c, NULL, 0), CL_ERR_FORMAT);
+	unlink(p);
+}
+
 /* --- synthetic files --------------------------------------------------- */
 
 struct tb {
@@ -511,12 +538,27 @@ CL_TEST(pcap_byte_orders_and_resolutions)
 		CHECK_INT_EQ(cl_cap_next(c, &pkt), 0);
 		cl_cap_free(c);
 
-		/* A fraction of a second of a whole second or more. */
+		/* A fraction of a second of a whole second or more: carried
+		 * into the seconds and flagged; the next record is read. */
 		pcap_hdr(&t, le, nsec, CL_LINKTYPE_RAW);
 		pcap_rec(&t, 1, nsec ? 1000000000 : 1000000, 0, 0, 0);
+		pcap_rec(&t, 7, nsec ? 2500000001u : 2500001, 1, 1, 1);
+		pcap_rec(&t, 9, 5, 1, 1, 1);
 		CHECK_INT_EQ(cl_cap_open_mem(t.b, t.n, &c), 0);
-		CHECK_INT_EQ(cl_cap_next(c, &pkt), CL_ERR_RANGE);
-		CHECK(pkt.data == NULL);
+		CHECK_INT_EQ(cl_cap_next(c, &pkt), 1);
+		CHECK_INT_EQ(pkt.ts_sec, 2);
+		CHECK_INT_EQ(pkt.ts_nsec, 0);
+		CHECK_INT_EQ(pkt.flags, CL_CAP_F_TS_NORMALISED);
+		CHECK_INT_EQ(cl_cap_offset(c), 24);
+		CHECK_INT_EQ(cl_cap_next(c, &pkt), 1);
+		CHECK_INT_EQ(pkt.ts_sec, 9);
+		CHECK_INT_EQ(pkt.ts_nsec, nsec ? 500000001 : 500001000);
+		CHECK_INT_EQ(pkt.flags, CL_CAP_F_TS_NORMALISED);
+		CHECK_INT_EQ(cl_cap_offset(c), 24 + 16);
+		CHECK_INT_EQ(cl_cap_next(c, &pkt), 1);
+		CHECK_INT_EQ(pkt.ts_sec, 9);
+		CHECK_INT_EQ(pkt.flags, 0);
+		CHECK_INT_EQ(cl_cap_next(c, &pkt), 0);
 		cl_cap_free(c);
 	}
 }
@@ -685,6 +727,36 @@ ng_epb(struct tb *t, uint32_t ifid, uint64_t ts, uint32_t caplen,
 	tb_u32(&b, wirelen);
 	tb_fill(&b, 0x60, have);
 	ng_block(t, 6, &b);
+}
+
+/*
+ * A timestamp past 2^32 s is returned as it is; one past 2^63 s (a huge
+ * if_tsoffset) is flagged, zeroed, and the reading goes on.
+ */
+CL_TEST(pcapng_timestamps_out_of_range)
+{
+	struct tb t = {.le = true};
+	struct cl_cap_pkt pkt;
+	struct cl_cap *c;
+
+	ng_shb(&t, true);
+	ng_idb(&t, CL_LINKTYPE_RAW, 0, 0, 0); /* seconds */
+	ng_idb(&t, CL_LINKTYPE_RAW, 0, 0, INT64_MAX);
+	ng_epb(&t, 0, (UINT64_C(1) << 32) + 5, 1, 1, 1);
+	ng_epb(&t, 1, 10, 1, 1, 1);
+	ng_epb(&t, 0, 7, 1, 1, 1);
+	CHECK_INT_EQ(cl_cap_open_mem(t.b, t.n, &c), 0);
+	CHECK_INT_EQ(cl_cap_next(c, &pkt), 1);
+	CHECK(pkt.ts_sec == (INT64_C(1) << 32) + 5);
+	CHECK_INT_EQ(pkt.flags, 0);
+	CHECK_INT_EQ(cl_cap_next(c, &pkt), 1);
+	CHECK_INT_EQ(pkt.flags, CL_CAP_F_TS_INVALID);
+	CHECK_INT_EQ(pkt.ts_sec, 0);
+	CHECK_INT_EQ(pkt.ts_nsec, 0);
+	CHECK_INT_EQ(cl_cap_next(c, &pkt), 1);
+	CHECK_INT_EQ(pkt.ts_sec, 7);
+	CHECK_INT_EQ(cl_cap_next(c, &pkt), 0);
+	cl_cap_free(c);
 }
 
 CL_TEST(pcapng_sections_and_resolutions)
@@ -924,6 +996,8 @@ main(void)
 	CL_RUN(pcapng_multi_interface);
 	CL_RUN(pcapng_per_packet_linktypes);
 	CL_RUN(open_file_errors);
+	CL_RUN(open_errors_say_why);
+	CL_RUN(pcapng_timestamps_out_of_range);
 	CL_RUN(pcap_byte_orders_and_resolutions);
 	CL_RUN(pcap_truncated_everywhere);
 	CL_RUN(pcap_bad_headers_and_records);

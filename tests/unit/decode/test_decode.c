@@ -18,6 +18,14 @@
 #include "harness.h"
 #include "util.h"
 
+/* Decodes (returns 0) with the packet marked malformed: the IP header is
+ * sound, what it carries is not.  Uses the d in scope. */
+#define CHECK_MALFORMED(call)                                                  \
+	do {                                                                   \
+		CHECK_INT_EQ((call), 0);                                       \
+		CHECK(d.malformed);                                            \
+	} while (0)
+
 struct expect {
 	const char *path;
 	const char *const *rows;
@@ -1190,10 +1198,10 @@ CL_TEST(malformed_captures)
 	    decode_file_pkt("frag/tcpdump__ip6_frag_asan.pcap", 1, &d), 0);
 	CHECK(d.truncated && !d.is_frag && !d.has_ports);
 	CHECK_INT_EQ(d.proto, 44);
-	/* Extension headers longer than the payload length says. */
-	CHECK_INT_EQ(decode_file_pkt(
-			 "frag/tcpdump__ipv6_frag6_negative_len.pcap", 1, &d),
-	    CL_ERR_FORMAT);
+	/* Extension headers longer than the payload length says: the IPv6
+	 * header is sound, the packet malformed. */
+	CHECK_MALFORMED(decode_file_pkt(
+	    "frag/tcpdump__ipv6_frag6_negative_len.pcap", 1, &d));
 	/* 802.1ad + 802.1Q around ARP. */
 	CHECK_INT_EQ(decode_file_pkt("encap/tcpdump__802.1ad_QinQ.pcap", 1, &d),
 	    CL_ERR_UNSUPPORTED);
@@ -1781,9 +1789,11 @@ CL_TEST(ipv4_checks)
 	f.b[o] = 0x47;
 	cl_store_u16(f.b + o + 2, 27);
 	CHECK_INT_EQ(dec(CL_LINKTYPE_ETHERNET, &f, &d), CL_ERR_FORMAT);
-	/* Total covers the header only: TCP claimed absent. */
+	/* Total covers the header only: TCP claimed absent.  The IP
+	 * header is sound, so the packet is described, marked malformed. */
 	cl_store_u16(f.b + o + 2, 28);
-	CHECK_INT_EQ(dec(CL_LINKTYPE_ETHERNET, &f, &d), CL_ERR_FORMAT);
+	CHECK_MALFORMED(dec(CL_LINKTYPE_ETHERNET, &f, &d));
+	CHECK(!d.has_ports && d.proto == 6 && d.ip_len == 28);
 	f.b[o] = 0x67;
 	CHECK_INT_EQ(dec(CL_LINKTYPE_ETHERNET, &f, &d), CL_ERR_FORMAT);
 	/* IHL 15 past the captured bytes. */
@@ -1801,9 +1811,12 @@ CL_TEST(ipv4_checks)
 	CHECK_INT_EQ(dec(CL_LINKTYPE_RAW, &f, &d), 0);
 	CHECK(d.has_ports && d.l4data_len == 0);
 	f.b[32] = 0x40;
-	CHECK_INT_EQ(dec(CL_LINKTYPE_RAW, &f, &d), CL_ERR_FORMAT);
+	CHECK_MALFORMED(dec(CL_LINKTYPE_RAW, &f, &d));
 	f.b[32] = 0x60;
-	CHECK_INT_EQ(dec(CL_LINKTYPE_RAW, &f, &d), CL_ERR_FORMAT);
+	CHECK_MALFORMED(dec(CL_LINKTYPE_RAW, &f, &d));
+	/* The ports were read: they are kept, with no data after them. */
+	CHECK(d.has_ports && d.sport == 1 && d.dport == 2);
+	CHECK_INT_EQ(d.l4data_len, 0);
 
 	/* UDP length below 8, above the IP payload, and below it. */
 	f.n = 0;
@@ -1815,15 +1828,17 @@ CL_TEST(ipv4_checks)
 	CHECK_INT_EQ(dec(CL_LINKTYPE_RAW, &f, &d), 0);
 	CHECK_INT_EQ(d.l4data_len, 4);
 	cl_store_u16(f.b + u + 4, 7);
-	CHECK_INT_EQ(dec(CL_LINKTYPE_RAW, &f, &d), CL_ERR_FORMAT);
+	CHECK_MALFORMED(dec(CL_LINKTYPE_RAW, &f, &d));
 	cl_store_u16(f.b + u + 4, 13);
-	CHECK_INT_EQ(dec(CL_LINKTYPE_RAW, &f, &d), CL_ERR_FORMAT);
+	CHECK_MALFORMED(dec(CL_LINKTYPE_RAW, &f, &d));
+	CHECK(d.has_ports && d.l4data_len == 0 && d.ip_len == 32);
 	cl_store_u16(f.b + u + 4, 10);
 	CHECK_INT_EQ(dec(CL_LINKTYPE_RAW, &f, &d), 0);
 	CHECK_INT_EQ(d.l4data_len, 2);
 	/* UDP header claimed but absent. */
 	cl_store_u16(f.b + 2, 27);
-	CHECK_INT_EQ(dec(CL_LINKTYPE_RAW, &f, &d), CL_ERR_FORMAT);
+	CHECK_MALFORMED(dec(CL_LINKTYPE_RAW, &f, &d));
+	CHECK(!d.has_ports);
 }
 
 CL_TEST(ipv4_fragments)
@@ -1866,7 +1881,7 @@ CL_TEST(ipv4_fragments)
 	CHECK(d.is_frag && !d.has_ports);
 	/* The same as a whole datagram is malformed. */
 	cl_store_u16(f.b + o + 6, 0);
-	CHECK_INT_EQ(dec(CL_LINKTYPE_RAW, &f, &d), CL_ERR_FORMAT);
+	CHECK_MALFORMED(dec(CL_LINKTYPE_RAW, &f, &d));
 }
 
 CL_TEST(ipv6_extension_headers)
@@ -1893,11 +1908,12 @@ CL_TEST(ipv6_extension_headers)
 	CHECK_INT_EQ(d.l4data - f.b, 40 + 8 + 8 + 16 + 8 + 8);
 	/* Hop-by-hop anywhere but first. */
 	f.b[40] = 0;
-	CHECK_INT_EQ(dec(CL_LINKTYPE_RAW, &f, &d), CL_ERR_FORMAT);
+	CHECK_MALFORMED(dec(CL_LINKTYPE_RAW, &f, &d));
 	/* Chain longer than the payload length. */
 	f.b[40] = 43;
 	cl_store_u16(f.b + 4, 20);
-	CHECK_INT_EQ(dec(CL_LINKTYPE_RAW, &f, &d), CL_ERR_FORMAT);
+	CHECK_MALFORMED(dec(CL_LINKTYPE_RAW, &f, &d));
+	CHECK(!d.has_ports && d.ip_len == 60);
 	/* ...but fine if the capture is what is short. */
 	ip6_end(&f, o);
 	f.n = 60;
@@ -1912,8 +1928,8 @@ CL_TEST(ipv6_extension_headers)
 		for (int k = 0; k < i; k++)
 			ext8(&f, k + 1 < i ? 60 : 59);
 		ip6_end(&f, o);
-		CHECK_INT_EQ(
-		    dec(CL_LINKTYPE_RAW, &f, &d), i == 8 ? 0 : CL_ERR_FORMAT);
+		CHECK_INT_EQ(dec(CL_LINKTYPE_RAW, &f, &d), 0);
+		CHECK(d.malformed == (i == 9));
 	}
 
 	/* Fragments: first (ports), later (proto from the frag header),
@@ -1950,7 +1966,7 @@ CL_TEST(ipv6_extension_headers)
 	put16(&f, 0x0001);
 	put32(&f, 1);
 	ip6_end(&f, o);
-	CHECK_INT_EQ(dec(CL_LINKTYPE_RAW, &f, &d), CL_ERR_FORMAT);
+	CHECK_MALFORMED(dec(CL_LINKTYPE_RAW, &f, &d));
 }
 
 /* IPv4/UDP to port 2152 carrying the given GTP bytes then IPv4/ICMP. */
@@ -2091,6 +2107,301 @@ CL_TEST(gtpu_nested_once)
 	CHECK_INT_EQ(d.dport, 2152);
 }
 
+/* IPv4/UDP 10.0.0.1:5 -> 10.0.0.2:6 with "ip!" after it. */
+static void
+ip4udp(struct fb *f)
+{
+	size_t o, u;
+
+	o = ip4(f, 17, 0, 0);
+	u = udp(f, 5, 6);
+	put(f, "ip!", 3);
+	udp_end(f, u);
+	ip4_end(f, o);
+}
+
+/* Decodes, expecting the packet of ip4udp(). */
+static void
+want_ip4udp(uint32_t lt, const struct fb *f)
+{
+	struct cl_pkt d;
+
+	CHECK_INT_EQ(dec(lt, f, &d), 0);
+	CHECK(!d.malformed);
+	CHECK_INT_EQ(d.ipver, 4);
+	CHECK_INT_EQ(d.sport, 5);
+	CHECK_INT_EQ(d.dport, 6);
+	CHECK_INT_EQ(d.l4data_len, 3);
+	CHECK_MEM_EQ(d.l4data, "ip!", 3);
+}
+
+/* Every prefix of the frame decodes to an error (cleared result) or to a
+ * packet inside the prefix; none crashes. */
+static void
+cut_everywhere(uint32_t lt, const struct fb *f)
+{
+	struct fb c;
+	struct cl_pkt d;
+	size_t n;
+	int r;
+
+	for (n = 0; n < f->n; n++) {
+		memcpy(c.b, f->b, n);
+		c.n = n;
+		r = dec(lt, &c, &d);
+		if (r != 0)
+			CHECK(d.ip == NULL && d.ipver == 0);
+		else
+			CHECK(d.ip >= c.b && d.ip + d.ip_len <= c.b + n);
+	}
+}
+
+static void
+nflog_tlv(struct fb *f, bool le, uint16_t type, const void *v, size_t n)
+{
+	uint8_t h[4];
+	static const uint8_t pad[3];
+	uint16_t len = (uint16_t)(4 + n);
+
+	h[0] = (uint8_t)(le ? len : len >> 8);
+	h[1] = (uint8_t)(le ? len >> 8 : len);
+	h[2] = (uint8_t)(le ? type : type >> 8);
+	h[3] = (uint8_t)(le ? type >> 8 : type);
+	put(f, h, 4);
+	put(f, v, n);
+	put(f, pad, (4 - n % 4) % 4);
+}
+
+static size_t
+erf_hdr(struct fb *f, uint8_t type)
+{
+	size_t at = f->n;
+
+	zeros(f, 8);
+	put(f, &type, 1);
+	zeros(f, 1);
+	put16(f, 0); /* rlen, set by erf_end() */
+	zeros(f, 4);
+	return at;
+}
+
+static void
+erf_end(struct fb *f, size_t at)
+{
+	cl_store_u16(f->b + at + 10, (uint16_t)(f->n - at));
+}
+
+CL_TEST(ppp_hdlc_nflog_erf_pseudowire)
+{
+	static const uint8_t hdlc_ppp4[] = {0xff, 0x03, 0x00, 0x21};
+	static const uint8_t chdlc6[] = {0x0f, 0x00, 0x86, 0xdd};
+	static const uint8_t pkthdr[4] = {0x08, 0x00, 1, 0};
+	struct fb f, ip;
+	struct cl_pkt d;
+	size_t at, o, u;
+	int i;
+
+	f.n = 0;
+	ip4udp(&f);
+	ip = f;
+
+	/* PPP (9): HDLC-like framing, then bare with a compressed
+	 * protocol field; LCP is no IP; MPLS over PPP. */
+	f.n = 0;
+	put(&f, hdlc_ppp4, 4);
+	put(&f, ip.b, ip.n);
+	want_ip4udp(CL_LINKTYPE_PPP, &f);
+	want_ip4udp(CL_LINKTYPE_PPP_HDLC, &f);
+	cut_everywhere(CL_LINKTYPE_PPP, &f);
+	f.n = 0;
+	put(&f, "\x21", 1);
+	put(&f, ip.b, ip.n);
+	want_ip4udp(CL_LINKTYPE_PPP, &f);
+	f.b[0] = 0x57; /* IPv6 protocol, IPv4 packet */
+	CHECK_INT_EQ(dec(CL_LINKTYPE_PPP, &f, &d), CL_ERR_FORMAT);
+	f.n = 0;
+	put(&f, "\xc0\x21\x01\x01\x00\x04", 6);
+	CHECK_INT_EQ(dec(CL_LINKTYPE_PPP, &f, &d), CL_ERR_UNSUPPORTED);
+	f.n = 0;
+	put(&f, "\xff\x03\x02\x81", 4);
+	put32(&f, 100 << 12 | 0x1ff);
+	put(&f, ip.b, ip.n);
+	want_ip4udp(CL_LINKTYPE_PPP, &f);
+	/* PPP_HDLC needs the framing; C_HDLC: Cisco address, Ethernet
+	 * type (here IPv6 over an IPv4 packet: malformed). */
+	f.n = 0;
+	put(&f, "\x00\x21", 2);
+	put(&f, ip.b, ip.n);
+	CHECK_INT_EQ(dec(CL_LINKTYPE_PPP_HDLC, &f, &d), CL_ERR_FORMAT);
+	f.n = 0;
+	put(&f, "\x8f\x00\x08\x00", 4);
+	put(&f, ip.b, ip.n);
+	want_ip4udp(CL_LINKTYPE_C_HDLC, &f);
+	want_ip4udp(CL_LINKTYPE_PPP_HDLC, &f);
+	f.n = 0;
+	put(&f, chdlc6, 4);
+	put(&f, ip.b, ip.n);
+	CHECK_INT_EQ(dec(CL_LINKTYPE_C_HDLC, &f, &d), CL_ERR_FORMAT);
+	/* PPP_ETHER (51): session data, and discovery (no IP). */
+	f.n = 0;
+	put(&f, "\x11\x00\x00\x01", 4);
+	put16(&f, (uint16_t)(2 + ip.n));
+	put(&f, "\x00\x21", 2);
+	put(&f, ip.b, ip.n);
+	want_ip4udp(CL_LINKTYPE_PPP_ETHER, &f);
+	f.b[1] = 0x09;
+	CHECK_INT_EQ(dec(CL_LINKTYPE_PPP_ETHER, &f, &d), CL_ERR_UNSUPPORTED);
+
+	/* NFLOG (239), attributes in either host order. */
+	for (i = 0; i < 2; i++) {
+		f.n = 0;
+		put(&f, "\x02\x00\x00\x00", 4);
+		nflog_tlv(&f, i == 0, 1, pkthdr, 4);
+		nflog_tlv(&f, i == 0, 10, "clearli", 8);
+		nflog_tlv(&f, i == 0, 9, ip.b, ip.n);
+		want_ip4udp(CL_LINKTYPE_NFLOG, &f);
+		cut_everywhere(CL_LINKTYPE_NFLOG, &f);
+	}
+	f.b[1] = 1; /* version */
+	CHECK_INT_EQ(dec(CL_LINKTYPE_NFLOG, &f, &d), CL_ERR_FORMAT);
+	f.b[1] = 0;
+	f.b[0] = 7; /* AF_BRIDGE */
+	CHECK_INT_EQ(dec(CL_LINKTYPE_NFLOG, &f, &d), CL_ERR_UNSUPPORTED);
+	f.b[0] = 10; /* AF_INET6 over an IPv4 packet */
+	CHECK_INT_EQ(dec(CL_LINKTYPE_NFLOG, &f, &d), CL_ERR_FORMAT);
+	f.n = 0;
+	put(&f, "\x02\x00\x00\x00", 4);
+	nflog_tlv(&f, true, 1, pkthdr, 4);
+	CHECK_INT_EQ(dec(CL_LINKTYPE_NFLOG, &f, &d), CL_ERR_UNSUPPORTED);
+	f.b[4] = 3; /* attribute shorter than its header */
+	CHECK_INT_EQ(dec(CL_LINKTYPE_NFLOG, &f, &d), CL_ERR_FORMAT);
+	f.b[4] = 200; /* longer than the frame */
+	CHECK_INT_EQ(dec(CL_LINKTYPE_NFLOG, &f, &d), CL_ERR_TRUNCATED);
+	/* 64 empty attributes and no payload: too many. */
+	f.n = 0;
+	put(&f, "\x02\x00\x00\x00", 4);
+	for (i = 0; i < 70; i++)
+		nflog_tlv(&f, true, 2, NULL, 0);
+	CHECK_INT_EQ(dec(CL_LINKTYPE_NFLOG, &f, &d), CL_ERR_FORMAT);
+
+	/* ERF (197): Ethernet record (offset/pad octets first), one with
+	 * an extension header, a bare IPv4 record, PoS with PPP. */
+	f.n = 0;
+	at = erf_hdr(&f, 2);
+	zeros(&f, 2 + 12);
+	put16(&f, 0x0800);
+	o = ip4(&f, 17, 0, 0);
+	u = udp(&f, 5, 6);
+	put(&f, "ip!", 3);
+	udp_end(&f, u);
+	ip4_end(&f, o);
+	erf_end(&f, at);
+	zeros(&f, 4); /* FCS after the record's payload */
+	want_ip4udp(CL_LINKTYPE_ERF, &f);
+	cut_everywhere(CL_LINKTYPE_ERF, &f);
+	f.b[at + 10] = 0; /* rlen below the header */
+	f.b[at + 11] = 15;
+	CHECK_INT_EQ(dec(CL_LINKTYPE_ERF, &f, &d), CL_ERR_FORMAT);
+	f.b[at + 8] = 3; /* ATM */
+	f.b[at + 11] = (uint8_t)(f.n - 4);
+	CHECK_INT_EQ(dec(CL_LINKTYPE_ERF, &f, &d), CL_ERR_UNSUPPORTED);
+	f.n = 0;
+	at = erf_hdr(&f, 0x80 | 22);
+	put(&f, "\x01\x00\x00\x00\x00\x00\x00\x00", 8);
+	o = ip4(&f, 17, 0, 0);
+	u = udp(&f, 5, 6);
+	put(&f, "ip!", 3);
+	udp_end(&f, u);
+	ip4_end(&f, o);
+	erf_end(&f, at);
+	want_ip4udp(CL_LINKTYPE_ERF, &f);
+	f.b[at + 16] = 0x81; /* "more extension headers": none follow */
+	CHECK(dec(CL_LINKTYPE_ERF, &f, &d) != 0);
+	f.n = 0;
+	at = erf_hdr(&f, 0x80 | 2);
+	for (i = 0; i < 17; i++)
+		put(&f, "\x81\x00\x00\x00\x00\x00\x00\x00", 8);
+	erf_end(&f, at);
+	CHECK_INT_EQ(dec(CL_LINKTYPE_ERF, &f, &d), CL_ERR_FORMAT);
+	f.n = 0;
+	at = erf_hdr(&f, 1);
+	put(&f, hdlc_ppp4, 4);
+	o = ip4(&f, 17, 0, 0);
+	u = udp(&f, 5, 6);
+	put(&f, "ip!", 3);
+	udp_end(&f, u);
+	ip4_end(&f, o);
+	erf_end(&f, at);
+	want_ip4udp(CL_LINKTYPE_ERF, &f);
+
+	/* Ethernet over MPLS with a control word: first nibble 0. */
+	eth(&f, 0x8847);
+	put32(&f, 100 << 12 | 0x1ff);
+	zeros(&f, 4);
+	zeros(&f, 12);
+	put16(&f, 0x0800);
+	o = ip4(&f, 17, 0, 0);
+	u = udp(&f, 5, 6);
+	put(&f, "ip!", 3);
+	udp_end(&f, u);
+	ip4_end(&f, o);
+	want_ip4udp(CL_LINKTYPE_ETHERNET, &f);
+	cut_everywhere(CL_LINKTYPE_ETHERNET, &f);
+	f.b[18] = 0x10; /* associated channel: no user data */
+	CHECK_INT_EQ(dec(CL_LINKTYPE_ETHERNET, &f, &d), CL_ERR_UNSUPPORTED);
+	/* A pseudowire inside a pseudowire: refused. */
+	eth(&f, 0x8847);
+	put32(&f, 100 << 12 | 0x1ff);
+	zeros(&f, 16);
+	put16(&f, 0x8847);
+	put32(&f, 100 << 12 | 0x1ff);
+	zeros(&f, 16);
+	put16(&f, 0x0800);
+	put(&f, ip.b, 20);
+	CHECK_INT_EQ(dec(CL_LINKTYPE_ETHERNET, &f, &d), CL_ERR_FORMAT);
+
+	CHECK(cl_decode_linktype_known(CL_LINKTYPE_NFLOG));
+	CHECK(!cl_decode_linktype_known(147));
+	CHECK_STR_EQ(cl_linktype_name(147), "USER0");
+	CHECK_STR_EQ(cl_linktype_name(9), "PPP");
+	CHECK_STR_EQ(cl_linktype_name(65000), "unknown");
+}
+
+/* Segmentation offload: IPv4 total length 0, IPv6 payload length 0. */
+CL_TEST(offload_lengths)
+{
+	struct fb f;
+	struct cl_pkt d;
+	size_t o, u;
+
+	f.n = 0;
+	o = ip4(&f, 6, 0, 0);
+	tcp(&f, 80, 8080, 0);
+	put(&f, "abcdef", 6);
+	(void)o;
+	CHECK_MALFORMED(dec(CL_LINKTYPE_RAW, &f, &d));
+	CHECK_INT_EQ(d.ip_len, 46);
+	CHECK_INT_EQ(d.ip_total, 46);
+	CHECK(d.has_ports && d.sport == 80 && d.l4data_len == 6);
+	f.n = 0;
+	o = ip6(&f, 17);
+	u = udp(&f, 7, 8);
+	put(&f, "xy", 2);
+	udp_end(&f, u);
+	CHECK_MALFORMED(dec(CL_LINKTYPE_RAW, &f, &d));
+	CHECK_INT_EQ(d.ip_len, 50);
+	CHECK(d.has_ports && d.dport == 8);
+	(void)o;
+	/* "No next header" with zero length is a real empty packet, and
+	 * the bytes after it are link padding. */
+	f.n = 0;
+	o = ip6(&f, 59);
+	zeros(&f, 6);
+	CHECK_INT_EQ(dec(CL_LINKTYPE_RAW, &f, &d), 0);
+	CHECK(!d.malformed);
+	CHECK_INT_EQ(d.ip_len, 40);
+}
+
 int
 main(void)
 {
@@ -2108,5 +2419,7 @@ main(void)
 	CL_RUN(ipv6_extension_headers);
 	CL_RUN(gtpu_variants);
 	CL_RUN(gtpu_nested_once);
+	CL_RUN(ppp_hdlc_nflog_erf_pseudowire);
+	CL_RUN(offload_lengths);
 	return cl_test_done();
 }

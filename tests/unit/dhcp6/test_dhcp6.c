@@ -664,8 +664,28 @@ CL_TEST(ports)
 	CHECK(cl_dhcp6_port(546, 547));
 	CHECK(cl_dhcp6_port(547, 546));
 	CHECK(cl_dhcp6_port(547, 547));
-	CHECK(!cl_dhcp6_port(546, 546));
 	CHECK(!cl_dhcp6_port(67, 68));
+	CHECK(!cl_dhcp6_port(545, 548));
+	/* A server answering from an ephemeral port to the client's. */
+	CHECK(cl_dhcp6_port(49152, 546));
+	CHECK(cl_dhcp6_port(546, 49152));
+	CHECK(cl_dhcp6_port(546, 546));
+	/* Anything goes with 547 on one side (servers, relays). */
+	CHECK(cl_dhcp6_direction_ok(546, 547, CL_DHCP6_REPLY));
+	CHECK(cl_dhcp6_direction_ok(547, 547, CL_DHCP6_RELAY_REPL));
+	/* Without 547: server messages only to 546, client messages only
+	 * from it, and no relay message at all. */
+	CHECK(cl_dhcp6_direction_ok(49152, 546, CL_DHCP6_REPLY));
+	CHECK(cl_dhcp6_direction_ok(49152, 546, CL_DHCP6_ADVERTISE));
+	CHECK(cl_dhcp6_direction_ok(49152, 546, CL_DHCP6_RECONFIGURE));
+	CHECK(!cl_dhcp6_direction_ok(49152, 546, CL_DHCP6_REQUEST));
+	CHECK(!cl_dhcp6_direction_ok(546, 49152, CL_DHCP6_REPLY));
+	CHECK(cl_dhcp6_direction_ok(546, 49152, CL_DHCP6_RELEASE));
+	CHECK(!cl_dhcp6_direction_ok(546, 546, CL_DHCP6_REPLY));
+	CHECK(!cl_dhcp6_direction_ok(546, 546, CL_DHCP6_SOLICIT));
+	CHECK(!cl_dhcp6_direction_ok(49152, 546, CL_DHCP6_RELAY_REPL));
+	CHECK(!cl_dhcp6_direction_ok(49152, 546, 0));
+	CHECK(!cl_dhcp6_direction_ok(49152, 546, 255));
 }
 
 /* What came out of one capture, copied out of the mapped file. */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "capfile.h"
+#include "decode.h"
 #include "err.h"
 #include "harness.h"
 #include "pipeline.h"
@@ -390,9 +391,319 @@ CL_TEST(every_capture_survives)
 	cl_pipeline_free(pl);
 }
 
+/* Hand-made packets fed straight to a pipeline (no capture file). */
+struct fpdu {
+	int n;
+	struct {
+		uint16_t type, pformat;
+		bool has_ts, has_sport;
+		uint32_t ts_sec;
+		uint16_t sport;
+		size_t len;
+		uint8_t cid[8];
+	} p[16];
+};
+
+static int
+femit(void *arg, const struct cl_x2x3_pdu *pdu)
+{
+	struct fpdu *f = arg;
+
+	if (f->n < 16) {
+		f->p[f->n].type = pdu->type;
+		f->p[f->n].pformat = pdu->pformat;
+		f->p[f->n].has_ts = pdu->has_ts;
+		f->p[f->n].ts_sec = pdu->ts_sec;
+		f->p[f->n].has_sport = pdu->has_sport;
+		f->p[f->n].sport = pdu->sport;
+		f->p[f->n].len = pdu->payload.len;
+		memcpy(f->p[f->n].cid, pdu->cid, 8);
+	}
+	f->n++;
+	return 0;
+}
+
+static struct cl_pipeline *
+fpipe(const char *tasks, struct fpdu *f)
+{
+	struct cl_pipeline_cfg cfg = {0};
+	struct cl_pipeline *pl = NULL;
+	struct cl_taskset *ts = NULL;
+	char err[256];
+
+	memset(f, 0, sizeof(*f));
+	cfg.ipid = "test";
+	cfg.max_sessions = 100;
+	cfg.max_frag_datagrams = 10;
+	cfg.emit = femit;
+	cfg.emit_arg = f;
+	CHECK_INT_EQ(cl_pipeline_new(&cfg, &pl), 0);
+	CHECK_INT_EQ(
+	    cl_taskset_parse(tasks, strlen(tasks), &ts, err, sizeof(err)), 0);
+	cl_pipeline_set_tasks(pl, ts);
+	cl_pipeline_tick(pl, (int64_t)time(NULL));
+	return pl;
+}
+
+static void
+feed(struct cl_pipeline *pl, uint32_t lt, const uint8_t *b, size_t n,
+    int64_t sec)
+{
+	struct cl_cap_pkt cp = {0};
+
+	cp.data = b;
+	cp.caplen = (uint32_t)n;
+	cp.wirelen = (uint32_t)n;
+	cp.ts_sec = sec;
+	cp.linktype = lt;
+	cl_pipeline_packet(pl, &cp);
+}
+
+/* Raw IPv4/UDP 10.0.0.1:1111 -> 10.0.0.2:2222 with 4 data bytes. */
+static size_t
+udp4(uint8_t *b)
+{
+	static const uint8_t pkt[] = {0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0,
+	    10, 0, 0, 1, 10, 0, 0, 2, 0x04, 0x57, 0x08, 0xae, 0, 12, 0, 0, 'd',
+	    'a', 't', 'a'};
+
+	memcpy(b, pkt, sizeof(pkt));
+	return sizeof(pkt);
+}
+
+#define FTASK                                                                  \
+	"task 11111111-1111-4111-8111-111111111111 liid=L "                    \
+	"deliver=iri+cc" WIN
+
+CL_TEST(malformed_target_packets_intercepted)
+{
+	struct cl_pipeline_stats st;
+	struct cl_pipeline *pl;
+	struct fpdu f;
+	uint8_t b[64];
+	size_t n;
+
+	pl = fpipe(FTASK "target=ip:10.0.0.2\n", &f);
+	/* UDP length beyond the IP payload. */
+	n = udp4(b);
+	b[24] = 0;
+	b[25] = 200;
+	feed(pl, CL_LINKTYPE_RAW, b, n, 1700000000);
+	/* TCP with a data offset beyond the segment. */
+	n = udp4(b);
+	b[9] = 6;
+	b[3] = 40;
+	memset(b + 28, 0, 12);
+	b[32] = 0xf0;
+	feed(pl, CL_LINKTYPE_RAW, b, 40, 1700000000);
+	/* Total length 0, as segmentation offload captures it. */
+	n = udp4(b);
+	b[3] = 0;
+	feed(pl, CL_LINKTYPE_RAW, b, n, 1700000000);
+	/* Not a target's: counted, not delivered. */
+	n = udp4(b);
+	b[19] = 9;
+	b[25] = 200;
+	feed(pl, CL_LINKTYPE_RAW, b, n, 1700000000);
+	cl_pipeline_stats(pl, &st);
+	CHECK_INT_EQ(f.n, 3);
+	CHECK_INT_EQ(st.malformed, 4);
+	CHECK_INT_EQ(st.malformed_matched, 3);
+	CHECK_INT_EQ(f.p[0].type, CL_X2X3_X3);
+	CHECK_INT_EQ(f.p[0].len, 32); /* as captured */
+	CHECK(f.p[0].has_sport && f.p[0].sport == 1111);
+	CHECK_INT_EQ(f.p[1].len, 40);
+	CHECK(f.p[1].has_sport && f.p[1].sport == 1111);
+	CHECK_INT_EQ(f.p[2].len, 32); /* TSO: the captured length */
+	CHECK(f.p[2].has_sport);
+	cl_pipeline_free(pl);
+}
+
+CL_TEST(undecoded_link_types_counted)
+{
+	struct cl_pipeline_stats st;
+	struct cl_pipeline *pl;
+	struct fpdu f;
+	uint8_t b[64], ppp[64];
+	size_t n, i;
+
+	pl = fpipe(FTASK "target=ip:10.0.0.2\n", &f);
+	n = udp4(b);
+	/* PPP (DLT 9) in HDLC-like framing: decoded and intercepted. */
+	ppp[0] = 0xff;
+	ppp[1] = 0x03;
+	ppp[2] = 0x00;
+	ppp[3] = 0x21;
+	memcpy(ppp + 4, b, n);
+	feed(pl, CL_LINKTYPE_PPP, ppp, n + 4, 1700000000);
+	CHECK_INT_EQ(f.n, 1);
+	/* USER0 twice and ATM once: counted per link type, not "non-IP". */
+	feed(pl, 147, b, n, 1700000000);
+	feed(pl, 147, b, n, 1700000000);
+	feed(pl, 100, b, n, 1700000000);
+	/* ARP on Ethernet is non-IP. */
+	memset(ppp, 0, 14);
+	ppp[12] = 0x08;
+	ppp[13] = 0x06;
+	feed(pl, CL_LINKTYPE_ETHERNET, ppp, 42, 1700000000);
+	cl_pipeline_stats(pl, &st);
+	CHECK_INT_EQ(st.nonip, 1);
+	CHECK_INT_EQ(st.n_undecoded, 2);
+	CHECK_INT_EQ(st.undecoded[0].linktype, 147);
+	CHECK_INT_EQ(st.undecoded[0].packets, 2);
+	CHECK_INT_EQ(st.undecoded[1].linktype, 100);
+	CHECK_INT_EQ(st.undecoded[1].packets, 1);
+	/* Past the table: one shared counter. */
+	for (i = 0; i < CL_PIPELINE_MAX_LINKTYPES + 3; i++)
+		feed(pl, (uint32_t)(1000 + i), b, n, 1700000000);
+	cl_pipeline_stats(pl, &st);
+	CHECK_INT_EQ(st.n_undecoded, CL_PIPELINE_MAX_LINKTYPES);
+	CHECK_INT_EQ(st.undecoded_other, 5);
+	CHECK_INT_EQ(f.n, 1);
+	cl_pipeline_free(pl);
+}
+
+CL_TEST(timestamps_x2x3_cannot_carry)
+{
+	struct cl_pipeline_stats st;
+	struct cl_pipeline *pl;
+	struct fpdu f;
+	uint8_t b[64];
+	size_t n;
+
+	pl = fpipe(FTASK "target=ip:10.0.0.2\n", &f);
+	n = udp4(b);
+	feed(pl, CL_LINKTYPE_RAW, b, n, 4294967295LL);
+	feed(pl, CL_LINKTYPE_RAW, b, n, 4294967296LL);
+	feed(pl, CL_LINKTYPE_RAW, b, n, -1);
+	cl_pipeline_stats(pl, &st);
+	CHECK_INT_EQ(f.n, 3);
+	CHECK(f.p[0].has_ts && f.p[0].ts_sec == 4294967295u);
+	/* Not wrapped to 1970: left out. */
+	CHECK(!f.p[1].has_ts);
+	CHECK(!f.p[2].has_ts);
+	CHECK_INT_EQ(st.ts_omitted, 2);
+	cl_pipeline_free(pl);
+}
+
+/*
+ * A DHCPv6 server answering from an ephemeral port to the client's 546:
+ * REPLY binding DUID 000100011def69bd000c295e7744 to 2001:db8:1:2::1002.
+ */
+static size_t
+dhcp6_reply(uint8_t *b, uint16_t sport, uint16_t dport, uint8_t msgtype)
+{
+	static const uint8_t msg[] = {7, 0x12, 0x34, 0x56,
+	    /* Client ID */
+	    0, 1, 0, 14, 0, 1, 0, 1, 0x1d, 0xef, 0x69, 0xbd, 0x00, 0x0c, 0x29,
+	    0x5e, 0x77, 0x44,
+	    /* Server ID */
+	    0, 2, 0, 10, 0, 3, 0, 1, 0, 1, 2, 3, 4, 5,
+	    /* IA_NA: IAID, T1, T2, then IAADDR */
+	    0, 3, 0, 40, 0, 0, 0, 1, 0, 0, 0x0e, 0x10, 0, 0, 0x15, 0x18, 0, 5,
+	    0, 24, 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0x10,
+	    0x02, 0, 0, 0x1c, 0x20, 0, 0, 0x1c, 0x20};
+	size_t n = 40 + 8 + sizeof(msg);
+
+	memset(b, 0, 48);
+	b[0] = 0x60;
+	b[4] = (uint8_t)((n - 40) >> 8);
+	b[5] = (uint8_t)(n - 40);
+	b[6] = 17;
+	b[7] = 64;
+	b[8] = 0xfe;
+	b[9] = 0x80;
+	b[23] = 1;
+	b[24] = 0xfe;
+	b[25] = 0x80;
+	b[39] = 2;
+	b[40] = (uint8_t)(sport >> 8);
+	b[41] = (uint8_t)sport;
+	b[42] = (uint8_t)(dport >> 8);
+	b[43] = (uint8_t)dport;
+	b[44] = (uint8_t)((n - 40) >> 8);
+	b[45] = (uint8_t)(n - 40);
+	memcpy(b + 48, msg, sizeof(msg));
+	b[48] = msgtype;
+	return n;
+}
+
+CL_TEST(dhcpv6_reply_from_ephemeral_port)
+{
+	struct cl_pipeline_stats st;
+	struct cl_pipeline *pl;
+	struct cl_session *se;
+	struct cl_addr a;
+	struct fpdu f;
+	uint8_t b[256];
+	size_t n;
+
+	CHECK_INT_EQ(cl_parse_addr("2001:db8:1:2::1002", &a), 0);
+	pl = fpipe(FTASK "target=duid:000100011def69bd000c295e7744\n", &f);
+	n = dhcp6_reply(b, 49153, 546, 7);
+	feed(pl, CL_LINKTYPE_RAW, b, n, 1700000000);
+	CHECK((se = cl_subs_lookup(cl_pipeline_subs(pl), &a, 1)) != NULL);
+	CHECK_INT_EQ(f.n, 1);
+	CHECK_INT_EQ(f.p[0].type, CL_X2X3_X2);
+	CHECK_INT_EQ(f.p[0].pformat, CL_X2X3_PF_DHCP);
+	cl_pipeline_free(pl);
+
+	/* A "REPLY" sent from the client port, or a client message to it:
+	 * not DHCPv6 as it travels, no binding. */
+	pl = fpipe(FTASK "target=duid:000100011def69bd000c295e7744\n", &f);
+	n = dhcp6_reply(b, 546, 49153, 7);
+	feed(pl, CL_LINKTYPE_RAW, b, n, 1700000000);
+	n = dhcp6_reply(b, 49153, 546, 3);
+	feed(pl, CL_LINKTYPE_RAW, b, n, 1700000000);
+	CHECK(cl_subs_lookup(cl_pipeline_subs(pl), &a, 1) == NULL);
+	cl_pipeline_stats(pl, &st);
+	CHECK_INT_EQ(st.signalling_bad, 2);
+	CHECK_INT_EQ(f.n, 0);
+	cl_pipeline_free(pl);
+}
+
+/*
+ * libtrace__radius.pcap (tshark): Access-Accept (10.1.40.34), Accounting
+ * Start and Stop of 451859ED-00000005, Access-Accept, Start of
+ * 451859ED-00000006.  Each Accept begins a session that its Accounting
+ * Start continues: two correlation IDs, three and two PDUs.  (The
+ * Accept-without-address case is in test_subscriber.c.)
+ */
+CL_TEST(radius_correlation_per_session)
+{
+	struct cl_pipeline *pl;
+	struct cl_cap *cap = NULL;
+	struct cl_cap_pkt pkt;
+	struct fpdu f;
+	int i, r;
+
+	pl = fpipe("task 11111111-1111-4111-8111-111111111111 liid=L "
+		   "deliver=iri" WIN "target=user:test\n",
+	    &f);
+	CHECK_INT_EQ(
+	    cl_cap_open_file(
+		cl_test_path("pcaps/radius/libtrace__radius.pcap"), &cap),
+	    0);
+	while ((r = cl_cap_next(cap, &pkt)) == 1)
+		cl_pipeline_packet(pl, &pkt);
+	CHECK_INT_EQ(r, 0);
+	cl_cap_free(cap);
+	CHECK_INT_EQ(f.n, 5);
+	for (i = 1; i < 3; i++)
+		CHECK_MEM_EQ(f.p[i].cid, f.p[0].cid, 8);
+	CHECK_MEM_EQ(f.p[4].cid, f.p[3].cid, 8);
+	CHECK(memcmp(f.p[3].cid, f.p[0].cid, 8) != 0);
+	cl_pipeline_free(pl);
+}
+
 int
 main(void)
 {
+	CL_RUN(malformed_target_packets_intercepted);
+	CL_RUN(undecoded_link_types_counted);
+	CL_RUN(timestamps_x2x3_cannot_carry);
+	CL_RUN(dhcpv6_reply_from_ephemeral_port);
+	CL_RUN(radius_correlation_per_session);
 	CL_RUN(radius_user_to_address);
 	CL_RUN(radius_never_binds_nas_selects);
 	CL_RUN(no_binding_files);

@@ -227,10 +227,119 @@ CL_TEST(million_sessions)
 	cl_subs_free(s);
 }
 
+static void
+set_span(struct cl_span *sp, const char *v)
+{
+	sp->p = (const uint8_t *)v;
+	sp->len = strlen(v);
+}
+
+/* NAS-Port as it comes in the attribute: four octets. */
+static void
+set_port(struct cl_binding *b, uint8_t port)
+{
+	static uint8_t ports[256][4];
+
+	ports[port][3] = port;
+	b->nas_port.p = ports[port];
+	b->nas_port.len = 4;
+}
+
+/*
+ * 802.1X: Access-Accept without an address, then Accounting-Start with
+ * the address and an Acct-Session-Id, then Stop: one session, one
+ * correlation ID, from start to stop.  The next Start is a new one.
+ */
+CL_TEST(radius_session_one_correlation_id)
+{
+	struct cl_subs *s = cl_subs_new(100);
+	struct cl_subs_result res;
+	struct cl_binding b;
+	uint64_t cid;
+
+	b = radius(CL_BIND_START, "alice", NULL);
+	CHECK_INT_EQ(cl_subs_apply(s, &b, 1 * SEC, &res), 0);
+	CHECK_INT_EQ(res.op, CL_BIND_START);
+	cid = res.sess->cid;
+
+	b = radius(CL_BIND_START, "alice", "10.0.0.9");
+	set_span(&b.acct_session_id, "451859ED-00000005");
+	set_span(&b.nas, "\x0a\x01\x0c\x14");
+	set_port(&b, 7);
+	CHECK_INT_EQ(cl_subs_apply(s, &b, 2 * SEC, &res), 0);
+	CHECK_INT_EQ(res.op, CL_BIND_UPDATE);
+	CHECK(res.sess->cid == cid);
+	CHECK_STR_EQ(user_of(s, "10.0.0.9", 2 * SEC), "alice");
+	CHECK_INT_EQ(cl_subs_count(s), 1);
+
+	/* Interim and Stop name the session by its Acct-Session-Id. */
+	b = radius(CL_BIND_UPDATE, "alice", NULL);
+	set_span(&b.acct_session_id, "451859ED-00000005");
+	CHECK_INT_EQ(cl_subs_apply(s, &b, 3 * SEC, &res), 0);
+	CHECK(res.op == CL_BIND_UPDATE && res.sess->cid == cid);
+	b = radius(CL_BIND_STOP, "alice", NULL);
+	set_span(&b.acct_session_id, "451859ED-00000005");
+	CHECK_INT_EQ(cl_subs_apply(s, &b, 4 * SEC, &res), 0);
+	CHECK(res.op == CL_BIND_STOP && res.sess->cid == cid);
+	CHECK_INT_EQ(cl_subs_count(s), 0);
+
+	b = radius(CL_BIND_START, "alice", NULL);
+	set_span(&b.acct_session_id, "451859ED-00000006");
+	CHECK_INT_EQ(cl_subs_apply(s, &b, 5 * SEC, &res), 0);
+	CHECK(res.op == CL_BIND_START && res.sess->cid != cid);
+	cid = res.sess->cid;
+
+	/* A second session of the same user (another Acct-Session-Id) is
+	 * another correlation; stopping one leaves the other. */
+	b = radius(CL_BIND_START, "alice", "10.0.0.10");
+	set_span(&b.acct_session_id, "451859ED-00000007");
+	CHECK_INT_EQ(cl_subs_apply(s, &b, 6 * SEC, &res), 0);
+	CHECK(res.op == CL_BIND_START && res.sess->cid != cid);
+	CHECK_INT_EQ(cl_subs_count(s), 2);
+	b = radius(CL_BIND_STOP, "alice", NULL);
+	set_span(&b.acct_session_id, "451859ED-00000006");
+	CHECK_INT_EQ(cl_subs_apply(s, &b, 7 * SEC, &res), 0);
+	CHECK(res.op == CL_BIND_STOP && res.sess->cid == cid);
+	CHECK_STR_EQ(user_of(s, "10.0.0.10", 7 * SEC), "alice");
+	cl_subs_free(s);
+}
+
+/* Without Acct-Session-Id: user + NAS + NAS-Port name the session. */
+CL_TEST(radius_session_by_nas_port)
+{
+	struct cl_subs *s = cl_subs_new(100);
+	struct cl_subs_result res;
+	struct cl_binding b;
+	uint64_t cid1;
+
+	b = radius(CL_BIND_START, "bob", "10.0.1.1");
+	set_span(&b.nas, "nas-1");
+	set_port(&b, 1);
+	CHECK_INT_EQ(cl_subs_apply(s, &b, 1 * SEC, &res), 0);
+	CHECK_INT_EQ(res.op, CL_BIND_START);
+	cid1 = res.sess->cid;
+	b = radius(CL_BIND_START, "bob", "10.0.1.2");
+	set_span(&b.nas, "nas-1");
+	set_port(&b, 2);
+	CHECK_INT_EQ(cl_subs_apply(s, &b, 2 * SEC, &res), 0);
+	CHECK(res.op == CL_BIND_START && res.sess->cid != cid1);
+	CHECK_INT_EQ(cl_subs_count(s), 2);
+	b = radius(CL_BIND_STOP, "bob", NULL);
+	set_span(&b.nas, "nas-1");
+	set_port(&b, 1);
+	CHECK_INT_EQ(cl_subs_apply(s, &b, 3 * SEC, &res), 0);
+	CHECK(res.op == CL_BIND_STOP && res.sess->cid == cid1);
+	CHECK(user_of(s, "10.0.1.1", 3 * SEC) == NULL);
+	CHECK_STR_EQ(user_of(s, "10.0.1.2", 3 * SEC), "bob");
+	cl_subs_free(s);
+}
+
 int
 main(void)
 {
 	CL_RUN(start_update_stop);
+	CL_RUN(radius_session_one_correlation_id);
+	CL_RUN(radius_session_by_nas_port);
 	CL_RUN(new_session_on_address_ends_old);
 	CL_RUN(prefix_sessions_and_expiry);
 	CL_RUN(sweep_expires_in_budget);
