@@ -1128,8 +1128,10 @@ mkgtpu(uint8_t *out, uint8_t flags, uint8_t type, const uint8_t *opt,
 	out[1] = type;
 	cl_store_u16(out + 2, (uint16_t)(optlen + len));
 	cl_store_u32(out + 4, 0x00c0ffee);
-	memcpy(out + 8, opt, optlen);
-	memcpy(out + 8 + optlen, body, len);
+	if (optlen > 0)
+		memcpy(out + 8, opt, optlen);
+	if (len > 0)
+		memcpy(out + 8 + optlen, body, len);
 	return 8 + optlen + len;
 }
 
