@@ -270,10 +270,12 @@ metrics_port() {
 	echo "$p"
 }
 
-# metric_at PORT NAME: the value of the metric NAME served on PORT.
+# metric_at PORT NAME: the value of the metric NAME served on PORT (fails
+# if the endpoint does not answer within 10 s, rather than hanging).
 metric_at() {
 	python3 -c 'import sys, urllib.request
-for l in urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1]):
+for l in urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1],
+                                timeout=10):
     l = l.decode()
     if l.startswith(sys.argv[2] + " "):
         print(l.split()[1])' "$1" "$2"
