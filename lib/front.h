@@ -62,6 +62,20 @@ struct cl_front;
 #define CL_FRONT_FULL_MAX    100000
 void cl_front_defaults(struct cl_front_opts *o);
 
+/* The --help lines of the options cl_front_option() takes. */
+#define CL_FRONT_USAGE                                                         \
+	"      --handshake-timeout SECS  close a connection not "              \
+	"authenticated by then\n"                                              \
+	"                            (default 5)\n"                            \
+	"      --max-startups START:RATE:FULL  unauthenticated "               \
+	"connections: refuse\n"                                                \
+	"                            at random from START, all from FULL "     \
+	"(default\n"                                                           \
+	"                            2000:30:4000)\n"                          \
+	"      --per-source-max-startups N  unauthenticated connections "      \
+	"per address\n"                                                        \
+	"                            (default 32; 0: no limit)\n"
+
 /*
  * The daemons' options for the front: "handshake-timeout" (seconds, 1 to
  * 600), "max-startups" (START:RATE:FULL or FULL) and

@@ -142,6 +142,26 @@ decode_mpls(struct cl_rd *rd, int depth, int *ver)
 	}
 }
 
+/* What a PPP frame with protocol proto carries (RFC 1661, 1332, 5072,
+ * 3032). */
+static int
+ppp_payload(struct cl_rd *rd, uint16_t proto, int depth, int *ver)
+{
+	switch (proto) {
+	case PPP_IPV4:
+		*ver = 4;
+		return 0;
+	case PPP_IPV6:
+		*ver = 6;
+		return 0;
+	case PPP_MPLS_UC:
+	case PPP_MPLS_MC:
+		return decode_mpls(rd, depth, ver);
+	default:
+		return CL_ERR_UNSUPPORTED; /* LCP, IPCP, ... */
+	}
+}
+
 /*
  * The PPP protocol field (RFC 1661), two octets or one when compressed
  * (an odd first octet, RFC 1661 6.5), and what it carries.
@@ -161,19 +181,7 @@ decode_ppp_proto(struct cl_rd *rd, int depth, int *ver)
 			return r;
 		proto = (uint16_t)(proto << 8 | b);
 	}
-	switch (proto) {
-	case PPP_IPV4:
-		*ver = 4;
-		return 0;
-	case PPP_IPV6:
-		*ver = 6;
-		return 0;
-	case PPP_MPLS_UC:
-	case PPP_MPLS_MC:
-		return decode_mpls(rd, depth, ver);
-	default:
-		return CL_ERR_UNSUPPORTED; /* LCP, IPCP, ... */
-	}
+	return ppp_payload(rd, proto, depth, ver);
 }
 
 /*
@@ -223,19 +231,7 @@ decode_pppoe(struct cl_rd *rd, int depth, int *ver)
 	*rd = sub;
 	if ((r = cl_rd_u16(rd, &proto)) != 0)
 		return r;
-	switch (proto) {
-	case PPP_IPV4:
-		*ver = 4;
-		return 0;
-	case PPP_IPV6:
-		*ver = 6;
-		return 0;
-	case PPP_MPLS_UC:
-	case PPP_MPLS_MC:
-		return decode_mpls(rd, depth, ver);
-	default:
-		return CL_ERR_UNSUPPORTED; /* LCP, IPCP, ... */
-	}
+	return ppp_payload(rd, proto, depth, ver);
 }
 
 /*

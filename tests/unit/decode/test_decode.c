@@ -1287,7 +1287,8 @@ put(struct fb *f, const void *p, size_t n)
 	size_t at = f->n;
 
 	CHECK(f->n + n <= sizeof(f->b));
-	memcpy(f->b + f->n, p, n);
+	if (n > 0)
+		memcpy(f->b + f->n, p, n);
 	f->n += n;
 	return at;
 }
