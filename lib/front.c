@@ -124,11 +124,13 @@ cl_front_new(int lfd, const struct cl_front_opts *o, cl_front_up_fn *up,
 	if ((r = cl_admit_new(&o->admit, &f->adm)) != 0)
 		goto out;
 	r = CL_ERR_NOMEM;
-	if ((f->p = calloc(o->admit.full, sizeof(*f->p))) == NULL ||
-	    (f->map = calloc(o->admit.full + 1, sizeof(*f->map))) == NULL)
+	if ((f->p = calloc(o->admit.full, sizeof(*f->p))) == NULL)
 		goto out;
+	/* Before anything can fail: cl_front_free() closes every fd. */
 	for (i = 0; i < o->admit.full; i++)
 		f->p[i].fd = -1;
+	if ((f->map = calloc(o->admit.full + 1, sizeof(*f->map))) == NULL)
+		goto out;
 	f->fail_rl =
 	    (struct cl_log_rl)CL_LOG_RL_INIT(f->o.report_ms, FAIL_BURST);
 	f->err_rl = (struct cl_log_rl)CL_LOG_RL_INIT(f->o.report_ms, 1);

@@ -502,9 +502,16 @@ poi_up(void *arg, struct cl_front_conn *c)
 	char name[sizeof(p->name)];
 	size_t i;
 
-	if (c->ssl == NULL)
-		snprintf(name, sizeof(name), "plain:%s", c->peer);
-	else if (cl_tls_peer_cn(c->ssl, name, sizeof(name)) != 0) {
+	if (c->ssl == NULL) {
+		/* Named by its address, not its port: the name keys the
+		 * duplicate filter, the CIN and the share, which must outlive
+		 * a reconnection. */
+		const char *colon = strrchr(c->peer, ':');
+		int hl = colon != NULL ? (int)(colon - c->peer)
+				       : (int)strlen(c->peer);
+
+		snprintf(name, sizeof(name), "plain:%.*s", hl, c->peer);
+	} else if (cl_tls_peer_cn(c->ssl, name, sizeof(name)) != 0) {
 		cl_log_rl(&m->slot_rl, mono_ms(), CL_LOG_WARN,
 		    "POI %s: certificate without a common name; closing",
 		    c->peer);
@@ -743,7 +750,10 @@ poi_handle(struct mdf *m, struct poi *p, uint64_t now)
 				if (v == MDF_CONFLICT)
 					log_conflict(m, p, &pdu, now);
 			} else if (v == MDF_DUPLICATE) {
+				/* Its original may not be committed yet: what
+				 * follows is acknowledged only after it is. */
 				p->dups++;
+				p->last_appended = cl_spool_next_seq(m->sp) - 1;
 			} else if (v == MDF_UNDELIVERABLE) {
 				log_undeliverable(m, p, &pdu, now);
 			} else if (v == MDF_UNKNOWN_TASK &&

@@ -552,6 +552,10 @@ radius_same_session(struct cl_subs *s, const struct cl_binding *b,
 	}
 	if (se == NULL)
 		return NULL;
+	/* A session of the same user at another address is another session
+	 * (a second concurrent login), never this one moved. */
+	if (b->naddrs > 0 && se->naddrs > 0 && !same_addrs(se, b))
+		return NULL;
 	/* The user's session under another name is another session. */
 	if (is->len[CL_ID_ACCT_SESSION] > 0 &&
 	    cl_session_id(se, CL_ID_ACCT_SESSION, &v, &vl) &&

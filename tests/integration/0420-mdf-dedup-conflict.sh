@@ -79,4 +79,5 @@ if got != want:
     raise SystemExit("LEMF packets differ: %d got, first %r" % (len(got), got[:3]))
 PY
 python3 "$HICHECK" lemf "$T/lemf" --total-cc $((2 * N)) || fail "LEMF output"
+lemf_asn1c lemf --total-cc $((2 * N))
 echo "dedup ok: $N conflicts stored, $N repeats dropped"

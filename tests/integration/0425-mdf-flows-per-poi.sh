@@ -71,4 +71,10 @@ python3 "$HICHECK" lemf "$T/lemf" --total-cc $((FAULT_CC + 500)) \
     --liid LIID-C "$T/in.pcap" 'ip.addr==10.9.0.3' \
     --liid LIID-D "$T/in2.pcap" 'ip.addr==10.9.1.1' \
     --liid LIID-E "$T/in2.pcap" 'ip.addr==10.9.1.2' || fail "LEMF output"
+lemf_asn1c lemf --total-cc $((FAULT_CC + 500)) \
+    --liid LIID-A "$T/in.pcap" 'ip.addr==10.9.0.1' \
+    --liid LIID-B "$T/in.pcap" 'ip.addr==10.9.0.2' \
+    --liid LIID-C "$T/in.pcap" 'ip.addr==10.9.0.3' \
+    --liid LIID-D "$T/in2.pcap" 'ip.addr==10.9.1.1' \
+    --liid LIID-E "$T/in2.pcap" 'ip.addr==10.9.1.2'
 echo "flows per POI ok"

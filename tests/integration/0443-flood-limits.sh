@@ -16,7 +16,7 @@ start_mdf mdf 0 --tasks "$T/tasks" "${LIMITS[@]}" \
     --destination "lea1 127.0.0.1:$LEMF_PORT tls * name=localhost"
 python3 "$FLOOD" --target "127.0.0.1:$MDF_PORT" \
     --target "127.0.0.1:$LEMF_PORT" --idle 1000 --slow 200 \
-    --duration 25 --max-connects 400000 --ready "$T/flood.ready" \
+    --duration 60 --max-connects 400000 --ready "$T/flood.ready" \
     >"$T/flood.out" 2>"$T/flood.err" &
 FLOOD_PID=$!
 PIDS+=("$FLOOD_PID")
@@ -25,6 +25,10 @@ refusals() { grep -q "$1: refused [0-9]* connections from [0-9]* sources" "$2"; 
 wait_for 30 refusals "POI port" "$T/mdf.log" || fail "MDF: no refusal summary"
 wait_for 30 refusals "MDF port" "$T/lemf.log" || fail "LEMF: no refusal summary"
 run_poi poi
+wait_for 60 grep -q "connected to MDF" "$T/poi.log" ||
+    fail "the POI never connected"
+kill -0 "$FLOOD_PID" 2>/dev/null ||
+    fail "the POI got in only after the flood had ended"
 wait "$POI_PID" || fail "clearli-poi failed"
 grep -q "dropped 0" "$T/poi.out" || fail "the POI dropped PDUs"
 wait "$FLOOD_PID" || fail "the flooder failed"

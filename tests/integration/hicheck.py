@@ -306,6 +306,8 @@ def check_asn1c(xer, lemfjson, args):
 
 def check_lemf(outdir, args):
     liids, _, _, total = parse_liid_opts(args)
+    if GAPS:
+        fail("--gaps is for the asn1c check; lemf mode accepts no gap")
     s = json.load(open(os.path.join(outdir, "summary.json")))
     for k in ("gaps", "conflicts", "bad", "integrity_failed"):
         if s.get(k, 0) != 0:

@@ -304,6 +304,31 @@ CL_TEST(radius_session_one_correlation_id)
 	cl_subs_free(s);
 }
 
+/* An Access-Accept for a second, concurrent session of a user (another
+ * address, no Acct-Session-Id) does not take over the first one. */
+CL_TEST(radius_second_login_is_another_session)
+{
+	struct cl_subs *s = cl_subs_new(100);
+	struct cl_subs_result res;
+	struct cl_binding b;
+	uint64_t cid;
+
+	b = radius(CL_BIND_START, "carol", "10.0.2.1");
+	CHECK_INT_EQ(cl_subs_apply(s, &b, 1 * SEC, &res), 0);
+	cid = res.sess->cid;
+	b = radius(CL_BIND_START, "carol", "10.0.2.1");
+	set_span(&b.acct_session_id, "S-1");
+	CHECK_INT_EQ(cl_subs_apply(s, &b, 2 * SEC, &res), 0);
+	CHECK(res.op == CL_BIND_UPDATE && res.sess->cid == cid);
+	b = radius(CL_BIND_START, "carol", "10.0.2.2");
+	CHECK_INT_EQ(cl_subs_apply(s, &b, 3 * SEC, &res), 0);
+	CHECK(res.op == CL_BIND_START && res.sess->cid != cid);
+	CHECK_INT_EQ(cl_subs_count(s), 2);
+	CHECK_STR_EQ(user_of(s, "10.0.2.1", 3 * SEC), "carol");
+	CHECK_STR_EQ(user_of(s, "10.0.2.2", 3 * SEC), "carol");
+	cl_subs_free(s);
+}
+
 /* Without Acct-Session-Id: user + NAS + NAS-Port name the session. */
 CL_TEST(radius_session_by_nas_port)
 {
@@ -340,6 +365,7 @@ main(void)
 	CL_RUN(start_update_stop);
 	CL_RUN(radius_session_one_correlation_id);
 	CL_RUN(radius_session_by_nas_port);
+	CL_RUN(radius_second_login_is_another_session);
 	CL_RUN(new_session_on_address_ends_old);
 	CL_RUN(prefix_sessions_and_expiry);
 	CL_RUN(sweep_expires_in_budget);
