@@ -12,7 +12,11 @@ set -eu
 # tests: tshark (the independent X2/X3 decoder; brings mergecap), asn1c
 #   (builds the independent HI2/HI3 decoder from the ETSI modules), openssl
 #   (test certificates), python3, valgrind, git (the file list to check)
+# libraries: libevent-dev (the event loop), libseccomp-dev (the roles'
+#   system call filters), libjansson-dev (JSON)
+# systemd: systemd-analyze checks the units' sandboxing
 PKGS="meson ninja-build pkg-config gcc make git libssl-dev libpcap-dev \
+libevent-dev libseccomp-dev libjansson-dev systemd \
 clang clang-format libclang-rt-14-dev openssl tshark asn1c valgrind python3"
 
 missing=""
