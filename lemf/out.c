@@ -18,6 +18,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "htab.h"
+#include "json.h"
 #include "log.h"
 #include "out.h"
 #include "psdu.h"
@@ -67,43 +68,15 @@ struct lemf_out {
 
 /* ---- JSON ---- */
 
-/* Length of the valid UTF-8 sequence at p (not ASCII), or 0. */
-static size_t
-utf8_seq(const uint8_t *p, size_t n)
-{
-	uint32_t cp, min;
-	size_t k, len;
-
-	if ((p[0] & 0xe0) == 0xc0)
-		len = 2, cp = p[0] & 0x1fu, min = 0x80;
-	else if ((p[0] & 0xf0) == 0xe0)
-		len = 3, cp = p[0] & 0x0fu, min = 0x800;
-	else if ((p[0] & 0xf8) == 0xf0)
-		len = 4, cp = p[0] & 0x07u, min = 0x10000;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[k] & 0x3fu);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 int
 lemf_json_escape(struct cl_buf *b, const uint8_t *p, size_t n)
 {
-	static const char hx[] = "0123456789abcdef";
 	size_t i = 0, k, run;
 	int r;
 
 	while (i < n) {
 		uint8_t c = p[i];
-		char e[6];
+		char e[7];
 
 		/* Copy runs of plain characters at once. */
 		for (run = i; run < n && p[run] >= 0x20 && p[run] < 0x7f &&
@@ -124,7 +97,7 @@ lemf_json_escape(struct cl_buf *b, const uint8_t *p, size_t n)
 			i++;
 			continue;
 		}
-		if (c >= 0x80 && (k = utf8_seq(p + i, n - i)) > 0) {
+		if (c >= 0x80 && (k = cl_utf8_seq(p + i, n - i)) > 0) {
 			if ((r = cl_buf_put(b, p + i, k)) != 0)
 				return r;
 			i += k;
@@ -134,8 +107,7 @@ lemf_json_escape(struct cl_buf *b, const uint8_t *p, size_t n)
 		e[1] = 'u';
 		e[2] = '0';
 		e[3] = '0';
-		e[4] = hx[c >> 4];
-		e[5] = hx[c & 15];
+		cl_format_hex(&c, 1, e + 4);
 		if ((r = cl_buf_put(b, e, 6)) != 0)
 			return r;
 		i++;
@@ -1165,249 +1137,122 @@ lemf_out_summary(struct lemf_out *o, const struct lemf_counts *c)
 
 /* ---- restart ---- */
 
-/* What a pdus.jsonl line says about a PDU. */
-struct jline {
-	bool event;
-	int kind; /* LEMF_KIND_*, or -1 */
-	uint8_t liid[CL_PSDU_LIID_MAX];
-	size_t liid_len;
-	bool has_liid, has_cin, has_seq, has_hash;
-	uint64_t cin, seq;
-	uint8_t hash[32];
-};
-
-static void
-skip_ws(struct cl_rd *rd)
-{
-	while (cl_rd_left(rd) > 0 &&
-	    (cl_rd_ptr(rd)[0] == ' ' || cl_rd_ptr(rd)[0] == '\t'))
-		rd->off++;
-}
-
-static int
-expect_c(struct cl_rd *rd, char c)
-{
-	uint8_t x;
-
-	skip_ws(rd);
-	if (cl_rd_u8(rd, &x) != 0 || x != (uint8_t)c)
-		return CL_ERR_FORMAT;
-	return 0;
-}
-
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
- * A JSON string as we write it, unescaped into out[0..*n) (at most max;
- * longer strings are read but *n is set to max + 1).
+ * The fields of a line that restore the receive state; the rest is read
+ * (strictly) and skipped.  Known fields of the wrong type make the line
+ * unreadable.  A LIID that is not clean UTF-8 was written with \u00XX
+ * escapes in "liid" and exactly in "liid_hex", which is then the one read.
  */
-static int
-get_jstr(struct cl_rd *rd, uint8_t *out, size_t max, size_t *n)
+int
+lemf_jline_parse(const uint8_t *p, size_t len, struct lemf_jline *l, char *err,
+    size_t errlen)
 {
-	uint8_t c, e;
-	size_t k = 0;
-	int hi, lo;
-
-	*n = 0;
-	if (expect_c(rd, '"') != 0)
-		return CL_ERR_FORMAT;
-	for (;;) {
-		if (cl_rd_u8(rd, &c) != 0)
-			return CL_ERR_FORMAT;
-		if (c == '"')
-			break;
-		if (c < 0x20)
-			return CL_ERR_FORMAT;
-		if (c == '\\') {
-			if (cl_rd_u8(rd, &e) != 0)
-				return CL_ERR_FORMAT;
-			if (e == 'u') {
-				uint8_t u[4];
-
-				if (cl_rd_copy(rd, u, 4) != 0 || u[0] != '0' ||
-				    u[1] != '0' || (hi = hexval(u[2])) < 0 ||
-				    (lo = hexval(u[3])) < 0)
-					return CL_ERR_FORMAT;
-				c = (uint8_t)(hi << 4 | lo);
-			} else if (e == '"' || e == '\\' || e == '/')
-				c = e;
-			else
-				return CL_ERR_FORMAT;
-		}
-		if (k < max)
-			out[k] = c;
-		k++;
-	}
-	*n = k > max ? max + 1 : k;
-	return 0;
-}
-
-static int
-get_jnum(struct cl_rd *rd, uint64_t *v)
-{
-	char s[24];
-	size_t k = 0;
-
-	skip_ws(rd);
-	while (cl_rd_left(rd) > 0 && k < sizeof(s) - 1 &&
-	    ((cl_rd_ptr(rd)[0] >= '0' && cl_rd_ptr(rd)[0] <= '9') ||
-		cl_rd_ptr(rd)[0] == '-'))
-		s[k++] = (char)cl_rd_ptr(rd)[0], rd->off++;
-	s[k] = '\0';
-	return cl_parse_u64(s, 0, UINT64_MAX, v);
-}
-
-/* Skips any value we write (string, number, literal, array of those). */
-static int
-skip_jvalue(struct cl_rd *rd)
-{
-	uint8_t dummy[1];
-	uint64_t u;
+	const struct cl_json_val *root, *v;
+	struct cl_json *doc = NULL;
+	const char *s;
 	size_t n;
-	uint8_t c;
-
-	skip_ws(rd);
-	if (cl_rd_left(rd) == 0)
-		return CL_ERR_FORMAT;
-	c = cl_rd_ptr(rd)[0];
-	if (c == '"')
-		return get_jstr(rd, dummy, 0, &n);
-	if (c == '[') {
-		rd->off++;
-		skip_ws(rd);
-		if (cl_rd_left(rd) > 0 && cl_rd_ptr(rd)[0] == ']') {
-			rd->off++;
-			return 0;
-		}
-		for (;;) {
-			if (skip_jvalue(rd) != 0)
-				return CL_ERR_FORMAT;
-			skip_ws(rd);
-			if (cl_rd_u8(rd, &c) != 0)
-				return CL_ERR_FORMAT;
-			if (c == ']')
-				return 0;
-			if (c != ',')
-				return CL_ERR_FORMAT;
-		}
-	}
-	if (c >= '0' && c <= '9')
-		return get_jnum(rd, &u);
-	if (cl_rd_left(rd) >= 4 &&
-	    (memcmp(cl_rd_ptr(rd), "true", 4) == 0 ||
-		memcmp(cl_rd_ptr(rd), "null", 4) == 0)) {
-		rd->off += 4;
-		return 0;
-	}
-	if (cl_rd_left(rd) >= 5 && memcmp(cl_rd_ptr(rd), "false", 5) == 0) {
-		rd->off += 5;
-		return 0;
-	}
-	return CL_ERR_FORMAT;
-}
-
-static int
-parse_line(const uint8_t *p, size_t len, struct jline *l)
-{
-	uint8_t key[32], val[80];
-	size_t kn, vn, i;
-	struct cl_rd rd;
-	int hi, lo;
-	uint8_t c;
+	int r;
 
 	memset(l, 0, sizeof(*l));
 	l->kind = -1;
-	cl_rd_init(&rd, p, len);
-	if (expect_c(&rd, '{') != 0)
-		return CL_ERR_FORMAT;
-	for (;;) {
-		if (get_jstr(&rd, key, sizeof(key) - 1, &kn) != 0 ||
-		    kn >= sizeof(key) || expect_c(&rd, ':') != 0)
-			return CL_ERR_FORMAT;
-		key[kn] = '\0';
-		skip_ws(&rd);
-		if (strcmp((char *)key, "event") == 0) {
-			l->event = true;
-			if (skip_jvalue(&rd) != 0)
-				return CL_ERR_FORMAT;
-		} else if (strcmp((char *)key, "kind") == 0) {
-			if (get_jstr(&rd, val, sizeof(val), &vn) != 0)
-				return CL_ERR_FORMAT;
-			if (vn == 3 && memcmp(val, "iri", 3) == 0)
-				l->kind = LEMF_KIND_IRI;
-			else if (vn == 2 && memcmp(val, "cc", 2) == 0)
-				l->kind = LEMF_KIND_CC;
-			else if (vn == 9 && memcmp(val, "integrity", 9) == 0)
-				l->kind = LEMF_KIND_INTEGRITY;
-		} else if (strcmp((char *)key, "liid") == 0) {
-			if (get_jstr(&rd, l->liid, sizeof(l->liid),
-				&l->liid_len) != 0 ||
-			    l->liid_len < 1 || l->liid_len > CL_PSDU_LIID_MAX)
-				return CL_ERR_FORMAT;
-			l->has_liid = true;
-		} else if (strcmp((char *)key, "cin") == 0) {
-			if (get_jnum(&rd, &l->cin) != 0 || l->cin > UINT32_MAX)
-				return CL_ERR_FORMAT;
-			l->has_cin = true;
-		} else if (strcmp((char *)key, "seq") == 0) {
-			if (get_jnum(&rd, &l->seq) != 0 || l->seq > UINT32_MAX)
-				return CL_ERR_FORMAT;
-			l->has_seq = true;
-		} else if (strcmp((char *)key, "sha256") == 0) {
-			if (get_jstr(&rd, val, sizeof(val), &vn) != 0 ||
-			    vn != 64)
-				return CL_ERR_FORMAT;
-			for (i = 0; i < 32; i++) {
-				if ((hi = hexval(val[2 * i])) < 0 ||
-				    (lo = hexval(val[2 * i + 1])) < 0)
-					return CL_ERR_FORMAT;
-				l->hash[i] = (uint8_t)(hi << 4 | lo);
-			}
-			l->has_hash = true;
-		} else if (skip_jvalue(&rd) != 0)
-			return CL_ERR_FORMAT;
-		skip_ws(&rd);
-		if (cl_rd_u8(&rd, &c) != 0)
-			return CL_ERR_FORMAT;
-		if (c == '}')
-			break;
-		if (c != ',')
-			return CL_ERR_FORMAT;
+	if ((r = cl_json_parse(p, len, LEMF_LINE_MAX,
+		 CL_JSON_ALLOW_NUL | CL_JSON_BIG_INT, &doc, err, errlen)) != 0)
+		return r;
+	r = CL_ERR_FORMAT;
+	root = cl_json_root(doc);
+	if (!cl_json_is_object(root)) {
+		snprintf(err, errlen, "not an object");
+		goto out;
 	}
-	skip_ws(&rd);
-	return cl_rd_end(&rd);
+	l->event = cl_json_get(root, "event") != NULL;
+	if ((v = cl_json_get(root, "kind")) != NULL) {
+		if (cl_json_str(v, &s, &n) != 0) {
+			snprintf(err, errlen, "\"kind\" is not a string");
+			goto out;
+		}
+		if (n == 3 && memcmp(s, "iri", 3) == 0)
+			l->kind = LEMF_KIND_IRI;
+		else if (n == 2 && memcmp(s, "cc", 2) == 0)
+			l->kind = LEMF_KIND_CC;
+		else if (n == 9 && memcmp(s, "integrity", 9) == 0)
+			l->kind = LEMF_KIND_INTEGRITY;
+	}
+	if ((v = cl_json_get(root, "liid_hex")) != NULL) {
+		if (cl_json_str(v, &s, &n) != 0 ||
+		    cl_hex_decode(
+			s, n, l->liid, sizeof(l->liid), &l->liid_len) != 0) {
+			snprintf(err, errlen,
+			    "\"liid_hex\" is not hex of 1 to %d bytes",
+			    CL_PSDU_LIID_MAX);
+			goto out;
+		}
+		l->has_liid = true;
+	}
+	if ((v = cl_json_get(root, "liid")) != NULL) {
+		/* Beside "liid_hex", its UTF-8 may be longer than the LIID. */
+		if (cl_json_str(v, &s, &n) != 0 ||
+		    (!l->has_liid && (n < 1 || n > CL_PSDU_LIID_MAX))) {
+			snprintf(err, errlen,
+			    "\"liid\" is not a string of 1 to %d bytes",
+			    CL_PSDU_LIID_MAX);
+			goto out;
+		}
+		if (!l->has_liid) {
+			memcpy(l->liid, s, n);
+			l->liid_len = n;
+			l->has_liid = true;
+		}
+	}
+	if ((v = cl_json_get(root, "cin")) != NULL) {
+		if (cl_json_u64(doc, v, 0, UINT32_MAX, &l->cin) != 0) {
+			snprintf(err, errlen, "\"cin\" is not 0..2^32-1");
+			goto out;
+		}
+		l->has_cin = true;
+	}
+	if ((v = cl_json_get(root, "seq")) != NULL) {
+		if (cl_json_u64(doc, v, 0, UINT32_MAX, &l->seq) != 0) {
+			snprintf(err, errlen, "\"seq\" is not 0..2^32-1");
+			goto out;
+		}
+		l->has_seq = true;
+	}
+	if ((v = cl_json_get(root, "sha256")) != NULL) {
+		if (cl_json_str(v, &s, &n) != 0 || n != 64 ||
+		    cl_hex_decode(s, n, l->hash, sizeof(l->hash), &n) != 0) {
+			snprintf(
+			    err, errlen, "\"sha256\" is not 64 hex digits");
+			goto out;
+		}
+		l->has_hash = true;
+	}
+	r = 0;
+out:
+	cl_json_free(doc);
+	return r;
 }
 
 static void
 restore_line(struct lemf_out *o, struct lemf_recv *rv, const uint8_t *p,
     size_t len, uint64_t lineno)
 {
-	struct jline l;
+	char err[CL_JSON_ERR_MAX];
+	struct lemf_jline l;
 
 	o->rs.lines++;
-	if (parse_line(p, len, &l) != 0) {
+	if (lemf_jline_parse(p, len, &l, err, sizeof(err)) != 0) {
 		o->rs.bad_lines++;
-		cl_warn(JSONL " line %llu cannot be read; ignored",
-		    (unsigned long long)lineno);
+		cl_warn("%s/" JSONL ":%llu: cannot be read (%s); ignored",
+		    o->dir, (unsigned long long)lineno, err);
 		return;
 	}
 	if (l.event || l.kind < 0)
 		return;
 	if (!l.has_liid || !l.has_cin || !l.has_seq || !l.has_hash) {
 		o->rs.bad_lines++;
-		cl_warn(JSONL " line %llu lacks liid, cin, seq or sha256; "
-			      "ignored",
-		    (unsigned long long)lineno);
+		cl_warn("%s/" JSONL ":%llu: lacks liid, cin, seq or sha256; "
+			"ignored",
+		    o->dir, (unsigned long long)lineno);
 		return;
 	}
 	if (lemf_recv_restore(rv, l.kind, l.liid, l.liid_len, (uint32_t)l.cin,
@@ -1449,8 +1294,10 @@ restore(struct lemf_out *o, struct lemf_recv *rv)
 			if (toolong) {
 				o->rs.lines++;
 				o->rs.bad_lines++;
-				cl_warn(JSONL " line %llu too long; ignored",
-				    (unsigned long long)lineno);
+				cl_warn("%s/" JSONL ":%llu: longer than %u "
+					"bytes; ignored",
+				    o->dir, (unsigned long long)lineno,
+				    LEMF_LINE_MAX);
 			} else
 				restore_line(o, rv, line.d, line.len, lineno);
 			cl_buf_reset(&line);

@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "psdu.h"
 #include "psdu_dec.h"
 #include "recv.h"
 
@@ -39,6 +40,24 @@
 #define LEMF_LINE_MAX      (8u * 1024 * 1024) /* longest JSON line read */
 
 struct lemf_out;
+
+/* What a pdus.jsonl line says about a PDU. */
+struct lemf_jline {
+	bool event;
+	int kind; /* LEMF_KIND_*, or -1 */
+	uint8_t liid[CL_PSDU_LIID_MAX];
+	size_t liid_len;
+	bool has_liid, has_cin, has_seq, has_hash;
+	uint64_t cin, seq;
+	uint8_t hash[32];
+};
+
+/*
+ * Reads one pdus.jsonl line p[0..len) (without its newline) into *l.
+ * Returns 0, or a CL_ERR_* with err[errlen] naming where and why.
+ */
+int lemf_jline_parse(const uint8_t *p, size_t len, struct lemf_jline *l,
+    char *err, size_t errlen);
 
 struct lemf_restore_stats {
 	uint64_t lines;     /* complete lines read */

@@ -7,6 +7,7 @@
 
 #include "admit.h"
 #include "err.h"
+#include "util.h"
 
 /* Distinct refused sources counted per interval, at most. */
 #define REFUSED_MAX 1024
@@ -49,17 +50,9 @@ table_init(struct table *t, size_t want)
 static size_t
 hash(const struct cl_admit *a, const uint8_t key[17])
 {
-	uint64_t h = a->seed ^ 0x9e3779b97f4a7c15ULL;
-	size_t i;
-
 	/* Seeded per process, so that sources cannot be chosen to collide
 	 * without knowing the seed; the table is bounded either way. */
-	for (i = 0; i < 17; i++) {
-		h ^= key[i];
-		h *= 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	return (size_t)h;
+	return (size_t)cl_hash_keyed(a->seed, key, 17);
 }
 
 static struct slot *

@@ -5,39 +5,15 @@
 
 #include "err.h"
 #include "htab.h"
+#include "util.h"
 
 #define MIN_SLOTS 16
-
-static uint64_t
-fmix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return k;
-}
 
 uint64_t
 cl_htab_hash(const struct cl_htab *t, const void *key, size_t len)
 {
-	const uint8_t *p = key;
-	uint64_t h = t->seed ^ (len * 0x9e3779b97f4a7c15ULL), w;
+	uint64_t h = cl_hash_keyed(t->seed, key, len);
 
-	while (len >= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ fmix64(w)) * 0x9e3779b97f4a7c15ULL;
-		h ^= h >> 29;
-		p += 8;
-		len -= 8;
-	}
-	if (len > 0) {
-		w = 0;
-		memcpy(&w, p, len);
-		h = (h ^ fmix64(w ^ 0x5bd1e995)) * 0x9e3779b97f4a7c15ULL;
-	}
-	h = fmix64(h);
 	return h == 0 ? 1 : h; /* 0 marks an empty slot */
 }
 

@@ -30,8 +30,8 @@ cl_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static int
-hexval(int c)
+int
+cl_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -57,7 +57,8 @@ cl_parse_uuid(const char *s, uint8_t out[static CL_UUID_LEN])
 				return CL_ERR_FORMAT;
 			continue;
 		}
-		if ((hi = hexval(s[i])) < 0 || (lo = hexval(s[i + 1])) < 0)
+		if ((hi = cl_hex_digit(s[i])) < 0 ||
+		    (lo = cl_hex_digit(s[i + 1])) < 0)
 			return CL_ERR_FORMAT;
 		t[n++] = (uint8_t)(hi << 4 | lo);
 		i += 2;
@@ -70,16 +71,14 @@ void
 cl_format_uuid(
     const uint8_t u[static CL_UUID_LEN], char buf[static CL_UUID_STRLEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t i, o = 0;
 
 	for (i = 0; i < CL_UUID_LEN; i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)
 			buf[o++] = '-';
-		buf[o++] = hex[u[i] >> 4];
-		buf[o++] = hex[u[i] & 15];
+		cl_format_hex(u + i, 1, buf + o);
+		o += 2;
 	}
-	buf[o] = '\0';
 }
 
 int
@@ -169,8 +168,8 @@ cl_parse_mac(const char *s, uint8_t mac[static CL_MAC_LEN])
 	if (s == NULL || strlen(s) != 17)
 		return CL_ERR_FORMAT;
 	for (i = 0; i < CL_MAC_LEN; i++) {
-		if ((hi = hexval(s[i * 3])) < 0 ||
-		    (lo = hexval(s[i * 3 + 1])) < 0)
+		if ((hi = cl_hex_digit(s[i * 3])) < 0 ||
+		    (lo = cl_hex_digit(s[i * 3 + 1])) < 0)
 			return CL_ERR_FORMAT;
 		if (i < 5 && s[i * 3 + 2] != ':')
 			return CL_ERR_FORMAT;
@@ -188,25 +187,30 @@ cl_format_mac(const uint8_t mac[static CL_MAC_LEN], char buf[static 18])
 }
 
 int
-cl_parse_hex(const char *s, uint8_t *out, size_t max, size_t *outlen)
+cl_hex_decode(const char *s, size_t n, uint8_t *out, size_t max, size_t *outlen)
 {
-	size_t n, i;
-	int hi, lo;
+	size_t i;
 
-	if (s == NULL || (n = strlen(s)) == 0 || n % 2 != 0)
+	if (n == 0 || n % 2 != 0)
 		return CL_ERR_FORMAT;
 	if (n / 2 > max)
 		return CL_ERR_TOOBIG;
-	for (i = 0; i < n; i += 2)
-		if (hexval(s[i]) < 0 || hexval(s[i + 1]) < 0)
+	for (i = 0; i < n; i++)
+		if (cl_hex_digit((unsigned char)s[i]) < 0)
 			return CL_ERR_FORMAT;
-	for (i = 0; i < n; i += 2) {
-		hi = hexval(s[i]);
-		lo = hexval(s[i + 1]);
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
+	for (i = 0; i < n; i += 2)
+		out[i / 2] = (uint8_t)(cl_hex_digit((unsigned char)s[i]) << 4 |
+		    cl_hex_digit((unsigned char)s[i + 1]));
 	*outlen = n / 2;
 	return 0;
+}
+
+int
+cl_parse_hex(const char *s, uint8_t *out, size_t max, size_t *outlen)
+{
+	if (s == NULL)
+		return CL_ERR_FORMAT;
+	return cl_hex_decode(s, strlen(s), out, max, outlen);
 }
 
 void
@@ -283,8 +287,7 @@ cl_format_time(int64_t t, char buf[static 21])
 bool
 cl_utf8_clean(const uint8_t *s, size_t len)
 {
-	size_t i = 0, n, k;
-	uint32_t cp, min;
+	size_t i = 0, n;
 
 	while (i < len) {
 		uint8_t c;
@@ -313,26 +316,86 @@ cl_utf8_clean(const uint8_t *s, size_t len)
 			i++;
 			continue;
 		}
-		if ((c & 0xe0) == 0xc0) {
-			n = 1, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3, cp = c & 0x07, min = 0x10000;
-		} else
+		if ((n = cl_utf8_seq(s + i, len - i)) == 0)
 			return false;
-		if (len - i - 1 < n)
+		/* C1 controls, U+0080..U+009F: C2 80..C2 9F */
+		if (n == 2 && c == 0xc2 && s[i + 1] < 0xa0)
 			return false;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		if (cp >= 0x80 && cp < 0xa0) /* C1 controls */
-			return false;
-		i += n + 1;
+		i += n;
+		continue;
 	}
 	return true;
+}
+
+size_t
+cl_utf8_seq(const uint8_t *p, size_t n)
+{
+	uint32_t cp, min;
+	size_t k, len;
+
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xe0) == 0xc0)
+		len = 2, cp = p[0] & 0x1fu, min = 0x80;
+	else if ((p[0] & 0xf0) == 0xe0)
+		len = 3, cp = p[0] & 0x0fu, min = 0x800;
+	else if ((p[0] & 0xf8) == 0xf0)
+		len = 4, cp = p[0] & 0x07u, min = 0x10000;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[k] & 0x3fu);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+uint64_t
+cl_fnv1a64(uint64_t h, const void *p, size_t len)
+{
+	const uint8_t *q = p;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= q[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+static uint64_t
+fmix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return k;
+}
+
+uint64_t
+cl_hash_keyed(uint64_t seed, const void *key, size_t len)
+{
+	const uint8_t *p = key;
+	uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ULL), w;
+
+	while (len >= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ fmix64(w)) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+		p += 8;
+		len -= 8;
+	}
+	if (len > 0) {
+		w = 0;
+		memcpy(&w, p, len);
+		h = (h ^ fmix64(w ^ 0x5bd1e995)) * 0x9e3779b97f4a7c15ULL;
+	}
+	return fmix64(h);
 }

@@ -65,6 +65,15 @@ void cl_format_mac(const uint8_t mac[static CL_MAC_LEN], char buf[static 18]);
  * gets the byte count.  Separators are not accepted.
  */
 int cl_parse_hex(const char *s, uint8_t *out, size_t max, size_t *outlen);
+/*
+ * The same for s[0..n) (not NUL-terminated): 1 to max bytes of hex digits
+ * of either case.  Returns 0, CL_ERR_FORMAT or CL_ERR_TOOBIG; out and
+ * *outlen are written only on success.
+ */
+int cl_hex_decode(
+    const char *s, size_t n, uint8_t *out, size_t max, size_t *outlen);
+/* The value of one hex digit of either case, or -1. */
+int cl_hex_digit(int c);
 /* Formats n bytes as lower-case hex into buf (2n+1 bytes). */
 void cl_format_hex(const uint8_t *p, size_t n, char *buf);
 
@@ -77,5 +86,25 @@ void cl_format_time(int64_t t, char buf[static 21]);
 
 /* True if s is valid UTF-8 with no NUL or control characters. */
 bool cl_utf8_clean(const uint8_t *s, size_t len);
+/*
+ * The length (1 to 4) of the one valid UTF-8 sequence at p[0..n), n > 0:
+ * shortest form, no surrogate, at most U+10FFFF; an ASCII byte is 1.
+ * Returns 0 if p does not start with one.
+ */
+size_t cl_utf8_seq(const uint8_t *p, size_t n);
+
+/*
+ * FNV-1a 64 over p[0..len), continuing from h (start with
+ * CL_FNV1A64_INIT).  Stable across runs and hosts; for a hash table fed
+ * by a peer use cl_hash_keyed() instead.
+ */
+#define CL_FNV1A64_INIT UINT64_C(0xcbf29ce484222325)
+uint64_t cl_fnv1a64(uint64_t h, const void *p, size_t len);
+/*
+ * A hash of p[0..len) keyed with seed (a per-table random value), so that
+ * a peer cannot choose keys that collide without knowing the seed.  Mixes
+ * every bit into the low ones, which a table masks.
+ */
+uint64_t cl_hash_keyed(uint64_t seed, const void *p, size_t len);
 
 #endif /* CL_UTIL_H */

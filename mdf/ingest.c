@@ -24,6 +24,7 @@
 #include "mdf.h"
 #include "radius.h"
 #include "seqwin.h"
+#include "util.h"
 
 #define STATE_MAGIC   "CLMS"
 #define STATE_VERSION 2           /* 1: no POI per flow, no dedup windows */
@@ -86,19 +87,6 @@ struct mdf_core {
 	char state_path[4096];
 	char lost_path[4096];
 };
-
-uint64_t
-mdf_fnv(uint64_t h, const void *p, size_t len)
-{
-	const uint8_t *q = p;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= q[i];
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h;
-}
 
 static bool
 flow_eq(const void *v, const void *k, size_t len)
@@ -811,7 +799,7 @@ mdf_core_ingest(struct mdf_core *c, const char *poi,
 	*verdict = MDF_IGNORED;
 	if (pdu->type != CL_X2X3_X2 && pdu->type != CL_X2X3_X3)
 		return 0;
-	pk = mdf_fnv(MDF_FNV_INIT, poi, strlen(poi));
+	pk = cl_fnv1a64(CL_FNV1A64_INIT, poi, strlen(poi));
 	ts_ns = pdu->has_ts ? (uint64_t)pdu->ts_sec * 1000000000u + pdu->ts_nsec
 			    : now_real_ns;
 
@@ -859,7 +847,8 @@ mdf_core_ingest(struct mdf_core *c, const char *poi,
 
 	/* CIN: per POI session (correlation ID), so that it needs no state
 	 * to be the same after a restart. */
-	h = mdf_fnv(mdf_fnv(MDF_FNV_INIT, &pk, sizeof(pk)), pdu->cid, 8);
+	h = cl_fnv1a64(
+	    cl_fnv1a64(CL_FNV1A64_INIT, &pk, sizeof(pk)), pdu->cid, 8);
 	r = flow_get(
 	    c, liid, liid_len, (uint32_t)(h ^ (h >> 32)), pk, true, &f);
 	if (r == CL_ERR_FULL) {

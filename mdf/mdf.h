@@ -211,9 +211,4 @@ int mdf_x2_ipiri(const struct cl_x2x3_pdu *pdu, struct cl_psdu_ipiri *iri,
  */
 int mdf_pdu_hash(const struct cl_x2x3_pdu *pdu, uint8_t out[MDF_HASH_LEN]);
 
-/* FNV-1a 64 over p[0..len), continuing from h (start with
- * MDF_FNV_INIT). */
-#define MDF_FNV_INIT UINT64_C(0xcbf29ce484222325)
-uint64_t mdf_fnv(uint64_t h, const void *p, size_t len);
-
 #endif /* MDF_MDF_H */

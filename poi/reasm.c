@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "err.h"
 #include "reasm.h"
+#include "util.h"
 
 #define DGRAM_MAX    65535u
 #define BLK          8u
@@ -80,19 +81,15 @@ struct key {
 static uint64_t
 key_hash(const struct cl_reasm *r, const struct key *k)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ r->seed;
-	const uint8_t *parts[2] = {k->src, k->dst};
-	size_t i, j;
+	uint8_t b[38];
 
-	/* FNV-1a: cheap, and the seed keeps the bucket unpredictable. */
-	for (j = 0; j < 2; j++)
-		for (i = 0; i < 16; i++)
-			h = (h ^ parts[j][i]) * 0x100000001b3ull;
-	h = (h ^ k->ver) * 0x100000001b3ull;
-	h = (h ^ k->proto) * 0x100000001b3ull;
-	for (i = 0; i < 4; i++)
-		h = (h ^ (uint8_t)(k->id >> (8 * i))) * 0x100000001b3ull;
-	return h ^ (h >> 29);
+	/* Keyed, so that the bucket of a datagram is unpredictable. */
+	memcpy(b, k->src, 16);
+	memcpy(b + 16, k->dst, 16);
+	b[32] = k->ver;
+	b[33] = k->proto;
+	memcpy(b + 34, &k->id, 4);
+	return cl_hash_keyed(r->seed, b, sizeof(b));
 }
 
 struct cl_reasm *

@@ -17,36 +17,7 @@
 
 #include "buf.h"
 #include "psdu.h"
-
-static int
-unhex(const char *s, uint8_t *out, size_t max, size_t *n)
-{
-	size_t len = strlen(s), i;
-
-	if (len % 2 != 0 || len / 2 > max)
-		return -1;
-	for (i = 0; i < len / 2; i++) {
-		unsigned v = 0;
-		int k;
-
-		for (k = 0; k < 2; k++) {
-			char c = s[2 * i + (size_t)k];
-
-			v <<= 4;
-			if (c >= '0' && c <= '9')
-				v |= (unsigned)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				v |= (unsigned)(c - 'a' + 10);
-			else if (c >= 'A' && c <= 'F')
-				v |= (unsigned)(c - 'A' + 10);
-			else
-				return -1;
-		}
-		out[i] = (uint8_t)v;
-	}
-	*n = len / 2;
-	return 0;
-}
+#include "util.h"
 
 int
 main(int argc, char **argv)
@@ -87,7 +58,10 @@ main(int argc, char **argv)
 	h.sec = 1700000000; /* 2023-11-14T22:13:20Z */
 	h.usec = 123456;
 	for (i = 2; i < argc; i++) {
-		if (unhex(argv[i], pkt, sizeof(pkt), &n) != 0) {
+		/* An empty packet is "". */
+		n = 0;
+		if (argv[i][0] != '\0' &&
+		    cl_parse_hex(argv[i], pkt, sizeof(pkt), &n) != 0) {
 			fprintf(stderr, "psdugen: bad hex packet %d\n", i - 1);
 			goto out;
 		}
