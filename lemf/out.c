@@ -1238,9 +1238,13 @@ restore_line(struct lemf_out *o, struct lemf_recv *rv, const uint8_t *p,
 {
 	char err[CL_JSON_ERR_MAX];
 	struct lemf_jline l;
+	int r;
 
 	o->rs.lines++;
-	if (lemf_jline_parse(p, len, &l, err, sizeof(err)) != 0) {
+	if ((r = lemf_jline_parse(p, len, &l, err, sizeof(err))) != 0) {
+		if (r == CL_ERR_NOMEM)
+			cl_fatal("out of memory reading %s/" JSONL ":%llu",
+			    o->dir, (unsigned long long)lineno);
 		o->rs.bad_lines++;
 		cl_warn("%s/" JSONL ":%llu: cannot be read (%s); ignored",
 		    o->dir, (unsigned long long)lineno, err);

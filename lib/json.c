@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* The JSON reader on jansson; see json.h. */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -11,6 +12,32 @@ struct cl_json {
 	json_t *root;
 	bool ints_as_real; /* read with JSON_DECODE_INT_AS_REAL */
 };
+
+/*
+ * jansson reports some failed allocations (of a string token) as a syntax
+ * error, and ignores others (growing its token buffer), reading a cut
+ * token.  Its allocations go through here, so that a parse during which
+ * one failed is refused as CL_ERR_NOMEM: a line we could not read for
+ * want of memory is neither a corrupt line nor a different one.
+ */
+static _Thread_local bool nomem;
+static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
+
+static void *
+json_alloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p == NULL)
+		nomem = true;
+	return p;
+}
+
+static void
+alloc_init(void)
+{
+	json_set_alloc_funcs(json_alloc, free);
+}
 
 _Static_assert(CL_JSON_DEPTH_MAX <= JSON_PARSER_MAX_DEPTH,
     "jansson refuses less deep nesting than we allow");
@@ -84,6 +111,8 @@ cl_json_parse(const uint8_t *p, size_t len, size_t maxlen, unsigned flags,
 		snprintf(err, errlen, "out of memory");
 		return CL_ERR_NOMEM;
 	}
+	(void)pthread_once(&alloc_once, alloc_init);
+	nomem = false;
 	jf = JSON_REJECT_DUPLICATES;
 	if (flags & CL_JSON_ALLOW_NUL)
 		jf |= JSON_ALLOW_NUL;
@@ -94,12 +123,25 @@ cl_json_parse(const uint8_t *p, size_t len, size_t maxlen, unsigned flags,
 		doc->root = json_loadb(
 		    (const char *)p, len, jf | JSON_DECODE_INT_AS_REAL, &je);
 	}
+	if (doc->root != NULL && nomem) {
+		/* jansson ignores a failed growth of its token buffer and
+		 * reads a cut token: a document read while an allocation
+		 * failed is not trusted. */
+		json_decref(doc->root);
+		doc->root = NULL;
+	}
 	if (doc->root == NULL) {
-		r = json_error_code(&je) == json_error_out_of_memory
-		    ? CL_ERR_NOMEM
-		    : CL_ERR_FORMAT;
-		snprintf(err, errlen, "line %d, column %d: %s", je.line,
-		    je.column, je.text);
+		/* jansson fails without a position or a text only where its
+		 * lexer cannot allocate its buffer; see json_alloc(). */
+		if (nomem || json_error_code(&je) == json_error_out_of_memory ||
+		    (je.line < 0 && je.text[0] == '\0')) {
+			r = CL_ERR_NOMEM;
+			snprintf(err, errlen, "out of memory");
+		} else {
+			r = CL_ERR_FORMAT;
+			snprintf(err, errlen, "line %d, column %d: %s", je.line,
+			    je.column, je.text);
+		}
 		free(doc);
 		return r;
 	}

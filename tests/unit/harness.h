@@ -14,6 +14,8 @@
 
 #include <inttypes.h>
 #include <setjmp.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +29,31 @@ void cl_test_fail(const char *file, int line, const char *fmt, ...)
 const char *cl_test_path(const char *rel);
 /* Reads a whole file; the caller frees *out.  Fails the test on error. */
 void cl_test_read_file(const char *path, uint8_t **out, size_t *len);
+
+/*
+ * Allocation-failure injection, as curl's torture mode and SQLite's OOM
+ * tests do.  Unit executables are linked with -Wl,--wrap for malloc,
+ * calloc, realloc, reallocarray, strdup and strndup; while armed, the
+ * allocation numbered n (counting from 1 at arming) returns NULL with
+ * errno ENOMEM, and every other one succeeds.  Libraries outside the
+ * executable are reached only where our code hands them its allocator
+ * (lib/json does so for jansson).
+ */
+void cl_test_alloc_arm(unsigned long n);
+/* Disarms; returns true if the failure was injected. */
+bool cl_test_alloc_disarm(void);
+
+/*
+ * Runs fn(arg) with allocation 1, 2, 3, ... failing in turn, until a run
+ * makes no failing allocation; that run must return 0.  Each run with a
+ * failure must return 0 (the failure was survived, and fn checked the
+ * result) or CL_ERR_NOMEM, and must free what it allocated (ASan and
+ * valgrind report a leak).  fn must not fail the test itself on
+ * CL_ERR_NOMEM.  Fails the test, naming n and the return, otherwise.
+ * Returns the number of runs.
+ */
+unsigned long cl_test_alloc_loop(
+    const char *what, int (*fn)(void *), void *arg);
 
 #define CL_TEST(name) static void name(void)
 #define CL_RUN(name)  cl_test_run(#name, name)

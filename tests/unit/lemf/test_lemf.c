@@ -19,7 +19,9 @@
 
 #include <openssl/evp.h>
 
+#include "err.h"
 #include "harness.h"
+#include "json.h"
 #include "psdu.h"
 #include "psdu_dec.h"
 /* poi/ has an out.h too: name ours by path. */
@@ -715,6 +717,82 @@ CL_TEST(pcap_append)
 	tmp_remove(&t);
 }
 
+static int
+jline_one(void *arg)
+{
+	const char *s = arg;
+	char err[CL_JSON_ERR_MAX];
+	struct lemf_jline l;
+	int r;
+
+	if ((r = lemf_jline_parse(
+		 (const uint8_t *)s, strlen(s), &l, err, sizeof(err))) != 0)
+		return r;
+	if (l.kind != LEMF_KIND_IRI || l.liid_len != 3 ||
+	    memcmp(l.liid, "L\xff\x01", 3) != 0 || l.cin != 4294967295u ||
+	    l.seq != 2 || !l.has_hash || l.hash[31] != 0xef)
+		return CL_ERR_INTERNAL;
+	return 0;
+}
+
+CL_TEST(jline_read)
+{
+	static const char H[] = "\"0123456789abcdef0123456789abcdef"
+				"0123456789abcdef0123456789ABCDEF\"";
+	char line[1024], err[CL_JSON_ERR_MAX], *deep;
+	struct lemf_jline l;
+	size_t n;
+
+	/* What the writer writes, with a LIID that is not clean UTF-8 and a
+	 * counter past 2^63 (read, not refused). */
+	snprintf(line, sizeof(line),
+	    "{\"kind\":\"iri\",\"liid\":\"L\\u00ff\\u0001\","
+	    "\"liid_hex\":\"4cff01\",\"cin\":4294967295,\"seq\":2,"
+	    "\"time\":null,\"sha256\":%s,\"octets_rx\":18446744073709551615,"
+	    "\"x\":[[1],{\"y\":true}]}",
+	    H);
+	CHECK_INT_EQ(jline_one(line), 0);
+	CHECK(cl_test_alloc_loop("lemf_jline_parse", jline_one, line) > 1);
+	/* An event line is marked, whatever else it holds. */
+	CHECK_INT_EQ(lemf_jline_parse((const uint8_t *)"{\"event\":\"gap\","
+						       "\"missing\":1}",
+			 27, &l, err, sizeof(err)),
+	    0);
+	CHECK(l.event && l.kind == -1 && !l.has_liid);
+	/* Refused, each with its cause. */
+	static const struct {
+		const char *line, *why;
+	} bad[] = {
+	    {"{\"kind\":\"cc\",\"cin\":1,\"cin\":2}", "duplicate"},
+	    {"{\"kind\":3}", "\"kind\""},
+	    {"{\"liid\":\"\"}", "\"liid\""},
+	    {"{\"liid\":\"12345678901234567890123456\"}", "\"liid\""},
+	    {"{\"liid_hex\":\"4c0\"}", "\"liid_hex\""},
+	    {"{\"cin\":4294967296}", "\"cin\""},
+	    {"{\"seq\":-1}", "\"seq\""},
+	    {"{\"seq\":1.0}", "\"seq\""},
+	    {"{\"sha256\":\"00\"}", "\"sha256\""},
+	    {"[1]", "not an object"},
+	    {"{\"kind\":\"cc\",\"liid\":\"L1\",\"ci", "line 1, column"},
+	};
+	for (n = 0; n < sizeof(bad) / sizeof(bad[0]); n++) {
+		if (lemf_jline_parse((const uint8_t *)bad[n].line,
+			strlen(bad[n].line), &l, err, sizeof(err)) == 0 ||
+		    strstr(err, bad[n].why) == NULL)
+			cl_test_fail(
+			    __FILE__, __LINE__, "%s: \"%s\"", bad[n].line, err);
+	}
+	/* 100000 brackets: refused by the limit, not by the stack. */
+	n = 100000;
+	CHECK((deep = malloc(n + 8)) != NULL);
+	memcpy(deep, "{\"x\":", 5);
+	memset(deep + 5, '[', n);
+	CHECK(lemf_jline_parse((const uint8_t *)deep, n + 5, &l, err,
+		  sizeof(err)) == CL_ERR_TOOBIG);
+	CHECK(strstr(err, "nested deeper than") != NULL);
+	free(deep);
+}
+
 int
 main(void)
 {
@@ -723,6 +801,7 @@ main(void)
 	CL_RUN(integrity_verification);
 	CL_RUN(json_escaping);
 	CL_RUN(restart_rebuild);
+	CL_RUN(jline_read);
 	CL_RUN(json_numbers_times);
 	CL_RUN(pcap_append);
 	CL_RUN(pcap_many_liids);
