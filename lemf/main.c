@@ -184,8 +184,15 @@ set_opt(void *arg, const char *k, const char *v, char *err, size_t errlen)
 	if ((r = cl_front_option(&o->front, k, v, err, errlen)) !=
 	    CL_ERR_NOT_FOUND)
 		return r;
-	if (strcmp(k, "listen") == 0)
+	if (strcmp(k, "listen") == 0) {
+		char h[256];
+		uint16_t p;
+
+		if ((r = cl_net_split(NULL, v, CL_NET_PORT_ANY, h, sizeof(h),
+			 &p, err, errlen)) != 0)
+			return r;
 		return set_str(&o->listen, v);
+	}
 	if (strcmp(k, "port-file") == 0)
 		return set_str(&o->port_file, v);
 	if (strcmp(k, "tls-cert") == 0)

@@ -25,12 +25,14 @@ cl_metrics_listen(
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	struct cl_addr a;
 	socklen_t sl;
-	uint64_t port;
+	uint16_t port;
 	int fd, on = 1;
 
-	if (cl_net_split(spec, host, sizeof(host), &port) != 0 ||
-	    cl_parse_addr(host, &a) != 0) {
-		snprintf(err, errlen, "'%s' is not ADDR:PORT", spec);
+	if (cl_net_split(NULL, spec, CL_NET_PORT_ANY, host, sizeof(host), &port,
+		err, errlen) != 0)
+		return -1;
+	if (cl_parse_addr(host, &a) != 0) {
+		snprintf(err, errlen, "'%s' is not an IP address", host);
 		return -1;
 	}
 	memset(&ss, 0, sizeof(ss));
@@ -42,7 +44,7 @@ cl_metrics_listen(
 		}
 		s4->sin_family = AF_INET;
 		memcpy(&s4->sin_addr, a.a, 4);
-		s4->sin_port = htons((uint16_t)port);
+		s4->sin_port = htons(port);
 		sl = sizeof(*s4);
 	} else {
 		static const uint8_t lo6[16] = {[15] = 1};
@@ -53,7 +55,7 @@ cl_metrics_listen(
 		}
 		s6->sin6_family = AF_INET6;
 		memcpy(&s6->sin6_addr, a.a, 16);
-		s6->sin6_port = htons((uint16_t)port);
+		s6->sin6_port = htons(port);
 		sl = sizeof(*s6);
 	}
 	fd =

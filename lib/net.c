@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -19,22 +20,90 @@
 #include "util.h"
 
 int
-cl_net_split(const char *spec, char *host, size_t hostlen, uint64_t *port)
+cl_net_split(const char *opt, const char *spec, unsigned flags, char *host,
+    size_t hostlen, uint16_t *port, char *err, size_t errlen)
 {
-	const char *colon = strrchr(spec, ':');
-	size_t hl;
+	struct in6_addr a6;
+	const char *h, *colon, *ps;
+	uint64_t p;
+	size_t hl, i;
+	char v6[INET6_ADDRSTRLEN];
+	const char *o = opt != NULL ? opt : "", *sep = opt != NULL ? ": " : "";
 
-	if (colon == NULL || cl_parse_u64(colon + 1, 0, 65535, port) != 0)
-		return CL_ERR_FORMAT;
-	hl = (size_t)(colon - spec);
-	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
-		spec++;
-		hl -= 2;
+	for (i = 0; spec[i] != '\0'; i++)
+		if ((unsigned char)spec[i] <= ' ' || spec[i] == 0x7f) {
+			snprintf(err, errlen,
+			    "%s%s'%s' holds a space or a control character", o,
+			    sep, spec);
+			return CL_ERR_FORMAT;
+		}
+	if (spec[0] == '[') {
+		const char *rb = strchr(spec, ']');
+
+		if (rb == NULL) {
+			snprintf(err, errlen, "%s%s'%s' lacks the ']'", o, sep,
+			    spec);
+			return CL_ERR_FORMAT;
+		}
+		h = spec + 1;
+		hl = (size_t)(rb - h);
+		if (rb[1] != ':') {
+			snprintf(err, errlen,
+			    "%s%s'%s': expected ':PORT' after the ']'", o, sep,
+			    spec);
+			return CL_ERR_FORMAT;
+		}
+		ps = rb + 2;
+		if (hl == 0 || hl >= sizeof(v6) || memchr(h, '[', hl) != NULL) {
+			snprintf(err, errlen,
+			    "%s%s'%s': brackets hold no IPv6 address", o, sep,
+			    spec);
+			return CL_ERR_FORMAT;
+		}
+		memcpy(v6, h, hl);
+		v6[hl] = '\0';
+		if (inet_pton(AF_INET6, v6, &a6) != 1) {
+			snprintf(err, errlen,
+			    "%s%s'%s': '%s' is not an IPv6 address", o, sep,
+			    spec, v6);
+			return CL_ERR_FORMAT;
+		}
+	} else {
+		if ((colon = strchr(spec, ':')) == NULL) {
+			snprintf(err, errlen, "%s%s'%s' is not HOST:PORT", o,
+			    sep, spec);
+			return CL_ERR_FORMAT;
+		}
+		if (strchr(colon + 1, ':') != NULL) {
+			snprintf(err, errlen,
+			    "%s%s'%s': an IPv6 address goes in brackets, as "
+			    "in [::1]:PORT",
+			    o, sep, spec);
+			return CL_ERR_FORMAT;
+		}
+		h = spec;
+		hl = (size_t)(colon - spec);
+		ps = colon + 1;
+		if (hl == 0 || memchr(h, ']', hl) != NULL) {
+			snprintf(
+			    err, errlen, "%s%s'%s' has no host", o, sep, spec);
+			return CL_ERR_FORMAT;
+		}
 	}
-	if (hl == 0 || hl >= hostlen)
+	if (hl >= hostlen) {
+		snprintf(err, errlen, "%s%s'%s': host longer than %zu bytes", o,
+		    sep, spec, hostlen - 1);
 		return CL_ERR_FORMAT;
-	memcpy(host, spec, hl);
+	}
+	if (cl_parse_u64(ps, (flags & CL_NET_PORT_ANY) ? 0 : 1, 65535, &p) !=
+	    0) {
+		snprintf(err, errlen, "%s%s'%s': port '%s' is not %s..65535", o,
+		    sep, spec, ps, (flags & CL_NET_PORT_ANY) ? "0" : "1");
+		return CL_ERR_FORMAT;
+	}
+	memcpy(host, h, hl);
 	host[hl] = '\0';
+	*port = (uint16_t)p;
 	return 0;
 }
 
@@ -44,12 +113,13 @@ cl_net_listen(const char *spec, unsigned *port)
 	struct addrinfo hints, *ai = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	char host[256], pstr[8];
-	uint64_t p;
+	char host[256], pstr[8], err[300];
+	uint16_t p;
 	int fd = -1, on = 1, e;
 
-	if (cl_net_split(spec, host, sizeof(host), &p) != 0) {
-		cl_err("listen: '%s' is not ADDR:PORT", spec);
+	if (cl_net_split("listen", spec, CL_NET_PORT_ANY, host, sizeof(host),
+		&p, err, sizeof(err)) != 0) {
+		cl_err("%s", err);
 		return -1;
 	}
 	snprintf(pstr, sizeof(pstr), "%u", (unsigned)p);

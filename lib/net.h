@@ -6,11 +6,19 @@
 #include <stdint.h>
 
 /*
- * Splits spec, "ADDR:PORT" or "[V6ADDR]:PORT", into the address (without
- * brackets, NUL-terminated in host[hostlen]) and the port (0..65535).
- * Returns 0, or CL_ERR_FORMAT; nothing else is checked about the address.
+ * Splits spec, the value of option opt, into the host and the port.  The
+ * forms are "HOST:PORT" (a name or an IPv4 address) and "[V6ADDR]:PORT";
+ * an IPv6 address is accepted only in brackets, and the brackets hold
+ * only a numeric IPv6 address.  PORT is a canonical decimal number in
+ * 1..65535, or 0..65535 with CL_NET_PORT_ANY (a listener's "any port").
+ * The host, without brackets, goes into host[hostlen].  Returns 0, or
+ * CL_ERR_FORMAT with err[errlen] naming opt (unless NULL: a caller that
+ * names the option itself) and the cause; host and *port are set only on
+ * success.
  */
-int cl_net_split(const char *spec, char *host, size_t hostlen, uint64_t *port);
+#define CL_NET_PORT_ANY 0x1
+int cl_net_split(const char *opt, const char *spec, unsigned flags, char *host,
+    size_t hostlen, uint16_t *port, char *err, size_t errlen);
 
 /*
  * Opens a non-blocking TCP listening socket on spec, "ADDR:PORT" or
@@ -18,7 +26,8 @@ int cl_net_split(const char *spec, char *host, size_t hostlen, uint64_t *port);
  * SO_REUSEADDR so that a restarted daemon gets its port back, and the
  * largest backlog the kernel allows (SOMAXCONN), so that a burst of
  * connections does not make a real peer's SYN wait for a retry.  *port gets
- * the port bound.  Returns the descriptor, or -1 after logging why.
+ * the port bound.  Returns the descriptor, or -1 after logging why.  The
+ * caller checked spec with cl_net_split() when it read the option.
  */
 int cl_net_listen(const char *spec, unsigned *port);
 

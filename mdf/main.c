@@ -250,9 +250,10 @@ name_ok(const char *s)
 static int
 parse_dest(struct opts *o, const char *v, char *err, size_t errlen)
 {
-	char buf[4096], *w[6], *p, *save = NULL, *colon, *l;
+	char buf[4096], *w[6], *p, *save = NULL, *l;
 	struct mdf_dest *d;
 	size_t n = 0, i;
+	int r;
 
 	if (o->ndests == MAX_DESTS) {
 		snprintf(err, errlen, "at most %d destinations", MAX_DESTS);
@@ -286,28 +287,12 @@ parse_dest(struct opts *o, const char *v, char *err, size_t errlen)
 		}
 	memcpy(d->name, w[0], strlen(w[0]) + 1);
 	{
-		uint64_t port;
-		char *h = w[1];
-		size_t hl;
+		uint16_t port;
 
-		if ((colon = strrchr(h, ':')) == NULL ||
-		    cl_parse_u64(colon + 1, 1, 65535, &port) != 0) {
-			snprintf(err, errlen, "'%s' is not HOST:PORT", h);
-			return CL_ERR_FORMAT;
-		}
-		hl = (size_t)(colon - h);
-		if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
-			h++;
-			hl -= 2;
-		}
-		if (hl == 0 || hl >= sizeof(d->host)) {
-			snprintf(err, errlen, "bad host in '%s'", w[1]);
-			return CL_ERR_FORMAT;
-		}
-		memcpy(d->host, h, hl);
-		d->host[hl] = '\0';
-		snprintf(
-		    d->port, sizeof(d->port), "%llu", (unsigned long long)port);
+		if ((r = cl_net_split(NULL, w[1], 0, d->host, sizeof(d->host),
+			 &port, err, errlen)) != 0)
+			return r;
+		snprintf(d->port, sizeof(d->port), "%u", (unsigned)port);
 	}
 	if (strcmp(w[2], "tls") == 0)
 		d->tls = true;
@@ -362,8 +347,15 @@ set_opt(void *arg, const char *k, const char *v, char *err, size_t errlen)
 	struct opts *o = arg;
 	int r;
 
-	if (strcmp(k, "listen") == 0)
+	if (strcmp(k, "listen") == 0) {
+		char h[256];
+		uint16_t p;
+
+		if ((r = cl_net_split(NULL, v, CL_NET_PORT_ANY, h, sizeof(h),
+			 &p, err, errlen)) != 0)
+			return r;
 		return set_str(&o->listen, v);
+	}
 	if (strcmp(k, "port-file") == 0)
 		return set_str(&o->port_file, v);
 	if (strcmp(k, "cert") == 0)

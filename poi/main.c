@@ -27,6 +27,7 @@
 #include "err.h"
 #include "log.h"
 #include "metrics.h"
+#include "net.h"
 #include "out.h"
 #include "pipeline.h"
 #include "subscriber.h"
@@ -131,26 +132,20 @@ usage(FILE *f)
 }
 
 static int
-split_hostport(const char *s, char **host, char **port)
+split_hostport(
+    const char *s, char **host, char **port, char *err, size_t errlen)
 {
-	const char *colon;
-	uint64_t p;
-	size_t hl;
+	char h[256], p[6];
+	uint16_t pn;
+	int r;
 
-	if ((colon = strrchr(s, ':')) == NULL ||
-	    cl_parse_u64(colon + 1, 1, 65535, &p) != 0)
-		return CL_ERR_FORMAT;
-	hl = (size_t)(colon - s);
-	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
-		s++;
-		hl -= 2;
-	}
-	if (hl == 0)
-		return CL_ERR_FORMAT;
+	if ((r = cl_net_split(NULL, s, 0, h, sizeof(h), &pn, err, errlen)) != 0)
+		return r;
+	snprintf(p, sizeof(p), "%u", (unsigned)pn);
 	free(*host);
 	free(*port);
-	*host = strndup(s, hl);
-	*port = strdup(colon + 1);
+	*host = strdup(h);
+	*port = strdup(p);
 	return *host == NULL || *port == NULL ? CL_ERR_NOMEM : 0;
 }
 
@@ -175,9 +170,8 @@ set_opt(void *arg, const char *k, const char *v, char *err, size_t errlen)
 	if (strcmp(k, "tasks") == 0)
 		return set_str(&o->tasks, v);
 	if (strcmp(k, "mdf") == 0) {
-		if ((r = split_hostport(v, &o->mdf_host, &o->mdf_port)) != 0)
-			snprintf(err, errlen, "'%s' is not HOST:PORT", v);
-		return r;
+		return split_hostport(
+		    v, &o->mdf_host, &o->mdf_port, err, errlen);
 	}
 	if (strcmp(k, "mdf-name") == 0)
 		return set_str(&o->mdf_name, v);

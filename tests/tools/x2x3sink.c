@@ -33,6 +33,7 @@
 
 #include "htab.h"
 #include "log.h"
+#include "net.h"
 #include "tls.h"
 #include "x2x3.h"
 
@@ -206,14 +207,12 @@ main(int argc, char **argv)
 	const char *cert = NULL, *key = NULL, *ca = NULL, *outpath = NULL;
 	struct client cl[MAXC];
 	struct pollfd pfd[MAXC + 1];
-	struct sockaddr_in sin;
-	socklen_t sl = sizeof(sin);
 	SSL_CTX *ctx = NULL;
 	bool plain = false;
-	char err[512], host[64];
-	const char *colon;
-	uint64_t port;
-	int ch, lfd, i, n, on = 1;
+	char err[512], host[256];
+	unsigned bound;
+	uint16_t port;
+	int ch, lfd, i, n;
 	struct sigaction sa;
 	FILE *pf;
 
@@ -263,22 +262,11 @@ main(int argc, char **argv)
 		cl_fatal("TLS: %s", err);
 	if (outpath != NULL && (outf = fopen(outpath, "wb")) == NULL)
 		cl_fatal("%s: %s", outpath, strerror(errno));
-	if ((colon = strrchr(listen_on, ':')) == NULL ||
-	    (size_t)(colon - listen_on) >= sizeof(host) ||
-	    cl_parse_u64(colon + 1, 0, 65535, &port) != 0)
-		cl_fatal("bad --listen");
-	memcpy(host, listen_on, (size_t)(colon - listen_on));
-	host[colon - listen_on] = '\0';
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
-		cl_fatal("bad --listen address");
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (lfd == -1 || bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) ||
-	    listen(lfd, 16) || getsockname(lfd, (struct sockaddr *)&sin, &sl))
-		cl_fatal("listen: %s", strerror(errno));
+	if (cl_net_split("--listen", listen_on, CL_NET_PORT_ANY, host,
+		sizeof(host), &port, err, sizeof(err)) != 0)
+		cl_fatal("%s", err);
+	if ((lfd = cl_net_listen(listen_on, &bound)) == -1)
+		return 1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
@@ -290,7 +278,7 @@ main(int argc, char **argv)
 		snprintf(tmp, sizeof(tmp), "%s.tmp", portfile);
 		if ((pf = fopen(tmp, "w")) == NULL)
 			cl_fatal("%s: %s", tmp, strerror(errno));
-		fprintf(pf, "%u\n", ntohs(sin.sin_port));
+		fprintf(pf, "%u\n", bound);
 		fclose(pf);
 		rename(tmp, portfile); /* appears whole */
 	}

@@ -12,6 +12,7 @@
 #include "ber.h"
 #include "buf.h"
 #include "harness.h"
+#include "util.h"
 #include "psdu.h"
 
 static struct cl_buf *
@@ -438,14 +439,6 @@ CL_TEST(bad_arguments)
 	cl_buf_free(b);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	return c - 'a' + 10;
-}
-
 CL_TEST(libtrace_record)
 {
 	/* tshark frame 47 tcp.payload: an IRI-Begin PS-PDU from libtrace,
@@ -462,9 +455,8 @@ CL_TEST(libtrace_record)
 	struct cl_span v;
 	size_t i;
 
-	for (i = 0; i < sizeof(rec); i++)
-		rec[i] =
-		    (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+	CHECK_INT_EQ(cl_parse_hex(hex, rec, sizeof(rec), &i), 0);
+	CHECK_INT_EQ(i, sizeof(rec));
 	CHECK_INT_EQ(
 	    cl_ber_walk(rec, sizeof(rec), 0, CL_BER_DEPTH_MAX, NULL, NULL), 0);
 	CHECK_INT_EQ(cl_ber_walk(rec, sizeof(rec), CL_BER_DER, CL_BER_DEPTH_MAX,

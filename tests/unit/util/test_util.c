@@ -171,32 +171,170 @@ CL_TEST(sha256)
 	free(m);
 }
 
-/* ADDR:PORT as the listening options take it. */
+/* HOST:PORT as every option that names an address takes it. */
+static void
+split_ok(const char *spec, unsigned flags, const char *host, unsigned port)
+{
+	char h[64], err[200];
+	uint16_t p = 1;
+
+	if (cl_net_split(
+		"--x", spec, flags, h, sizeof(h), &p, err, sizeof(err)) != 0)
+		cl_test_fail(__FILE__, __LINE__, "%s: %s", spec, err);
+	CHECK_STR_EQ(h, host);
+	CHECK_INT_EQ(p, port);
+}
+
+static void
+split_bad(const char *spec, unsigned flags, size_t hostlen, const char *why)
+{
+	char h[64] = "unchanged", err[200];
+	uint16_t p = 7;
+
+	CHECK(hostlen <= sizeof(h));
+	CHECK_INT_EQ(
+	    cl_net_split("--x", spec, flags, h, hostlen, &p, err, sizeof(err)),
+	    CL_ERR_FORMAT);
+	if (strncmp(err, "--x: ", 5) != 0 || strstr(err, why) == NULL)
+		cl_test_fail(__FILE__, __LINE__, "%s: \"%s\" lacks \"%s\"",
+		    spec, err, why);
+	CHECK_STR_EQ(h, "unchanged");
+	CHECK_INT_EQ(p, 7);
+}
+
 CL_TEST(net_split)
 {
-	char h[16];
-	uint64_t p;
+	char h[16], err[200];
+	uint16_t p;
 
-	CHECK_INT_EQ(cl_net_split("127.0.0.1:8080", h, sizeof(h), &p), 0);
-	CHECK(strcmp(h, "127.0.0.1") == 0 && p == 8080);
-	CHECK_INT_EQ(cl_net_split("[::1]:0", h, sizeof(h), &p), 0);
-	CHECK(strcmp(h, "::1") == 0 && p == 0);
-	CHECK_INT_EQ(cl_net_split("::1:65535", h, sizeof(h), &p), 0);
-	CHECK(strcmp(h, "::1") == 0 && p == 65535);
+	split_ok("127.0.0.1:8080", 0, "127.0.0.1", 8080);
+	split_ok("mdf.example:1", 0, "mdf.example", 1);
+	split_ok("[::1]:65535", 0, "::1", 65535);
+	split_ok("[2001:db8::1]:443", 0, "2001:db8::1", 443);
+	split_ok("[::ffff:127.0.0.1]:80", 0, "::ffff:127.0.0.1", 80);
+	split_ok("[::1]:0", CL_NET_PORT_ANY, "::1", 0);
+	split_ok("0.0.0.0:0", CL_NET_PORT_ANY, "0.0.0.0", 0);
+	/* port 1..65535, canonical, 0 only for a listener */
+	split_bad("1.2.3.4:0", 0, 64, "port '0' is not 1..65535");
+	split_bad("1.2.3.4:65536", 0, 64, "is not 1..65535");
+	split_bad("1.2.3.4:65536", CL_NET_PORT_ANY, 64, "is not 0..65535");
+	split_bad("1.2.3.4:08", 0, 64, "port '08'");
+	split_bad("1.2.3.4:+8", 0, 64, "port '+8'");
+	split_bad("1.2.3.4:-1", 0, 64, "port '-1'");
+	split_bad("1.2.3.4:", 0, 64, "port ''");
+	split_bad("1.2.3.4:80x", 0, 64, "port '80x'");
+	split_bad("1.2.3.4:99999999999999999999", 0, 64, "port");
+	/* forms */
+	split_bad("127.0.0.1", 0, 64, "is not HOST:PORT");
+	split_bad("", 0, 64, "is not HOST:PORT");
+	split_bad(":80", 0, 64, "has no host");
+	split_bad("a]:80", 0, 64, "has no host");
+	split_bad("::1:80", 0, 64, "in brackets");
+	split_bad("2001:db8::1:80", 0, 64, "in brackets");
+	split_bad("[::1]80", 0, 64, "expected ':PORT' after the ']'");
+	split_bad("[::1]", 0, 64, "expected ':PORT'");
+	split_bad("[::1:80", 0, 64, "lacks the ']'");
+	split_bad("[]:80", 0, 64, "brackets hold no IPv6 address");
+	split_bad("[[::1]]:80", 0, 64, "expected ':PORT' after the ']'");
+	split_bad("[[::1]:80", 0, 64, "brackets hold no IPv6 address");
+	split_bad("[127.0.0.1]:80", 0, 64, "is not an IPv6 address");
+	split_bad("[localhost]:80", 0, 64, "is not an IPv6 address");
+	split_bad("[fe80::1%eth0]:80", 0, 64, "is not an IPv6 address");
+	split_bad("[::1]:80:81", 0, 64, "port '80:81'");
+	split_bad("host name:80", 0, 64, "space or a control character");
+	split_bad("host:80\n", 0, 64, "space or a control character");
+	/* the host and its NUL must fit */
+	split_ok("123.123.123.123:1", 0, "123.123.123.123", 1);
+	split_bad("123.123.123.123:1", 0, 15, "host longer than 14 bytes");
+	CHECK_INT_EQ(cl_net_split(NULL, "123.123.123.123:1", 0, h, sizeof(h),
+			 &p, err, sizeof(err)),
+	    0);
+	/* Without an option name the message is the cause alone. */
 	CHECK_INT_EQ(
-	    cl_net_split("127.0.0.1", h, sizeof(h), &p), CL_ERR_FORMAT);
-	CHECK_INT_EQ(cl_net_split(":80", h, sizeof(h), &p), CL_ERR_FORMAT);
-	CHECK_INT_EQ(cl_net_split("[]:80", h, sizeof(h), &p), CL_ERR_FORMAT);
-	CHECK_INT_EQ(
-	    cl_net_split("1.2.3.4:65536", h, sizeof(h), &p), CL_ERR_FORMAT);
-	CHECK_INT_EQ(
-	    cl_net_split("1.2.3.4:08", h, sizeof(h), &p), CL_ERR_FORMAT);
-	CHECK_INT_EQ(cl_net_split("1.2.3.4:", h, sizeof(h), &p), CL_ERR_FORMAT);
-	/* the address and its NUL must fit in 16 octets */
-	CHECK_INT_EQ(cl_net_split("123.123.123.123:1", h, sizeof(h), &p), 0);
-	CHECK(strcmp(h, "123.123.123.123") == 0);
-	CHECK_INT_EQ(cl_net_split("1234.123.123.123:1", h, sizeof(h), &p),
+	    cl_net_split(NULL, "x", 0, h, sizeof(h), &p, err, sizeof(err)),
 	    CL_ERR_FORMAT);
+	CHECK_STR_EQ(err, "'x' is not HOST:PORT");
+}
+
+CL_TEST(hex_helpers)
+{
+	uint8_t b[4];
+	size_t n = 99;
+	char s[9];
+
+	CHECK_INT_EQ(cl_hex_decode("00fFa9", 6, b, sizeof(b), &n), 0);
+	CHECK_INT_EQ(n, 3);
+	CHECK(b[0] == 0 && b[1] == 0xff && b[2] == 0xa9);
+	/* not NUL-terminated: only n bytes are read */
+	CHECK_INT_EQ(cl_hex_decode("0102zz", 4, b, sizeof(b), &n), 0);
+	CHECK_INT_EQ(n, 2);
+	n = 99;
+	CHECK_INT_EQ(cl_hex_decode("", 0, b, sizeof(b), &n), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_hex_decode("abc", 3, b, sizeof(b), &n), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_hex_decode("0g", 2, b, sizeof(b), &n), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_hex_decode("0 ", 2, b, sizeof(b), &n), CL_ERR_FORMAT);
+	CHECK_INT_EQ(cl_hex_decode("0\0", 2, b, sizeof(b), &n), CL_ERR_FORMAT);
+	CHECK_INT_EQ(
+	    cl_hex_decode("0102030405", 10, b, sizeof(b), &n), CL_ERR_TOOBIG);
+	CHECK_INT_EQ(n, 99);
+	CHECK_INT_EQ(cl_hex_digit('F'), 15);
+	CHECK_INT_EQ(cl_hex_digit('g'), -1);
+	CHECK_INT_EQ(cl_hex_digit(0xc0), -1);
+	cl_format_hex((const uint8_t *)"\x00\xab\xff\x10", 4, s);
+	CHECK_STR_EQ(s, "00abff10");
+}
+
+CL_TEST(utf8_seq)
+{
+	static const struct {
+		const char *s;
+		size_t n, want;
+	} t[] = {
+	    {"a", 1, 1}, {"\xc3\xa9", 2, 2}, {"\xe2\x82\xac", 3, 3},
+	    {"\xf0\x9f\x98\x80", 4, 4},
+	    {"\xf4\x8f\xbf\xbf", 4, 4},     /* U+10FFFF */
+	    {"\xc3", 1, 0},                 /* cut */
+	    {"\xe2\x82", 2, 0},             /* cut */
+	    {"\x80", 1, 0},                 /* continuation byte */
+	    {"\xc0\x80", 2, 0},             /* overlong */
+	    {"\xe0\x9f\xbf", 3, 0},         /* overlong */
+	    {"\xf0\x8f\xbf\xbf", 4, 0},     /* overlong */
+	    {"\xed\xa0\x80", 3, 0},         /* surrogate */
+	    {"\xf4\x90\x80\x80", 4, 0},     /* past U+10FFFF */
+	    {"\xf8\x88\x80\x80\x80", 5, 0}, /* five bytes */
+	    {"\xc3\x28", 2, 0},             /* bad continuation */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (cl_utf8_seq((const uint8_t *)t[i].s, t[i].n) != t[i].want)
+			cl_test_fail(__FILE__, __LINE__, "case %zu", i);
+	/* C1 controls are valid UTF-8 but not clean */
+	CHECK(cl_utf8_seq((const uint8_t *)"\xc2\x85", 2) == 2);
+	CHECK(!cl_utf8_clean((const uint8_t *)"\xc2\x85", 2));
+	CHECK(cl_utf8_clean((const uint8_t *)"\xc2\xa0", 2));
+}
+
+CL_TEST(hashes)
+{
+	uint64_t a, b;
+
+	/* FNV-1a 64 known answers (draft-eastlake-fnv) */
+	CHECK(cl_fnv1a64(CL_FNV1A64_INIT, "", 0) == 0xcbf29ce484222325ULL);
+	CHECK(cl_fnv1a64(CL_FNV1A64_INIT, "a", 1) == 0xaf63dc4c8601ec8cULL);
+	CHECK(
+	    cl_fnv1a64(CL_FNV1A64_INIT, "foobar", 6) == 0x85944171f73967e8ULL);
+	/* continuing gives the hash of the concatenation */
+	CHECK(cl_fnv1a64(cl_fnv1a64(CL_FNV1A64_INIT, "foo", 3), "bar", 3) ==
+	    0x85944171f73967e8ULL);
+	/* keyed: the seed changes the hash; the length counts */
+	a = cl_hash_keyed(1, "key", 3);
+	b = cl_hash_keyed(2, "key", 3);
+	CHECK(a != b);
+	CHECK(a == cl_hash_keyed(1, "key", 3));
+	CHECK(cl_hash_keyed(1, "\0", 1) != cl_hash_keyed(1, "", 0));
+	CHECK(cl_hash_keyed(1, "0123456789abcdef", 16) !=
+	    cl_hash_keyed(1, "0123456789abcdeg", 16));
 }
 
 int
@@ -210,5 +348,8 @@ main(void)
 	CL_RUN(utf8_clean_long);
 	CL_RUN(sha256);
 	CL_RUN(net_split);
+	CL_RUN(hex_helpers);
+	CL_RUN(utf8_seq);
+	CL_RUN(hashes);
 	return cl_test_done();
 }
