@@ -8,6 +8,7 @@
 
 #include "ber.h"
 #include "buf.h"
+#include "err.h"
 #include "harness.h"
 
 static struct cl_buf *
@@ -636,6 +637,25 @@ CL_TEST(short_form_headers)
 	}
 }
 
+static int
+walk_once(void *arg)
+{
+	/* SEQUENCE { INTEGER 5, [1] { OCTET STRING "A" } } */
+	static const uint8_t der[] = {
+	    0x30, 0x08, 0x02, 0x01, 0x05, 0xa1, 0x03, 0x04, 0x01, 0x41};
+
+	(void)arg;
+	return cl_ber_walk(
+	    der, sizeof(der), CL_BER_DER, CL_BER_DEPTH_MAX, NULL, NULL);
+}
+
+/* With each allocation failing in turn (it makes none), the walk is the
+ * same. */
+CL_TEST(alloc_failures)
+{
+	CHECK_INT_EQ(cl_test_alloc_loop("cl_ber_walk", walk_once, NULL), 1);
+}
+
 int
 main(void)
 {
@@ -654,5 +674,6 @@ main(void)
 	CL_RUN(decoder_rejects);
 	CL_RUN(expect_optional);
 	CL_RUN(walk_depth_and_truncation);
+	CL_RUN(alloc_failures);
 	return cl_test_done();
 }

@@ -71,10 +71,36 @@ CL_TEST(rejects_malformed)
 	}
 }
 
+static int
+conf_parse_once(void *arg)
+{
+	static const char t[] = "# comment\n\n  mdf = 127.0.0.1:4000 \n"
+				"ipid=poi 1\n\tspool-max\t=\t1048576\n";
+	struct got *g = arg;
+	char err[256];
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	if ((r = cl_conf_parse(
+		 "f", t, sizeof(t) - 1, set, g, err, sizeof(err))) != 0)
+		return r;
+	return g->n == 3 && strcmp(g->vals[1], "poi 1") == 0 ? 0
+							     : CL_ERR_INTERNAL;
+}
+
+/* Each allocation of the parser fails in turn: an error, never a crash. */
+CL_TEST(alloc_failures)
+{
+	struct got g;
+
+	CHECK(cl_test_alloc_loop("cl_conf_parse", conf_parse_once, &g) >= 1);
+}
+
 int
 main(void)
 {
 	CL_RUN(parses_pairs);
 	CL_RUN(rejects_malformed);
+	CL_RUN(alloc_failures);
 	return cl_test_done();
 }

@@ -2403,6 +2403,27 @@ CL_TEST(offload_lengths)
 	CHECK_INT_EQ(d.ip_len, 40);
 }
 
+static int
+decode_ip_once(void *arg)
+{
+	/* IPv4 UDP 10.0.0.1:1000 -> 10.0.0.2:2000, 2 payload octets */
+	static const uint8_t ip[] = {0x45, 0, 0, 30, 0, 1, 0, 0, 64, 17, 0, 0,
+	    10, 0, 0, 1, 10, 0, 0, 2, 0x03, 0xe8, 0x07, 0xd0, 0, 10, 0, 0, 'h',
+	    'i'};
+	struct cl_pkt pkt;
+
+	(void)arg;
+	return cl_decode_ip(ip, sizeof(ip), &pkt);
+}
+
+/* With each allocation failing in turn (it makes none), the decode is the
+ * same. */
+CL_TEST(alloc_failures)
+{
+	CHECK_INT_EQ(
+	    cl_test_alloc_loop("cl_decode_ip", decode_ip_once, NULL), 1);
+}
+
 int
 main(void)
 {
@@ -2422,5 +2443,6 @@ main(void)
 	CL_RUN(gtpu_nested_once);
 	CL_RUN(ppp_hdlc_nflog_erf_pseudowire);
 	CL_RUN(offload_lengths);
+	CL_RUN(alloc_failures);
 	return cl_test_done();
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 
+#include "err.h"
 #include "harness.h"
 #include "udpwalk.h"
 #include "capfile.h"
@@ -734,6 +735,28 @@ CL_TEST(cap_asan_survived)
 	}
 }
 
+static int
+parse_once(void *arg)
+{
+	const struct msg *m = arg;
+	struct cl_dhcp d;
+	int r;
+
+	if ((r = cl_dhcp_parse(m->b, m->n, &d)) != 0)
+		return r;
+	return d.xid == 0x3d1e && d.lease_time == 3600 ? 0 : CL_ERR_INTERNAL;
+}
+
+/* With each allocation failing in turn (it makes none), the parse is the
+ * same. */
+CL_TEST(alloc_failures)
+{
+	struct msg m;
+
+	full_ack(&m);
+	CHECK_INT_EQ(cl_test_alloc_loop("cl_dhcp_parse", parse_once, &m), 1);
+}
+
 int
 main(void)
 {
@@ -756,5 +779,6 @@ main(void)
 	CL_RUN(cap_v4v6);
 	CL_RUN(cap_bad_cookie);
 	CL_RUN(cap_asan_survived);
+	CL_RUN(alloc_failures);
 	return cl_test_done();
 }

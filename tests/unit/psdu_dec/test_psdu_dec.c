@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "capfile.h"
 #include "decode.h"
+#include "err.h"
 #include "harness.h"
 #include "psdu.h"
 #include "psdu_dec.h"
@@ -956,6 +957,36 @@ CL_TEST(inner_lengths)
 	cl_buf_free(b);
 }
 
+static int
+decode_once(void *arg)
+{
+	const struct cl_buf *b = arg;
+	struct cl_psdu_info in;
+	const char *why;
+	size_t used;
+	int r;
+
+	if ((r = cl_psdu_decode(b->d, b->len, &in, &used, &why)) != 0)
+		return r;
+	return used == b->len && in.kind == CL_PSDU_KIND_CC && in.cc.ip.len == 3
+	    ? 0
+	    : CL_ERR_INTERNAL;
+}
+
+/* With each allocation failing in turn (it makes none), the decode is the
+ * same. */
+CL_TEST(alloc_failures)
+{
+	struct cl_psheader h;
+	struct cl_buf *b = cl_buf_new(1u << 16);
+
+	CHECK(b != NULL);
+	header(&h, 7);
+	CHECK_INT_EQ(cl_psdu_hi3_ipcc(b, &h, (const uint8_t *)"abc", 3, 0), 0);
+	CHECK_INT_EQ(cl_test_alloc_loop("cl_psdu_decode", decode_once, b), 1);
+	cl_buf_free(b);
+}
+
 int
 main(void)
 {
@@ -973,5 +1004,6 @@ main(void)
 	CL_RUN(outer_header);
 	CL_RUN(header_checks);
 	CL_RUN(inner_lengths);
+	CL_RUN(alloc_failures);
 	return cl_test_done();
 }

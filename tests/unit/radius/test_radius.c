@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 
+#include "err.h"
 #include "harness.h"
 #include "udpwalk.h"
 #include "capfile.h"
@@ -741,6 +742,28 @@ CL_TEST(cap_no_binding)
 	}
 }
 
+static int
+parse_once(void *arg)
+{
+	const struct msg *m = arg;
+	struct cl_radius rad;
+	int r;
+
+	if ((r = cl_radius_parse(m->b, m->n, &rad)) != 0)
+		return r;
+	return rad.code == 2 && rad.id == 0x42 ? 0 : CL_ERR_INTERNAL;
+}
+
+/* With each allocation failing in turn (it makes none), the parse is the
+ * same. */
+CL_TEST(alloc_failures)
+{
+	struct msg m;
+
+	full_accept(&m);
+	CHECK_INT_EQ(cl_test_alloc_loop("cl_radius_parse", parse_once, &m), 1);
+}
+
 int
 main(void)
 {
@@ -764,5 +787,6 @@ main(void)
 	CL_RUN(cap_nas_selects);
 	CL_RUN(cap_rfc3162);
 	CL_RUN(cap_no_binding);
+	CL_RUN(alloc_failures);
 	return cl_test_done();
 }

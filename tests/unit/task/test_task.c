@@ -244,6 +244,56 @@ CL_TEST(load_file_errors)
 	CHECK(ts == NULL);
 }
 
+static int
+task_parse_once(void *arg)
+{
+	const char *text = arg;
+	struct cl_taskset *ts = NULL, *old = NULL;
+	struct cl_addr a;
+	char err[256];
+	int r;
+
+	if ((r = cl_taskset_parse(text, strlen(text), &ts, err, sizeof(err))) !=
+	    0)
+		return r;
+	/* inheriting state from a second copy allocates too */
+	if ((r = cl_taskset_parse(
+		 text, strlen(text), &old, err, sizeof(err))) != 0)
+		goto out;
+	cl_taskset_inherit(ts, old);
+	r = CL_ERR_INTERNAL;
+	if (cl_taskset_count(ts) != 2 || cl_parse_addr("10.0.0.3", &a) != 0)
+		goto out;
+	{
+		const struct cl_matchlist *ml[8];
+
+		if (cl_taskset_lookup_addr(ts, &a, 128, ml, 8) != 2 ||
+		    cl_taskset_lookup_id(ts, CL_TGT_USER,
+			(const uint8_t *)"J\xc3\xbcrgen X", 9) == NULL)
+			goto out;
+	}
+	r = 0;
+out:
+	cl_taskset_free(old);
+	cl_taskset_free(ts);
+	return r;
+}
+
+/* Each allocation of the parser fails in turn: an error, never a crash. */
+CL_TEST(alloc_failures)
+{
+	static const char text[] =
+	    "task " XID1 " liid=LIID-1 deliver=iri+cc " WIN
+	    " target=ip:10.0.0.3 target=user:xxxxxxxxx\n"
+	    "task " XID2 " liid=LIID-2 deliver=cc " WIN
+	    "  target=ip:10.0.0.0/24\ttarget=mac:90:b1:1c:99:49:29 "
+	    "target=ip:2a00:1:1:100::/56 target=user:J%c3%bcrgen%20X "
+	    "target=duid:00030001000102030405\n";
+
+	CHECK(cl_test_alloc_loop("cl_taskset_parse", task_parse_once,
+		  (void *)(uintptr_t)text) > 2);
+}
+
 int
 main(void)
 {
@@ -254,5 +304,6 @@ main(void)
 	CL_RUN(many_tasks_load_fast);
 	CL_RUN(malformed_inputs_never_crash);
 	CL_RUN(load_file_errors);
+	CL_RUN(alloc_failures);
 	return cl_test_done();
 }

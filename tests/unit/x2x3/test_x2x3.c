@@ -1143,6 +1143,28 @@ CL_TEST(random_round_trips)
 	cl_buf_release(&re);
 }
 
+static int
+x2x3_once(void *arg)
+{
+	struct cl_x2x3_pdu d;
+	size_t consumed;
+	const char *why;
+	int r;
+
+	(void)arg;
+	if ((r = cl_x2x3_decode(
+		 KAT_X3_V4, sizeof(KAT_X3_V4), &d, &consumed, &why)) != 0)
+		return r;
+	return consumed == sizeof(KAT_X3_V4) ? 0 : CL_ERR_INTERNAL;
+}
+
+/* With each allocation failing in turn (it makes none), the decode is the
+ * same. */
+CL_TEST(alloc_failures)
+{
+	CHECK_INT_EQ(cl_test_alloc_loop("cl_x2x3_decode", x2x3_once, NULL), 1);
+}
+
 int
 main(void)
 {
@@ -1166,5 +1188,6 @@ main(void)
 	CL_RUN(encoder_buffer_limit);
 	CL_RUN(mixed_families_in_type_order);
 	CL_RUN(random_round_trips);
+	CL_RUN(alloc_failures);
 	return cl_test_done();
 }
