@@ -121,15 +121,26 @@ mdf_stop(struct mdf *m)
 	cl_buf_release(&m->in);
 }
 
-/* A port on which nobody listens (bound and closed at once). */
-static void
+/*
+ * A port that refuses connections: bound, so that no one else takes it,
+ * and not listening.  Returns the socket, to be closed after the test.
+ */
+static int
 dead_port(char port[8])
 {
-	struct mdf tmp;
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int fd;
 
-	mdf_listen(&tmp);
-	memcpy(port, tmp.port, 8);
-	close(tmp.lfd);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(fd != -1);
+	CHECK(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	CHECK(getsockname(fd, (struct sockaddr *)&sin, &sl) == 0);
+	snprintf(port, 8, "%u", ntohs(sin.sin_port));
+	return fd;
 }
 
 static void
@@ -414,6 +425,8 @@ CL_TEST(deliver_and_confirm)
 	CHECK_INT_EQ(M.ndata, 101);
 	mdf_send(&M, CL_X2X3_KEEPALIVE_ACK, true, M.last_ka);
 	UNTIL(o, cl_out_pending(o) == 0);
+	/* The repeat, which came before, was not counted. */
+	CHECK_INT_EQ(stats(o).keepalive_acks, 2);
 	CHECK_INT_EQ(stats(o).disconnects, 0);
 	cl_out_free(o);
 	mdf_stop(&M);
@@ -514,9 +527,9 @@ CL_TEST(backoff)
 	char port[8];
 	struct cl_out *o;
 	unsigned b = 100;
-	int i, t;
+	int i, t, dead;
 
-	dead_port(port);
+	dead = dead_port(port);
 	o = out_new(port, 0, NULL);
 	CHECK_INT_EQ(cl_out_timeout(o, now), 0); /* first attempt at once */
 	log_capture();
@@ -548,6 +561,7 @@ CL_TEST(backoff)
 	CHECK_INT_EQ(b, 30000);
 	CHECK(!stats(o).connected);
 	cl_out_free(o);
+	close(dead);
 
 	/* After a connection, a failure waits 100 ms again. */
 	mdf_start(&M);
@@ -778,9 +792,9 @@ CL_TEST(full_drops)
 	struct cl_out_stats st;
 	struct cl_x2x3_pdu pdu;
 	uint32_t n = 0;
-	int i;
+	int i, dead;
 
-	dead_port(port);
+	dead = dead_port(port);
 	o = out_new(port, 1024 * 1024, NULL);
 	while (!cl_out_full(o) && n < 1000)
 		emit(o, ++n, 64 * 1024);
@@ -806,6 +820,7 @@ CL_TEST(full_drops)
 	CHECK_INT_EQ(st.dropped_bytes, 10);
 	CHECK(st.mem_bytes <= 1024 * 1024 + 2 * 256 * 1024);
 	cl_out_free(o);
+	close(dead);
 }
 
 int
