@@ -366,6 +366,9 @@ send_keepalive(struct cl_out *o, int64_t now_ms)
 	struct cl_x2x3_pdu ka;
 	struct ka *k;
 
+	/* Even when no keepalive can be queued (every slot awaits its ack),
+	 * the next try is one interval away, not due at once. */
+	o->last_ka_ms = now_ms;
 	if (o->ka_n == KA_MAX)
 		return;
 	cl_x2x3_keepalive(&ka, false, ++o->ka_seq);
@@ -376,7 +379,6 @@ send_keepalive(struct cl_out *o, int64_t now_ms)
 	k->seq = o->ka_seq;
 	k->sent_ms = 0;
 	o->ka_n++;
-	o->last_ka_ms = now_ms;
 	o->last_ka_off = o->q_end;
 	o->st.keepalives++;
 }

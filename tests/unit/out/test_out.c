@@ -455,6 +455,43 @@ CL_TEST(keepalive_timer)
 	mdf_stop(&M);
 }
 
+/*
+ * At most 4096 keepalives await their ack (KA_MAX); past that the timer
+ * waits for the next interval (it used to be due at once, forever: a busy
+ * loop) and keepalives resume once acks arrive.
+ */
+CL_TEST(keepalives_in_flight_bounded)
+{
+	struct cl_out_cfg cfg;
+	struct cl_out *o = NULL;
+	int i;
+
+	mdf_start(&M);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.host = "127.0.0.1";
+	cfg.port = M.port;
+	cfg.keepalive_ms = 1000;
+	cfg.ack_timeout_ms = 100000000;
+	CHECK_INT_EQ(cl_out_new(&cfg, &o), 0);
+	connect_up(o);
+	for (i = 0; i < 5000; i++) {
+		now += 1000;
+		cl_out_run(o, 0, now);
+	}
+	CHECK(stats(o).connected);
+	CHECK_INT_EQ(stats(o).keepalives, 4096);
+	CHECK(cl_out_timeout(o, now) > 0);
+	UNTIL(o, M.nka == 4096);
+	mdf_send(&M, CL_X2X3_KEEPALIVE_ACK, true, 4096);
+	UNTIL(o, stats(o).keepalive_acks == 1);
+	CHECK_INT_EQ(cl_out_pending(o), 0);
+	now += 1000;
+	UNTIL(o, M.nka == 4097);
+	CHECK_INT_EQ(M.last_ka, 4097);
+	cl_out_free(o);
+	mdf_stop(&M);
+}
+
 /* The MDF's own keepalive is answered with an ack of its number. */
 CL_TEST(mdf_keepalive_answered)
 {
@@ -838,6 +875,7 @@ main(void)
 	CL_RUN(bad_config);
 	CL_RUN(deliver_and_confirm);
 	CL_RUN(keepalive_timer);
+	CL_RUN(keepalives_in_flight_bounded);
 	CL_RUN(mdf_keepalive_answered);
 	CL_RUN(resend_after_reconnect);
 	CL_RUN(backoff);
