@@ -14,15 +14,15 @@
 
 #include <openssl/evp.h>
 
-#include "binding.h"
-#include "dhcp.h"
-#include "dhcp6.h"
+#include "proto/binding.h"
+#include "proto/dhcp.h"
+#include "proto/dhcp6.h"
 #include "digest.h"
 #include "fsutil.h"
 #include "gtpu.h"
 #include "log.h"
 #include "mdf.h"
-#include "radius.h"
+#include "proto/radius.h"
 #include "seqwin.h"
 #include "util.h"
 

@@ -366,6 +366,9 @@ send_keepalive(struct cl_out *o, int64_t now_ms)
 	struct cl_x2x3_pdu ka;
 	struct ka *k;
 
+	/* Even when no keepalive can be queued (every slot awaits its ack),
+	 * the next try is one interval away, not due at once. */
+	o->last_ka_ms = now_ms;
 	if (o->ka_n == KA_MAX)
 		return;
 	cl_x2x3_keepalive(&ka, false, ++o->ka_seq);
@@ -376,7 +379,6 @@ send_keepalive(struct cl_out *o, int64_t now_ms)
 	k->seq = o->ka_seq;
 	k->sent_ms = 0;
 	o->ka_n++;
-	o->last_ka_ms = now_ms;
 	o->last_ka_off = o->q_end;
 	o->st.keepalives++;
 }
@@ -450,28 +452,42 @@ release_acked(struct cl_out *o)
 	}
 }
 
-static void
+/*
+ * An ack confirms its keepalive and everything before it.  It must name a
+ * keepalive written on this connection: an ack of one not yet written, or
+ * never queued, would confirm bytes the MDF cannot have received (and free
+ * the chunk being written); it is refused and the caller closes the
+ * connection.  Returns NULL, or why the ack is refused.
+ */
+static const char *
 on_ack(struct cl_out *o, uint32_t seq)
 {
-	bool found = false;
+	struct ka *k = NULL;
+	size_t i;
 
-	/* Acks come in order; each confirms its keepalive and all before. */
-	while (o->ka_n > 0) {
-		struct ka *k = &o->kas[o->ka_head];
-
-		if ((int32_t)(k->seq - seq) > 0)
+	for (i = 0; i < o->ka_n; i++) {
+		k = &o->kas[(o->ka_head + i) % KA_MAX];
+		if (k->seq == seq)
 			break;
-		if (k->end > o->acked)
-			o->acked = k->end;
-		o->ka_head = (o->ka_head + 1) % KA_MAX;
-		o->ka_n--;
-		found = true;
 	}
-	if (!found)
-		return; /* an ack for a keepalive already confirmed */
+	if (i == o->ka_n) {
+		/* An ack for a keepalive already confirmed changes nothing. */
+		if ((int32_t)((o->ka_n > 0 ? o->kas[o->ka_head].seq
+					   : o->ka_seq + 1) -
+			seq) > 0)
+			return NULL;
+		return "MDF acknowledged a keepalive never sent";
+	}
+	if (k->end > o->sent)
+		return "MDF acknowledged a keepalive not yet sent";
+	if (k->end > o->acked)
+		o->acked = k->end;
+	o->ka_head = (o->ka_head + i + 1) % KA_MAX;
+	o->ka_n -= i + 1;
 	o->st.keepalive_acks++;
 	o->st.acked_bytes = o->acked;
 	release_acked(o);
+	return NULL;
 }
 
 static void
@@ -678,12 +694,22 @@ do_read(struct cl_out *o, int64_t now_ms)
 				fail(o, now_ms, msg);
 				return;
 			}
-			if (pdu.type == CL_X2X3_KEEPALIVE_ACK && pdu.has_seqno)
-				on_ack(o, pdu.seqno);
-			else if (pdu.type == CL_X2X3_KEEPALIVE) {
+			if (pdu.type == CL_X2X3_KEEPALIVE_ACK) {
+				if (!pdu.has_seqno)
+					why = "MDF sent a keepalive "
+					      "acknowledgement without a "
+					      "sequence number";
+				else
+					why = on_ack(o, pdu.seqno);
+				if (why != NULL) {
+					fail(o, now_ms, why);
+					return;
+				}
+			} else if (pdu.type == CL_X2X3_KEEPALIVE) {
 				struct cl_x2x3_pdu ack;
 
 				cl_x2x3_keepalive(&ack, true, pdu.seqno);
+				ack.has_seqno = pdu.has_seqno;
 				(void)enqueue(o, &ack, true);
 			} else {
 				fail(o, now_ms,

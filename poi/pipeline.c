@@ -3,12 +3,12 @@
 #include <string.h>
 
 #include "decode.h"
-#include "dhcp.h"
-#include "dhcp6.h"
+#include "proto/dhcp.h"
+#include "proto/dhcp6.h"
 #include "err.h"
 #include "log.h"
 #include "pipeline.h"
-#include "radius.h"
+#include "proto/radius.h"
 #include "reasm.h"
 #include "subscriber.h"
 

@@ -4,7 +4,7 @@
 
 /*
  * Who is behind an address: subscriber sessions learnt from RADIUS, DHCPv4
- * and DHCPv6 binding events (binding.h).
+ * and DHCPv6 binding events (proto/binding.h).
  *
  * A session has one primary identity (RADIUS: the session, i.e.
  * Acct-Session-Id, else User-Name + NAS + NAS-Port, else User-Name;
@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "binding.h"
+#include "proto/binding.h"
 #include "htab.h"
 #include "task.h"
 

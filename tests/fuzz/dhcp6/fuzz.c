@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dhcp6.h"
+#include "proto/dhcp6.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "radius.h"
+#include "proto/radius.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,7 +6,7 @@
 #include "udpwalk.h"
 #include "capfile.h"
 #include "decode.h"
-#include "dhcp.h"
+#include "proto/dhcp.h"
 #include "reasm.h"
 #include "util.h"
 

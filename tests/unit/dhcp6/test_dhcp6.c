@@ -6,7 +6,7 @@
 #include "udpwalk.h"
 #include "capfile.h"
 #include "decode.h"
-#include "dhcp6.h"
+#include "proto/dhcp6.h"
 #include "reasm.h"
 #include "util.h"
 

@@ -22,7 +22,7 @@
 #include <openssl/sha.h>
 
 #include "ber.h"
-#include "binding.h"
+#include "proto/binding.h"
 #include "buf.h"
 #include "err.h"
 #include "harness.h"

@@ -6,7 +6,7 @@
 #include "udpwalk.h"
 #include "capfile.h"
 #include "decode.h"
-#include "radius.h"
+#include "proto/radius.h"
 #include "reasm.h"
 #include "util.h"
 

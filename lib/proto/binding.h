@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-#ifndef POI_BINDING_H
-#define POI_BINDING_H
+#ifndef CL_PROTO_BINDING_H
+#define CL_PROTO_BINDING_H
 
 /*
  * A subscriber binding event, as extracted from one signalling message
@@ -60,4 +60,4 @@ struct cl_binding {
 	uint32_t lifetime;
 };
 
-#endif /* POI_BINDING_H */
+#endif /* CL_PROTO_BINDING_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-#ifndef POI_DHCP6_H
-#define POI_DHCP6_H
+#ifndef CL_PROTO_DHCP6_H
+#define CL_PROTO_DHCP6_H
 
 /*
  * DHCPv6 (RFC 8415) message parser: client/server messages and relay
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "binding.h"
+#include "proto/binding.h"
 
 #define CL_DHCP6_CLIENT_PORT 546
 #define CL_DHCP6_SERVER_PORT 547
@@ -70,4 +70,4 @@ int cl_dhcp6_parse(const uint8_t *p, size_t len, struct cl_dhcp6 *out);
  */
 void cl_dhcp6_binding(const struct cl_dhcp6 *m, struct cl_binding *b);
 
-#endif /* POI_DHCP6_H */
+#endif /* CL_PROTO_DHCP6_H */

@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "dhcp.h"
+#include "proto/dhcp.h"
 
 #define BOOTP_HDR_LEN  236 /* op .. file, RFC 2131 figure 1 */
 #define BOOTP_SNAME    44  /* offset of sname (64 bytes) */

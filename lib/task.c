@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "util.h"
 #include "task.h"
 
 /*
@@ -216,18 +217,6 @@ perr(struct pctx *c, int r, const char *fmt, ...)
 	return r;
 }
 
-static int
-hexv(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Decodes %XX escapes of a user name; "%" must start a valid escape. */
 static int
 unescape(const char *s, size_t n, uint8_t *out, size_t max, size_t *outlen)
@@ -244,7 +233,8 @@ unescape(const char *s, size_t n, uint8_t *out, size_t max, size_t *outlen)
 		}
 		if (n - i < 3)
 			return CL_ERR_FORMAT;
-		if ((hi = hexv(s[i + 1])) < 0 || (lo = hexv(s[i + 2])) < 0)
+		if ((hi = cl_hex_digit(s[i + 1])) < 0 ||
+		    (lo = cl_hex_digit(s[i + 2])) < 0)
 			return CL_ERR_FORMAT;
 		out[o++] = (uint8_t)(hi << 4 | lo);
 		i += 2;
@@ -304,8 +294,11 @@ parse_target(struct pctx *c, const char *v, struct cl_target *tgt)
 			return CL_ERR_NOMEM;
 		memcpy(tgt->id, id, tgt->idlen);
 	}
-	if ((tgt->text = strdup(val)) == NULL)
+	if ((tgt->text = strdup(val)) == NULL) {
+		free(tgt->id);
+		tgt->id = NULL;
 		return CL_ERR_NOMEM;
+	}
 	tgt->textlen = vl;
 	return 0;
 }

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "radius.h"
+#include "proto/radius.h"
 
 #define RADIUS_HDR_LEN 20
 #define RADIUS_MAX_LEN 4096 /* RFC 2865 section 3 */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
-#ifndef POI_TASK_H
-#define POI_TASK_H
+#ifndef CL_TASK_H
+#define CL_TASK_H
 
 /*
- * The POI's task table.  A task set is built whole (from a task file now,
+ * The task and target model: the POI matches traffic against it, the MDF
+ * looks tasks up by XID.  A task set is built whole (from a task file now,
  * from X1 later) and is immutable once built; a reload builds a new set and
  * swaps it in, so a bad file never leaves a half-loaded table.
  *
@@ -134,4 +135,4 @@ cl_task_active(const struct cl_task *t, int64_t now)
 	return t->start <= now && now < t->end;
 }
 
-#endif /* POI_TASK_H */
+#endif /* CL_TASK_H */

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "dhcp6.h"
+#include "proto/dhcp6.h"
 
 #define DHCP6_RELAY_LEN 34 /* msg-type, hop-count, link, peer */
 #define DHCP6_MAX_RELAY 8  /* nesting we follow (RFC 8415 HOP_COUNT_LIMIT) */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-#ifndef POI_DHCP_H
-#define POI_DHCP_H
+#ifndef CL_PROTO_DHCP_H
+#define CL_PROTO_DHCP_H
 
 /*
  * DHCPv4 (RFC 2131/2132) message parser: BOOTP fixed header, magic cookie,
@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "binding.h"
+#include "proto/binding.h"
 
 #define CL_DHCP_SERVER_PORT 67
 #define CL_DHCP_CLIENT_PORT 68
@@ -52,4 +52,4 @@ int cl_dhcp_parse(const uint8_t *p, size_t len, struct cl_dhcp *out);
  */
 void cl_dhcp_binding(const struct cl_dhcp *m, struct cl_binding *b);
 
-#endif /* POI_DHCP_H */
+#endif /* CL_PROTO_DHCP_H */

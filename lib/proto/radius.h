@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-#ifndef POI_RADIUS_H
-#define POI_RADIUS_H
+#ifndef CL_PROTO_RADIUS_H
+#define CL_PROTO_RADIUS_H
 
 /*
  * RADIUS (RFC 2865, 2866, 3162, 4818) message parser.  Strict: the length
@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "binding.h"
+#include "proto/binding.h"
 
 #define CL_RADIUS_ACCESS_ACCEPT      2
 #define CL_RADIUS_ACCOUNTING_REQUEST 4
@@ -71,4 +71,4 @@ int cl_radius_parse(const uint8_t *p, size_t len, struct cl_radius *out);
  */
 void cl_radius_binding(const struct cl_radius *m, struct cl_binding *b);
 
-#endif /* POI_RADIUS_H */
+#endif /* CL_PROTO_RADIUS_H */
