@@ -450,7 +450,7 @@ ic_add(struct mdf_core *c, struct flow *f, int k, uint32_t seq,
 {
 	struct icacc *a = &f->ic[k];
 
-	if (c->o.ic_key == NULL || c->o.ic_interval_ms == 0)
+	if (c->o.ic_sign == NULL || c->o.ic_interval_ms == 0)
 		return 0;
 	if (a->n == a->cap) {
 		size_t nc = a->cap == 0 ? 16 : a->cap * 2;
@@ -499,8 +499,6 @@ ic_emit(struct mdf_core *c, struct flow *f, int k)
 	struct cl_psdu_icheck ic;
 	struct mdf_meta m;
 	uint8_t sig[64];
-	size_t siglen = sizeof(sig);
-	EVP_MD_CTX *md;
 	struct cl_span none = {NULL, 0};
 	struct cl_psheader tmp, *h = &tmp;
 	int r;
@@ -511,23 +509,18 @@ ic_emit(struct mdf_core *c, struct flow *f, int k)
 		h = &f->psh;
 	else if ((r = build_header(c, f, none, &tmp)) != 0)
 		return r;
-	if ((md = EVP_MD_CTX_new()) == NULL)
-		return CL_ERR_NOMEM;
 	/* PureEdDSA over the concatenated SHA-256 hashes, in the order of
 	 * includedSequenceNumbers (docs/PROTOCOL.hi). */
-	if (EVP_DigestSignInit(md, NULL, NULL, NULL, c->o.ic_key) != 1 ||
-	    EVP_DigestSign(md, sig, &siglen, a->hashes, a->n * 32) != 1) {
-		EVP_MD_CTX_free(md);
-		return CL_ERR_SYSTEM;
-	}
-	EVP_MD_CTX_free(md);
+	if ((r = c->o.ic_sign(c->o.ic_sign_arg, a->hashes, a->n * 32, sig)) !=
+	    0)
+		return r;
 	memset(&ic, 0, sizeof(ic));
 	ic.seqs = a->seqs;
 	ic.nseqs = a->n;
 	ic.check_type = CL_PSDU_CHECK_SIGNATURE;
 	ic.data_type = k == 0 ? CL_PSDU_DATA_IRI : CL_PSDU_DATA_CC;
 	ic.value = sig;
-	ic.value_len = siglen;
+	ic.value_len = sizeof(sig);
 	ic.hash_alg = CL_PSDU_HASH_SHA256;
 	ic.sig_alg = CL_PSDU_SIG_EDDSA;
 

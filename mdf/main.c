@@ -31,7 +31,9 @@
 #include "mdf.h"
 #include "metrics.h"
 #include "net.h"
+#include "privsep.h"
 #include "seqwin.h"
+#include "signer.h"
 #include "stream.h"
 #include "task.h"
 #include "tls.h"
@@ -60,6 +62,7 @@ struct opts {
 	size_t nalarms;
 	char *operator_id, *ne_id, *country;
 	char *ic_key;
+	char *user; /* of the roles, when started as root */
 	uint64_t ic_interval;
 	uint64_t keepalive, ack_timeout, flush_timeout, max_flows;
 	uint64_t max_flows_poi, dedup_window;
@@ -102,6 +105,7 @@ struct mdf {
 	SSL_CTX *srv, *cli;
 	struct cl_front *front; /* X2/X3 listener, until POIs authenticate */
 	struct cl_metrics *metrics;
+	struct mdf_signer *signer; /* holds the IntegrityCheck key */
 	struct cl_log_rl slot_rl;
 	struct poi *pois[MAX_POIS];
 	struct mdf_stream *streams[MAX_DESTS];
@@ -115,13 +119,15 @@ struct mdf {
 	bool full_logged;
 };
 
-static volatile sig_atomic_t got_term, got_hup;
+static volatile sig_atomic_t got_term, got_hup, got_chld;
 
 static void
 on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		got_hup = 1;
+	else if (sig == SIGCHLD)
+		got_chld = 1;
 	else
 		got_term = 1;
 }
@@ -197,7 +203,11 @@ usage(FILE *f)
 	    "[name=TLSNAME]\n"
 	    "                            (repeat for each LEMF)\n"
 	    "      --integrity-key FILE  Ed25519 private key (PEM) signing "
-	    "IntegrityCheck PDUs (mode 0600)\n"
+	    "IntegrityCheck PDUs (mode 0600),\n"
+	    "                            held by the signer process only\n"
+	    "      --user NAME           user of the signer when started as "
+	    "root\n"
+	    "                            (default _clearli, else nobody)\n"
 	    "      --integrity-interval SECS  interval (default 10; 0 = "
 	    "none)\n"
 	    "      --keepalive SECS      idle keep-alive to LEMFs (default 5)\n"
@@ -415,6 +425,8 @@ bad_alarm:
 		return set_str(&o->ic_key, v);
 	if (strcmp(k, "metrics") == 0)
 		return set_str(&o->metrics, v);
+	if (strcmp(k, "user") == 0)
+		return set_str(&o->user, v);
 	if ((r = cl_front_option(&o->front, k, v, err, errlen)) !=
 	    CL_ERR_NOT_FOUND)
 		return r;
@@ -1046,27 +1058,17 @@ summary(struct mdf *m)
 	}
 }
 
-/*
- * The IntegrityCheck key stays loaded for the life of the process: its
- * bytes are in OpenSSL's secure heap (cl_tls_secure_init()), never in a
- * core dump; the PEM text read from the file is wiped at once.
- */
-static EVP_PKEY *
-load_ic_key(const char *path)
+/* The IntegrityCheck signature, from the signer role.  Without it the
+ * MDF cannot go on: it exits, and a restart starts a new signer and
+ * delivers what the spool holds. */
+static int
+ic_sign(void *arg, const uint8_t *hashes, size_t len, uint8_t sig[64])
 {
-	EVP_PKEY *k = NULL;
-	char err[1024];
+	struct mdf *m = arg;
 
-	if ((k = cl_tls_load_key(path, err, sizeof(err))) == NULL) {
-		cl_err("integrity-key: %s", err);
-		return NULL;
-	}
-	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519) {
-		cl_err("%s: not an Ed25519 private key (PEM)", path);
-		EVP_PKEY_free(k);
-		return NULL;
-	}
-	return k;
+	if (mdf_signer_sign(m->signer, hashes, len, sig) != 0)
+		cl_fatal("no IntegrityCheck signer: exiting");
+	return 0;
 }
 
 /* Everything but the event loop; returns the process exit code. */
@@ -1150,8 +1152,10 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 	co->max_flows = o->max_flows;
 	co->max_flows_poi = o->max_flows_poi;
 	co->dedup_window = (uint32_t)o->dedup_window;
-	if (o->ic_key != NULL && (co->ic_key = load_ic_key(o->ic_key)) == NULL)
-		return 1;
+	if (m->signer != NULL) {
+		co->ic_sign = ic_sign;
+		co->ic_sign_arg = m;
+	}
 	if (o->ic_key == NULL && o->ic_interval > 0)
 		cl_warn("no integrity-key: HI2/HI3 go out without "
 			"IntegrityCheck PDUs");
@@ -1293,6 +1297,15 @@ run(struct mdf *m)
 		if (got_hup) {
 			got_hup = 0;
 			(void)load_tasks(m, false);
+		}
+		if (got_chld) {
+			got_chld = 0;
+			if (cl_privsep_reap() > 0 && m->signer != NULL &&
+			    !cl_privsep_alive(mdf_signer_pid(m->signer))) {
+				cl_err("no IntegrityCheck signer: exiting");
+				free(pfd);
+				return 1;
+			}
 		}
 		if (got_term && deadline == 0) {
 			cl_info("terminating: storing what is buffered, "
@@ -1486,7 +1499,8 @@ main(int argc, char **argv)
 	    {"ack-timeout", 1, NULL, 0}, {"flush-timeout", 1, NULL, 0},
 	    {"max-flows", 1, NULL, 0}, {"max-flows-per-poi", 1, NULL, 0},
 	    {"dedup-window", 1, NULL, 0}, {"metrics", 1, NULL, 0},
-	    {"handshake-timeout", 1, NULL, 0}, {"max-startups", 1, NULL, 0},
+	    {"user", 1, NULL, 0}, {"handshake-timeout", 1, NULL, 0},
+	    {"max-startups", 1, NULL, 0},
 	    {"per-source-max-startups", 1, NULL, 0}, {"config", 1, NULL, 'c'},
 	    {"check", 0, NULL, 'n'}, {"verbose", 0, NULL, 'v'},
 	    {"help", 0, NULL, 'h'}, {"version", 0, NULL, 'V'},
@@ -1579,7 +1593,17 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	/* The key goes into a process of its own before any input is
+	 * read; this one never opens it. */
+	if (o.ic_key != NULL &&
+	    mdf_signer_start(o.ic_key, o.user, &m.signer, err, sizeof(err)) !=
+		0) {
+		cl_err("%s", err);
+		return 1;
+	}
 
 	if ((r = setup(&m, &co)) < 0)
 		r = run(&m);
@@ -1595,7 +1619,7 @@ main(int argc, char **argv)
 		mdf_stream_free(m.streams[i]);
 	if (mdf_core_close(m.core) != 0 && r == 0)
 		r = 1;
-	EVP_PKEY_free(co.ic_key);
+	mdf_signer_free(m.signer);
 	SSL_CTX_free(m.srv);
 	SSL_CTX_free(m.cli);
 	cl_taskset_free(m.tasks);

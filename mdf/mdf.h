@@ -71,6 +71,15 @@ struct mdf_meta {
 int mdf_meta_parse(
     const uint8_t *p, size_t len, struct mdf_meta *m, struct cl_span *pdu);
 
+/*
+ * Signs an IntegrityCheck: the PureEdDSA (Ed25519) signature over
+ * hashes[0..len), len a multiple of 32, into sig.  The key is not in the
+ * core: clearli-mdf asks its signer role (signer.h).  Returns 0 or an
+ * error, which ingest and integrity pass on.
+ */
+typedef int mdf_ic_sign_fn(
+    void *arg, const uint8_t *hashes, size_t len, uint8_t sig[64]);
+
 /* Maps an X2/X3 task (XID) to its LIID. */
 typedef const char *mdf_liid_fn(void *arg, const uint8_t xid[16]);
 
@@ -80,7 +89,8 @@ struct mdf_core_opts {
 	const char *operator_id; /* 1..16 octets */
 	const char *ne_id;       /* NULL or 1..16 octets */
 	const char *country;     /* NULL or 2 letters */
-	EVP_PKEY *ic_key;        /* Ed25519 private key, or NULL */
+	mdf_ic_sign_fn *ic_sign; /* NULL: no IntegrityCheck PDUs */
+	void *ic_sign_arg;
 	uint64_t ic_interval_ms; /* 0: no IntegrityCheck PDUs */
 	size_t max_flows;        /* 0 = 1000000 */
 	size_t max_flows_poi;    /* per POI; 0 = max_flows / 2 */

@@ -56,6 +56,8 @@ static struct {
 	struct mdf_core *c;
 	struct mdf_core_opts o;
 	EVP_PKEY *key;
+	bool sign_fail;
+	unsigned sign_calls;
 } g;
 
 /* A spool record as read back. */
@@ -1460,6 +1462,29 @@ CL_TEST(restart_bad_state)
 
 /* ---- 6. IntegrityCheck ---- */
 
+/* The IntegrityCheck callback: signs with g.key, as the signer role
+ * does; with g.sign_fail set it fails as a lost signer does. */
+static int
+sign_cb(void *arg, const uint8_t *hashes, size_t len, uint8_t sig[64])
+{
+	EVP_MD_CTX *md;
+	size_t sl = 64;
+	int r = CL_ERR_SYSTEM;
+
+	CHECK(arg == &g);
+	CHECK(len > 0 && len % 32 == 0 && len <= 32 * CL_PSDU_IC_MAX);
+	g.sign_calls++;
+	if (g.sign_fail)
+		return CL_ERR_CLOSED;
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return CL_ERR_NOMEM;
+	if (EVP_DigestSignInit(md, NULL, NULL, NULL, g.key) == 1 &&
+	    EVP_DigestSign(md, sig, &sl, hashes, len) == 1 && sl == 64)
+		r = 0;
+	EVP_MD_CTX_free(md);
+	return r;
+}
+
 /* The public half of g.key, as a key of its own. */
 static EVP_PKEY *
 pubkey(void)
@@ -1684,7 +1709,8 @@ CL_TEST(integrity)
 	env_new();
 	g.key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	CHECK(g.key != NULL);
-	g.o.ic_key = g.key;
+	g.o.ic_sign = sign_cb;
+	g.o.ic_sign_arg = &g;
 	g.o.ic_interval_ms = 1;
 	core_open(NULL);
 	CHECK(!mdf_core_integrity_due(g.c, &at));
@@ -1786,7 +1812,8 @@ CL_TEST(integrity_after_restart)
 	env_new();
 	g.key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	CHECK(g.key != NULL);
-	g.o.ic_key = g.key;
+	g.o.ic_sign = sign_cb;
+	g.o.ic_sign_arg = &g;
 	g.o.ic_interval_ms = 1;
 	core_open(NULL);
 	memset(pkt, 0x45, sizeof(pkt));
@@ -1838,7 +1865,8 @@ CL_TEST(integrity_limit)
 	env_new();
 	g.key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	CHECK(g.key != NULL);
-	g.o.ic_key = g.key;
+	g.o.ic_sign = sign_cb;
+	g.o.ic_sign_arg = &g;
 	g.o.ic_interval_ms = 3600 * 1000;
 	core_open(NULL);
 	memset(pkt, 0x45, sizeof(pkt));
@@ -1863,6 +1891,53 @@ CL_TEST(integrity_limit)
 	n = check_ic(pub, &g_rs.v[at], &g_rs, &first, 0);
 	EVP_PKEY_free(pub);
 	CHECK_INT_EQ(n, CL_PSDU_IC_MAX);
+	CHECK_INT_EQ(first, 0);
+	trecs_free(&g_rs);
+	env_clear();
+}
+
+/* A signer that fails: integrity passes its error on, writes nothing
+ * and keeps the coverage, which the next working call signs whole. */
+CL_TEST(integrity_sign_fails)
+{
+	struct cl_x2x3_pdu p;
+	EVP_PKEY *pub;
+	uint8_t pkt[24];
+	uint32_t i, first;
+	size_t n;
+
+	env_new();
+	g.key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	CHECK(g.key != NULL);
+	g.o.ic_sign = sign_cb;
+	g.o.ic_sign_arg = &g;
+	g.o.ic_interval_ms = 1;
+	core_open(NULL);
+	memset(pkt, 0x45, sizeof(pkt));
+	for (i = 0; i < 2; i++) {
+		pkt[3] = (uint8_t)i;
+		p = mkpdu(CL_X2X3_X3, TASK_A, 1, i, TS_SEC, CL_X2X3_PF_IPV4,
+		    CL_X2X3_DIR_TO_TARGET, pkt, sizeof(pkt));
+		INGEST(&p, MDF_STORED);
+	}
+	g.sign_fail = true;
+	CHECK_INT_EQ(mdf_core_integrity(g.c, NOW_MS + 10, true), CL_ERR_CLOSED);
+	CHECK_INT_EQ(g.sign_calls, 1);
+	CHECK_INT_EQ(mdf_core_stats(g.c)->stored_ic, 0);
+	read_all(0);
+	CHECK_INT_EQ(g_rs.n, 2);
+	trecs_free(&g_rs);
+	g.sign_fail = false;
+	CHECK_INT_EQ(mdf_core_integrity(g.c, NOW_MS + 20, true), 0);
+	CHECK_INT_EQ(g.sign_calls, 2);
+	CHECK_INT_EQ(mdf_core_stats(g.c)->stored_ic, 1);
+	read_all(0);
+	CHECK_INT_EQ(g_rs.n, 3);
+	CHECK_INT_EQ(g_rs.v[2].type, MDF_REC_IC_CC);
+	pub = pubkey();
+	n = check_ic(pub, &g_rs.v[2], &g_rs, &first, 0);
+	EVP_PKEY_free(pub);
+	CHECK_INT_EQ(n, 2);
 	CHECK_INT_EQ(first, 0);
 	trecs_free(&g_rs);
 	env_clear();
@@ -2199,6 +2274,7 @@ main(void)
 	CL_RUN(integrity);
 	CL_RUN(integrity_after_restart);
 	CL_RUN(integrity_limit);
+	CL_RUN(integrity_sign_fails);
 	CL_RUN(spool_full);
 	CL_RUN(meta_parse_malformed);
 	CL_RUN(tri_peek);

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef CL_PRIVSEP_H
+#define CL_PRIVSEP_H
+
+/*
+ * Roles: child processes of a daemon, each with only the descriptors it
+ * needs, on the model of relayd's proc.c and OpenSSH's privsep.  A role
+ * is described by a struct cl_role; cl_privsep_start() forks it and, in
+ * the child, in this order:
+ *
+ *   1. closes every descriptor but 0, 1, 2, its end of a new socketpair
+ *      (descriptor 3) and the role's own (4, 5, ... in the order given);
+ *   2. runs the role's prepare() (load a key while the file system is
+ *      still there);
+ *   3. chroots into an empty directory (a fresh one, removed at once, so
+ *      that nothing can be created in it) or the role's own;
+ *   4. drops the capability bounding set, then setgroups, setresgid,
+ *      setresuid to the unprivileged user;
+ *   5. rlimits: RLIMIT_NPROC 0 (no fork), RLIMIT_FSIZE 0 for a role that
+ *      must not write files (CL_ROLE_NOWRITE), RLIMIT_CORE 0;
+ *   6. clears every capability (capset), PR_SET_NO_NEW_PRIVS,
+ *      PR_SET_DUMPABLE 0;
+ *   7. installs the role's seccomp filter (sandbox.h);
+ *   8. calls the role's main(), and _exit()s with its result.
+ *
+ * Not run as root, steps 3 and 4 cannot be taken: the role keeps the
+ * caller's user and file system root, says so in a log line, and does
+ * all the rest.  A failed step ends the child before main() runs.
+ *
+ * The parent learns of a role's end through SIGCHLD: it calls
+ * cl_privsep_reap(), which names the role and its status in the log.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define CL_ROLE_NOWRITE 0x01 /* RLIMIT_FSIZE 0: the role writes no file */
+
+#define CL_PRIVSEP_USER "_clearli" /* default user; else "nobody" */
+
+struct cl_role {
+	const char *name; /* "signer": for logs */
+	unsigned flags;   /* CL_ROLE_* */
+	const char *root; /* directory to chroot into; NULL: an empty one */
+	/* Runs before the privileges go; nonzero ends the role.  arg is
+	 * cl_privsep_start()'s.  May be NULL. */
+	int (*prepare)(void *arg, int sock);
+	/* Installs the role's seccomp filter (sandbox.h); 0 or an error
+	 * described in err. */
+	int (*sandbox)(char *err, size_t errlen);
+	/* The role's work, on socket sock; returns the exit status. */
+	int (*main)(void *arg, int sock);
+};
+
+/*
+ * Forks role.  keep[0..nkeep) are descriptors the role keeps (as 4, 5,
+ * ...); user is the account to run as when started as root (NULL:
+ * CL_PRIVSEP_USER if it exists, else "nobody").  The parent gets the
+ * child's pid and its end of the socketpair (close-on-exec, blocking).
+ * Returns 0, or an error described in err (nothing was started).
+ */
+int cl_privsep_start(const struct cl_role *role, void *arg, const int *keep,
+    size_t nkeep, const char *user, pid_t *pid, int *sock, char *err,
+    size_t errlen);
+
+/*
+ * In the child, the privilege drop of steps 3 to 7 alone (for tests and
+ * roles started otherwise).  Returns 0 or an error described in err.
+ */
+int cl_privsep_drop(
+    const struct cl_role *role, const char *user, char *err, size_t errlen);
+
+/*
+ * Reaps every child that ended (waitpid WNOHANG) and logs, for a role
+ * started here, "NAME role (pid N) died: signal S" or "... exited with
+ * status S" (an error; status 0 is an info line).  Returns the number of roles
+ * that ended.
+ */
+int cl_privsep_reap(void);
+
+/* Waits for role pid to end and logs how, as cl_privsep_reap() (an exit
+ * with status 0 is an info line).  Returns 0 (also if pid is no role
+ * started here, or reaped already) or CL_ERR_SYSTEM. */
+int cl_privsep_wait(pid_t pid);
+
+/* Whether pid is a role started here and still running. */
+bool cl_privsep_alive(pid_t pid);
+
+#endif /* CL_PRIVSEP_H */

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * seccomp allowlists (sandbox.h).
+ */
+#include <errno.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "err.h"
+#include "sandbox.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CL_SANDBOX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CL_SANDBOX_ASAN 1
+#endif
+#endif
+
+struct cl_sandbox {
+	scmp_filter_ctx ctx;
+	int err; /* the first failed rule's -errno, or 0 */
+	int err_nr;
+};
+
+int
+cl_sandbox_allow(struct cl_sandbox *sb, int nr, int fd)
+{
+	int r;
+
+	if (fd >= 0)
+		r = seccomp_rule_add(sb->ctx, SCMP_ACT_ALLOW, nr, 1,
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fd));
+	else
+		r = seccomp_rule_add(sb->ctx, SCMP_ACT_ALLOW, nr, 0);
+	if (r != 0 && sb->err == 0) {
+		sb->err = r;
+		sb->err_nr = nr;
+	}
+	return r == 0 ? 0 : CL_ERR_SYSTEM;
+}
+
+/* nr allowed only without PROT_EXEC in its third argument. */
+static void
+allow_noexec(struct cl_sandbox *sb, int nr)
+{
+	int r;
+
+	r = seccomp_rule_add(sb->ctx, SCMP_ACT_ALLOW, nr, 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (r != 0 && sb->err == 0) {
+		sb->err = r;
+		sb->err_nr = nr;
+	}
+}
+
+int
+cl_sandbox_new(struct cl_sandbox **out)
+{
+	static const int base[] = {SCMP_SYS(exit), SCMP_SYS(exit_group),
+	    SCMP_SYS(rt_sigreturn), SCMP_SYS(brk), SCMP_SYS(munmap),
+	    SCMP_SYS(mremap), SCMP_SYS(madvise), SCMP_SYS(futex),
+	    SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
+	    SCMP_SYS(gettimeofday), SCMP_SYS(getpid), SCMP_SYS(getrandom),
+	    SCMP_SYS(restart_syscall)};
+#ifdef CL_SANDBOX_ASAN
+	/* What the AddressSanitizer run-time calls by itself (stacks of
+	 * threads, reports, the allocator's quarantine). */
+	static const int asan[] = {SCMP_SYS(sigaltstack),
+	    SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(gettid),
+	    SCMP_SYS(sched_yield), SCMP_SYS(prctl), SCMP_SYS(getrlimit),
+	    SCMP_SYS(prlimit64), SCMP_SYS(sched_getaffinity), SCMP_SYS(tgkill)};
+#endif
+	struct cl_sandbox *sb;
+	size_t i;
+
+	*out = NULL;
+	if ((sb = calloc(1, sizeof(*sb))) == NULL)
+		return CL_ERR_NOMEM;
+	if ((sb->ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
+		free(sb);
+		return CL_ERR_NOMEM;
+	}
+	/* A call of another ABI (i386 on x86-64, x32) kills as well. */
+	if (seccomp_attr_set(
+		sb->ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) != 0 &&
+	    sb->err == 0)
+		sb->err = -EINVAL;
+	for (i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		(void)cl_sandbox_allow(sb, base[i], -1);
+	allow_noexec(sb, SCMP_SYS(mmap));
+	allow_noexec(sb, SCMP_SYS(mprotect));
+	(void)cl_sandbox_allow(sb, SCMP_SYS(write), 2);
+#ifdef CL_SANDBOX_ASAN
+	for (i = 0; i < sizeof(asan) / sizeof(asan[0]); i++)
+		(void)cl_sandbox_allow(sb, asan[i], -1);
+#endif
+	*out = sb;
+	return 0;
+}
+
+void
+cl_sandbox_free(struct cl_sandbox *sb)
+{
+	if (sb == NULL)
+		return;
+	seccomp_release(sb->ctx);
+	free(sb);
+}
+
+int
+cl_sandbox_load(struct cl_sandbox *sb, char *err, size_t errlen)
+{
+	int r = CL_ERR_SYSTEM;
+
+	if (sb->err != 0) {
+		char *name = seccomp_syscall_resolve_num_arch(
+		    SCMP_ARCH_NATIVE, sb->err_nr);
+
+		snprintf(err, errlen, "seccomp rule for %s: %s",
+		    name != NULL ? name : "?", strerror(-sb->err));
+		free(name);
+		goto out;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		snprintf(
+		    err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		goto out;
+	}
+	if ((r = seccomp_load(sb->ctx)) != 0) {
+		snprintf(err, errlen, "seccomp_load: %s", strerror(-r));
+		r = CL_ERR_SYSTEM;
+		goto out;
+	}
+	r = 0;
+out:
+	cl_sandbox_free(sb);
+	return r;
+}
+
+int
+cl_sandbox_signer(char *err, size_t errlen)
+{
+	struct cl_sandbox *sb = NULL;
+
+	if (cl_sandbox_new(&sb) != 0) {
+		snprintf(err, errlen, "seccomp: out of memory");
+		return CL_ERR_NOMEM;
+	}
+	(void)cl_sandbox_allow(sb, SCMP_SYS(read), CL_SANDBOX_SOCK);
+	(void)cl_sandbox_allow(sb, SCMP_SYS(recvmsg), CL_SANDBOX_SOCK);
+	(void)cl_sandbox_allow(sb, SCMP_SYS(write), CL_SANDBOX_SOCK);
+	(void)cl_sandbox_allow(sb, SCMP_SYS(sendmsg), CL_SANDBOX_SOCK);
+	return cl_sandbox_load(sb, err, errlen);
+}
