@@ -109,6 +109,7 @@ drop_caps(bool bounding, char *err, size_t errlen)
 				    cap, strerror(errno));
 				return CL_ERR_SYSTEM;
 			}
+		return 0; /* the user change clears the rest */
 	}
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	memset(&h, 0, sizeof(h));
