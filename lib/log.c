@@ -32,7 +32,7 @@ cl_vlog(enum cl_log_level level, const char *fmt, va_list ap)
 {
 	static const char *names[] = {"error", "warning", "info", "debug"};
 	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
-	char msg[1024], ts[32];
+	char msg[1024], ts[96];
 	struct timespec now;
 	struct tm tm;
 
@@ -41,7 +41,11 @@ cl_vlog(enum cl_log_level level, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* Not strftime(): without TZ, glibc opens /etc/localtime on every
+	 * call, which a sandboxed role may not do. */
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec);
 	fprintf(stderr, "%s.%03ldZ %s %s: %s\n", ts, now.tv_nsec / 1000000,
 	    log_prog, names[level], msg);
 	if (log_syslog)

@@ -185,8 +185,10 @@ cl_privsep_drop(
 	gid_t gid = 0;
 	bool root = geteuid() == 0;
 
-	if (root && lookup_user(user, &uid, &gid, err, errlen) != 0)
-		return CL_ERR_NOT_FOUND;
+	int r;
+
+	if (root && (r = lookup_user(user, &uid, &gid, err, errlen)) != 0)
+		return r;
 	return drop(role, root, uid, gid, err, errlen);
 }
 
@@ -221,6 +223,7 @@ cl_privsep_start(const struct cl_role *role, void *arg, const int *keep,
 	bool root = geteuid() == 0;
 	size_t i, slot;
 	pid_t p;
+	int r;
 
 	*pid = -1;
 	*sock = -1;
@@ -235,8 +238,8 @@ cl_privsep_start(const struct cl_role *role, void *arg, const int *keep,
 		snprintf(err, errlen, "%s role: too many roles", role->name);
 		return CL_ERR_FULL;
 	}
-	if (root && lookup_user(user, &uid, &gid, err, errlen) != 0)
-		return CL_ERR_NOT_FOUND;
+	if (root && (r = lookup_user(user, &uid, &gid, err, errlen)) != 0)
+		return r;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
 		return CL_ERR_SYSTEM;

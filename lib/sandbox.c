@@ -10,6 +10,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
+#include <time.h>
 
 #include "err.h"
 #include "sandbox.h"
@@ -127,6 +129,9 @@ cl_sandbox_load(struct cl_sandbox *sb, char *err, size_t errlen)
 		free(name);
 		goto out;
 	}
+	/* gmtime_r() reads the zone file on its first call: here, not
+	 * under the filter. */
+	tzset();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
 		snprintf(
 		    err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
