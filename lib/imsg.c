@@ -158,6 +158,8 @@ cl_imsg_read(struct cl_imsgbuf *b)
 	do
 		n = recvmsg(b->fd, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == ECONNRESET)
+		return CL_ERR_CLOSED;
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? CL_ERR_AGAIN
 							       : CL_ERR_SYSTEM;

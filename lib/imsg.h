@@ -71,7 +71,8 @@ void cl_imsg_free(struct cl_imsgbuf *b);
 /*
  * Reads what the socket has (one recvmsg; it blocks only if the socket
  * does).  Returns the number of octets read (> 0), CL_ERR_AGAIN (nothing
- * there), CL_ERR_CLOSED (the peer closed), CL_ERR_FORMAT (descriptors
+ * there), CL_ERR_CLOSED (the peer closed
+ * or reset), CL_ERR_FORMAT (descriptors
  * cut off: MSG_CTRUNC, or ancillary data of another kind) or
  * CL_ERR_SYSTEM (errno set).
  */
