@@ -184,7 +184,6 @@ cl_privsep_drop(
 	uid_t uid = 0;
 	gid_t gid = 0;
 	bool root = geteuid() == 0;
-
 	int r;
 
 	if (root && (r = lookup_user(user, &uid, &gid, err, errlen)) != 0)

@@ -84,9 +84,10 @@ cl_sandbox_new(struct cl_sandbox **out)
 	*out = NULL;
 	if ((sb = calloc(1, sizeof(*sb))) == NULL)
 		return CL_ERR_NOMEM;
+	/* NULL also when the kernel (or valgrind) has no seccomp. */
 	if ((sb->ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
 		free(sb);
-		return CL_ERR_NOMEM;
+		return CL_ERR_UNSUPPORTED;
 	}
 	/* A call of another ABI (i386 on x86-64, x32) kills as well. */
 	if (seccomp_attr_set(
@@ -152,10 +153,15 @@ int
 cl_sandbox_signer(char *err, size_t errlen)
 {
 	struct cl_sandbox *sb = NULL;
+	int r;
 
-	if (cl_sandbox_new(&sb) != 0) {
-		snprintf(err, errlen, "seccomp: out of memory");
-		return CL_ERR_NOMEM;
+	if ((r = cl_sandbox_new(&sb)) != 0) {
+		snprintf(err, errlen, "seccomp: %s",
+		    r == CL_ERR_NOMEM ? "out of memory"
+				      : "no seccomp filter can be installed "
+					"(not in this kernel, or under "
+					"valgrind)");
+		return r;
 	}
 	(void)cl_sandbox_allow(sb, SCMP_SYS(read), CL_SANDBOX_SOCK);
 	(void)cl_sandbox_allow(sb, SCMP_SYS(recvmsg), CL_SANDBOX_SOCK);

@@ -28,7 +28,8 @@
 
 struct cl_sandbox;
 
-/* A filter with the base allowlist.  Returns 0 or CL_ERR_NOMEM. */
+/* A filter with the base allowlist.  Returns 0, CL_ERR_NOMEM or
+ * CL_ERR_UNSUPPORTED (no seccomp here: old kernel, or valgrind). */
 int cl_sandbox_new(struct cl_sandbox **out);
 
 /* Allows system call nr (__NR_*): with fd >= 0 only when its first
