@@ -78,7 +78,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t chunk, off = 0, seen_len = 0, framed = 0;
 	char err[256];
 	int sv[2], cv[2], r;
-	bool refused = false;
+	bool refused = false, eof = false;
 
 	if (size < 1 || size > 1 << 20)
 		return 0;
@@ -100,8 +100,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				seen_len += (size_t)w;
 				off += (size_t)w;
 			}
-			if (off == size)
-				shutdown(sv[1], SHUT_WR);
+		}
+		if (off == size && !eof) {
+			shutdown(sv[1], SHUT_WR);
+			eof = true;
 		}
 		r = cl_imsg_read(b);
 		if (refused) {
