@@ -82,18 +82,27 @@ memscan() {
 import sys
 pid, raw = sys.argv[1], open(sys.argv[2], 'rb').read()
 found = False
+# Read in pieces; regions over 4 GiB (a sanitizer's shadow) are reserved
+# address space, not heap.
 with open('/proc/%s/maps' % pid) as maps, open('/proc/%s/mem' % pid, 'rb', 0) as mem:
     for line in maps:
         f = line.split()
         if 'r' not in f[1] or (len(f) > 5 and f[5] in ('[vvar]', '[vsyscall]')):
             continue
         lo, hi = (int(x, 16) for x in f[0].split('-'))
-        try:
-            mem.seek(lo)
-            if raw in mem.read(hi - lo):
-                found = True
-        except (OSError, OverflowError, ValueError):
-            pass
+        if hi - lo > 1 << 32:
+            continue
+        tail = b''
+        while lo < hi and not found:
+            n = min(1 << 20, hi - lo)
+            try:
+                mem.seek(lo)
+                piece = tail + mem.read(n)
+            except (OSError, OverflowError, ValueError):
+                break
+            found = raw in piece
+            tail = piece[-31:]
+            lo += n
 sys.exit(0 if found else 1)
 PY
 }
