@@ -184,7 +184,10 @@ mdf_signer_start(const char *keypath, const char *user, struct mdf_signer **out,
 	if ((r = cl_imsg_wait(s->ib, &m, e, sizeof(e))) != 1 ||
 	    m.type != MDF_SIGNER_READY) {
 		snprintf(err, errlen, "signer role did not start: %s",
-		    r == 1 ? "no ready message" : e);
+		    r == 1 ? "no ready message"
+			: r == CL_ERR_CLOSED
+			? "it ended (its log line says why)"
+			: e);
 		r = CL_ERR_CLOSED;
 		goto fail;
 	}
