@@ -25,6 +25,7 @@ struct cl_imsgbuf {
 	int fd;
 	const struct cl_imsg_type *types;
 	size_t ntypes;
+	bool *off;   /* off[i]: types[i] is not permitted now */
 	size_t rmax; /* header + the largest payload accepted */
 	bool broken;
 	/* read side: r[rpos..rlen) is unframed */
@@ -57,6 +58,12 @@ cl_imsg_new(int fd, const struct cl_imsg_type *types, size_t ntypes,
 	}
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return CL_ERR_NOMEM;
+	if ((b->off = calloc(ntypes + 1, sizeof(bool))) == NULL) {
+		free(b);
+		return CL_ERR_NOMEM;
+	}
+	for (i = 0; i < ntypes; i++)
+		b->off[i] = (types[i].flags & CL_IMSG_T_OFF) != 0;
 	b->fd = fd;
 	b->types = types;
 	b->ntypes = ntypes;
@@ -76,6 +83,7 @@ cl_imsg_free(struct cl_imsgbuf *b)
 		close(b->rfds[i]);
 	for (i = 0; i < b->nwfds; i++)
 		close(b->wfds[i].fd);
+	free(b->off);
 	free(b->r);
 	free(b->w);
 	free(b->wfds);
@@ -186,6 +194,17 @@ find_type(const struct cl_imsgbuf *b, uint16_t type)
 }
 
 int
+cl_imsg_permit(struct cl_imsgbuf *b, uint16_t type, bool on)
+{
+	const struct cl_imsg_type *t;
+
+	if ((t = find_type(b, type)) == NULL)
+		return CL_ERR_NOT_FOUND;
+	b->off[t - b->types] = !on;
+	return 0;
+}
+
+int
 cl_imsg_get(struct cl_imsgbuf *b, struct cl_imsg *m, char *err, size_t errlen)
 {
 	const struct cl_imsg_type *t;
@@ -212,6 +231,12 @@ cl_imsg_get(struct cl_imsgbuf *b, struct cl_imsg *m, char *err, size_t errlen)
 	if ((t = find_type(b, type)) == NULL) {
 		snprintf(err, errlen, "unexpected message type %u (length %lu)",
 		    (unsigned)type, (unsigned long)len);
+		goto bad;
+	}
+	if (b->off[t - b->types]) {
+		snprintf(err, errlen,
+		    "message type %u (%s) of length %lu: not permitted now",
+		    (unsigned)type, t->name, (unsigned long)len);
 		goto bad;
 	}
 	if (len < t->min || len > t->max ||
@@ -259,6 +284,8 @@ cl_imsg_get(struct cl_imsgbuf *b, struct cl_imsg *m, char *err, size_t errlen)
 		memmove(b->rfds, b->rfds + 1, (b->nrfds - 1) * sizeof(int));
 		b->nrfds--;
 	}
+	if ((t->flags & CL_IMSG_T_ONCE) != 0)
+		b->off[t - b->types] = true;
 	m->type = type;
 	m->flags = flags;
 	m->len = len;

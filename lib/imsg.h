@@ -12,8 +12,10 @@
  * followed by the payload.  The receiver holds a table of the types it
  * accepts and the payload length each must have: exactly one length, or
  * a range and a multiple for a list.  A type not in the table, a length
- * that does not fit it, an unknown flag or a descriptor where none may
- * be (or none where one must be) is a protocol violation: the connection
+ * that does not fit it, a type not permitted at this point (the table's
+ * state machine: CL_IMSG_T_OFF, CL_IMSG_T_ONCE, cl_imsg_permit()), an
+ * unknown flag or a descriptor where none may be (or none where one
+ * must be) is a protocol violation: the connection
  * is unusable and the caller ends it (the peer is a less privileged
  * process, or a broken one).
  *
@@ -39,8 +41,14 @@ struct cl_imsg_type {
 	uint16_t type;
 	const char *name;
 	uint32_t min, max, mult;
-	bool fd; /* the message must carry a descriptor */
+	bool fd;        /* the message must carry a descriptor */
+	unsigned flags; /* CL_IMSG_T_* */
 };
+
+/* The state machine of a dispatch table (OpenSSH's monitor): a type
+ * that is not permitted now is a protocol violation, as an unknown one. */
+#define CL_IMSG_T_OFF  0x01 /* not permitted until cl_imsg_permit() */
+#define CL_IMSG_T_ONCE 0x02 /* permitted once, then off again */
 
 /* A received message.  data is borrowed from the cl_imsgbuf and stays
  * valid until the next cl_imsg_read() or cl_imsg_free(); fd (or -1)
@@ -63,6 +71,10 @@ struct cl_imsgbuf;
  */
 int cl_imsg_new(int fd, const struct cl_imsg_type *types, size_t ntypes,
     struct cl_imsgbuf **out);
+
+/* Permits (on) or refuses (off) message type from now on.  Returns 0,
+ * or CL_ERR_NOT_FOUND if type is not in the table. */
+int cl_imsg_permit(struct cl_imsgbuf *b, uint16_t type, bool on);
 
 /* Frees the buffer, closing every descriptor received or queued and not
  * handed out.  b may be NULL. */

@@ -32,9 +32,10 @@ static const struct cl_imsg_type to_signer[] = {
     {MDF_SIGNER_SIGN, "sign", 32, 32 * MDF_SIGNER_HASHES_MAX, 32, false},
 };
 static const struct cl_imsg_type to_mdf[] = {
-    {MDF_SIGNER_READY, "ready", 32, 32, 0, false},
+    {MDF_SIGNER_READY, "ready", 32, 32, 0, false, CL_IMSG_T_ONCE},
+    /* only as the answer to a request */
     {MDF_SIGNER_SIG, "signature", MDF_SIGNER_SIG_LEN, MDF_SIGNER_SIG_LEN, 0,
-	false},
+	false, CL_IMSG_T_OFF},
 };
 
 /* ---- the role ---- */
@@ -215,8 +216,10 @@ mdf_signer_sign(struct mdf_signer *s, const uint8_t *hashes, size_t len,
 		return CL_ERR_CLOSED;
 	if ((r = cl_imsg_compose(s->ib, MDF_SIGNER_SIGN, -1, hashes, len)) != 0)
 		return r;
-	if ((r = cl_imsg_wait(s->ib, &m, err, sizeof(err))) == 1 &&
-	    m.type == MDF_SIGNER_SIG) {
+	(void)cl_imsg_permit(s->ib, MDF_SIGNER_SIG, true);
+	r = cl_imsg_wait(s->ib, &m, err, sizeof(err));
+	(void)cl_imsg_permit(s->ib, MDF_SIGNER_SIG, false);
+	if (r == 1 && m.type == MDF_SIGNER_SIG) {
 		memcpy(sig, m.data, MDF_SIGNER_SIG_LEN);
 		return 0;
 	}

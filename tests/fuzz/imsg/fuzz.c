@@ -4,8 +4,8 @@
  * first octet, is what a peer writes on the socket; the first octet sets
  * the size of the pieces it is written in (partial reads).  Every
  * message cl_imsg_get() hands out must fit the type table, and composed
- * again must give the very octets it came from; after a refusal nothing
- * more comes out.
+ * again must give the very octets it came from; the type "empty" comes
+ * at most once; after a refusal nothing more comes out.
  *
  * A failed check aborts, which libFuzzer (or the replay driver) reports.
  */
@@ -23,7 +23,7 @@ static const struct cl_imsg_type types[] = {
     {1, "fixed", 12, 12, 0, false},
     {2, "list", 32, 32 * 64, 32, false},
     {3, "fd", 4, 4, 0, true},
-    {4, "empty", 0, 0, 0, false},
+    {4, "empty", 0, 0, 0, false, CL_IMSG_T_ONCE},
     {7, "bytes", 1, 4096, 1, false},
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
@@ -78,7 +78,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t chunk, off = 0, seen_len = 0, framed = 0;
 	char err[256];
 	int sv[2], cv[2], r;
-	bool refused = false, eof = false;
+	bool refused = false, eof = false, empty_seen = false;
 
 	if (size < 1 || size > 1 << 20)
 		return 0;
@@ -120,6 +120,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(m.len >= t->min && m.len <= t->max);
 			check(t->mult == 0 || m.len % t->mult == 0);
 			check(framed + CL_IMSG_HDR_LEN + m.len <= seen_len);
+			check(m.type != 4 || !empty_seen);
+			empty_seen = empty_seen || m.type == 4;
 			recompose(cv[1], cv[0], &m, seen + framed);
 			framed += CL_IMSG_HDR_LEN + m.len;
 		}

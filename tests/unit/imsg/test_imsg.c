@@ -338,6 +338,57 @@ CL_TEST(wait_blocking)
 	unpair();
 }
 
+/* The state machine: a type off is refused until permitted; a type
+ * once is refused after its first message. */
+CL_TEST(permit_and_once)
+{
+	static const struct cl_imsg_type st[] = {
+	    {1, "hello", 0, 0, 0, false, CL_IMSG_T_ONCE},
+	    {2, "answer", 4, 4, 0, false, CL_IMSG_T_OFF},
+	};
+	struct cl_imsgbuf *r = NULL;
+	struct cl_imsg m;
+	char err[256];
+	int p[2];
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, p) == 0);
+	CHECK_INT_EQ(cl_imsg_new(p[0], st, 2, &r), 0);
+	CHECK_INT_EQ(cl_imsg_permit(r, 9, true), CL_ERR_NOT_FOUND);
+	/* hello once: fine */
+	CHECK(write(p[1], "\x01\0\0\0\0\0\0\0", 8) == 8);
+	CHECK(cl_imsg_read(r) > 0);
+	CHECK_INT_EQ(cl_imsg_get(r, &m, err, sizeof(err)), 1);
+	CHECK_INT_EQ(m.type, 1);
+	/* an answer while none is permitted */
+	CHECK(write(p[1], "\x02\0\0\0\x04\0\0\0abcd", 12) == 12);
+	CHECK(cl_imsg_read(r) > 0);
+	CHECK_INT_EQ(cl_imsg_get(r, &m, err, sizeof(err)), CL_ERR_FORMAT);
+	CHECK(strstr(err, "type 2 (answer) of length 4: not permitted now") !=
+	    NULL);
+	cl_imsg_free(r);
+	close(p[0]);
+	close(p[1]);
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, p) == 0);
+	CHECK_INT_EQ(cl_imsg_new(p[0], st, 2, &r), 0);
+	CHECK_INT_EQ(cl_imsg_permit(r, 2, true), 0);
+	CHECK(write(p[1], "\x02\0\0\0\x04\0\0\0abcd", 12) == 12);
+	CHECK(write(p[1], "\x01\0\0\0\0\0\0\0", 8) == 8);
+	CHECK(write(p[1], "\x01\0\0\0\0\0\0\0", 8) == 8);
+	CHECK(cl_imsg_read(r) > 0);
+	CHECK_INT_EQ(cl_imsg_get(r, &m, err, sizeof(err)), 1);
+	CHECK_INT_EQ(m.type, 2);
+	CHECK_INT_EQ(cl_imsg_get(r, &m, err, sizeof(err)), 1);
+	CHECK_INT_EQ(m.type, 1);
+	/* a second hello */
+	CHECK_INT_EQ(cl_imsg_get(r, &m, err, sizeof(err)), CL_ERR_FORMAT);
+	CHECK(strstr(err, "type 1 (hello) of length 0: not permitted now") !=
+	    NULL);
+	cl_imsg_free(r);
+	close(p[0]);
+	close(p[1]);
+}
+
 CL_TEST(bad_tables)
 {
 	static const struct cl_imsg_type nomult[] = {{1, "x", 1, 10, 0, false}};
@@ -363,6 +414,7 @@ main(void)
 	CL_RUN(fd_not_leaked);
 	CL_RUN(nonblocking_big);
 	CL_RUN(wait_blocking);
+	CL_RUN(permit_and_once);
 	CL_RUN(bad_tables);
 	return cl_test_done();
 }
