@@ -389,6 +389,69 @@ CL_TEST(permit_and_once)
 	close(p[1]);
 }
 
+/* One exchange with a descriptor: every allocation may fail, and a
+ * failure is CL_ERR_NOMEM with nothing leaked (no memory, no
+ * descriptor). */
+static int
+exchange(void *arg)
+{
+	struct cl_imsgbuf *w = NULL, *r = NULL;
+	struct cl_imsg m;
+	uint8_t list[64];
+	char err[256];
+	int p[2], q[2], ret = CL_ERR_INTERNAL, n = 0, x;
+	uint32_t v = 5;
+
+	(void)arg;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, p) != 0)
+		return CL_ERR_SYSTEM;
+	if (pipe(q) != 0) {
+		close(p[0]);
+		close(p[1]);
+		return CL_ERR_SYSTEM;
+	}
+	memset(list, 3, sizeof(list));
+	if ((x = cl_imsg_new(p[1], types, NTYPES, &w)) != 0 ||
+	    (x = cl_imsg_new(p[0], types, NTYPES, &r)) != 0 ||
+	    (x = cl_imsg_compose(w, T_LIST, -1, list, sizeof(list))) != 0) {
+		close(q[1]); /* not handed over yet */
+		ret = x;
+		goto out;
+	}
+	/* from here on the buffer owns q[1], also if compose fails */
+	if ((x = cl_imsg_compose(w, T_FD, q[1], &v, 4)) != 0 ||
+	    (x = cl_imsg_compose(w, T_EMPTY, -1, NULL, 0)) != 0 ||
+	    (x = cl_imsg_flush(w)) != 0 || (x = cl_imsg_read(r)) < 0) {
+		ret = x;
+		goto out;
+	}
+	while ((x = cl_imsg_get(r, &m, err, sizeof(err))) == 1) {
+		if (m.fd >= 0)
+			close(m.fd);
+		n++;
+	}
+	ret = x == 0 && n == 3 ? 0 : CL_ERR_INTERNAL;
+out:
+	cl_imsg_free(w);
+	cl_imsg_free(r);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	return ret;
+}
+
+CL_TEST(allocation_failures)
+{
+	int fds_before = 0, fds_after = 0, fd;
+
+	for (fd = 0; fd < 256; fd++)
+		fds_before += fcntl(fd, F_GETFD) >= 0;
+	CHECK(cl_test_alloc_loop("imsg exchange", exchange, NULL) > 3);
+	for (fd = 0; fd < 256; fd++)
+		fds_after += fcntl(fd, F_GETFD) >= 0;
+	CHECK_INT_EQ(fds_after, fds_before);
+}
+
 CL_TEST(bad_tables)
 {
 	static const struct cl_imsg_type nomult[] = {{1, "x", 1, 10, 0, false}};
@@ -415,6 +478,7 @@ main(void)
 	CL_RUN(nonblocking_big);
 	CL_RUN(wait_blocking);
 	CL_RUN(permit_and_once);
+	CL_RUN(allocation_failures);
 	CL_RUN(bad_tables);
 	return cl_test_done();
 }
