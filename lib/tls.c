@@ -417,11 +417,13 @@ fail:
 static int
 count_revoked(STACK_OF(X509_CRL) * sk)
 {
-	int i, n = 0;
+	int i, k, n = 0;
 
+	/* A list with no entry has no stack: -1. */
 	for (i = 0; i < sk_X509_CRL_num(sk); i++)
-		n += sk_X509_REVOKED_num(
-		    X509_CRL_get_REVOKED(sk_X509_CRL_value(sk, i)));
+		if ((k = sk_X509_REVOKED_num(
+			 X509_CRL_get_REVOKED(sk_X509_CRL_value(sk, i)))) > 0)
+			n += k;
 	return n;
 }
 

@@ -665,10 +665,13 @@ do_read(struct cl_out *o, int64_t now_ms)
 				/* An alert says why: the MDF refused our
 				 * certificate, for one. */
 				{
-					char te[300] = "TLS read error: ";
+					char te[300] = "", msg[320];
 
 					cl_tls_errors(te, sizeof(te));
-					fail(o, now_ms, te);
+					snprintf(msg, sizeof(msg),
+					    "TLS read error%s%s",
+					    te[0] != '\0' ? ": " : "", te);
+					fail(o, now_ms, msg);
 				}
 				return;
 			}

@@ -629,9 +629,9 @@ CL_TEST(revocation)
 
 	/* A replacement that no longer lists poi2, without a restart. */
 	log_watch();
-	mkcrl("ca.crl", &ca, revoked + 1, 1, -60, 86400, false);
+	mkcrl("ca.crl", &ca, NULL, 0, -60, 86400, false);
 	CHECK(wait_log(srv, cli2,
-	    "ca.crl: read again: 1 lists, 1 revoked "
+	    "ca.crl: read again: 1 lists, 0 revoked "
 	    "certificates"));
 	CHECK(handshake(srv, cli2, NULL).srv_ok);
 	CHECK(handshake(srv, cli, NULL).srv_ok);
