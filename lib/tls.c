@@ -488,6 +488,7 @@ crl_refresh(struct policy *p)
 		p->missing_warned = true;
 		return;
 	}
+	p->missing_warned = false;
 	if (p->seen_ok && same_file(&st, &p->seen))
 		return;
 	if (crl_load(p, false, err, sizeof(err)) != 0)

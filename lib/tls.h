@@ -137,8 +137,9 @@ EVP_PKEY *cl_tls_load_key(const char *path, char *err, size_t errlen);
 void cl_tls_errors(char *buf, size_t len);
 
 /*
- * The peer certificate's common name (the first), escaped with cl_esc()
- * for logs, into name[len].  Returns 0, or -1 if there is no certificate
+ * How clearli names a peer, in every daemon's logs and in the MDF's
+ * per-POI state: the peer certificate's common name (the first), escaped
+ * with cl_esc(), into name[len].  Returns 0, or -1 if there is no certificate
  * or no non-empty common name.  The escaping is reversible, so the
  * escaped name identifies the peer as well as the raw one.
  */
