@@ -787,6 +787,7 @@ int
 cl_tls_expect_name(SSL *ssl, const char *name)
 {
 	X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+	char sni[256];
 
 	if (name == NULL || name[0] == '\0')
 		return CL_ERR_INVALID_ARG;
@@ -797,8 +798,10 @@ cl_tls_expect_name(SSL *ssl, const char *name)
 	SSL_set_hostflags(ssl,
 	    X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT |
 		X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	if (SSL_set1_host(ssl, name) != 1 ||
-	    SSL_set_tlsext_host_name(ssl, name) != 1) {
+	/* A copy: the SNI macro takes a void *. */
+	if ((size_t)snprintf(sni, sizeof(sni), "%s", name) >= sizeof(sni) ||
+	    SSL_set1_host(ssl, name) != 1 ||
+	    SSL_set_tlsext_host_name(ssl, sni) != 1) {
 		ERR_clear_error();
 		return CL_ERR_INVALID_ARG;
 	}

@@ -5,8 +5,8 @@
 # it may be:
 #  - the MDF refuses a LEMF's and an MDF's certificate from a POI;
 #  - the LEMF refuses a POI's certificate from an MDF;
-#  - the POI refuses an MDF that presents a POI's certificate, and sends
-#    it nothing;
+#  - the POI refuses an MDF that presents a POI's certificate, and the MDF
+#    a LEMF that does; neither sends it anything;
 #  - the MDF refuses a POI certificate its CRL lists, and accepts it once
 #    the CRL file is replaced by one that does not (no restart);
 # each refusal with a log line that names the roles or the revocation;
@@ -73,6 +73,16 @@ grep -q "TLS established, peer mdf " "$T/lemf.log" ||
     fail "the LEMF did not log the MDF by its name"
 stop_pid "$MDF_PID"
 stop_pid "$LEMF_PID"
+
+# The MDF sends nothing to a "LEMF" presenting a POI's certificate.
+start_sink fakelemf --cert "$PKI/poi.pem" --key "$PKI/poi.key" \
+    --ca "$PKI/ca.pem" --role poi
+start_mdf mdf-fake 0 --tasks "$T/tasks" \
+    --destination "lea1 127.0.0.1:$SINK_PORT tls * name=localhost"
+expect mdf-fake "LEMF lea1 \(127\.0\.0\.1:$SINK_PORT\): refused: certificate /CN=poi holds role poi, expected lemf" \
+    "the MDF did not refuse a LEMF holding a POI's certificate"
+stop_pid "$MDF_PID"
+stop_sink
 
 # 5. A revoked POI certificate: refused while the CRL lists it, accepted
 # once the file is replaced by a list without it, with no restart.
