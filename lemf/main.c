@@ -55,7 +55,7 @@
 struct opts {
 	char *listen;
 	char *port_file;
-	char *cert, *key, *ca;
+	char *cert, *key, *ca, *crl;
 	char *out_dir;
 	char *integrity_key;
 	bool ack;
@@ -145,7 +145,11 @@ usage(FILE *f)
 	    "      --tls-cert FILE       LEMF certificate (PEM)\n"
 	    "      --tls-key FILE        LEMF private key (PEM, mode 0600)\n"
 	    "      --tls-ca FILE         CA certificates that sign the MDFs' "
-	    "certificates\n" CL_FRONT_USAGE
+	    "certificates\n"
+	    "      --tls-crl FILE        revocation lists of those CAs (PEM; "
+	    "read again\n"
+	    "                            when the file "
+	    "changes)\n" CL_FRONT_USAGE
 	    "      --insecure-plaintext  accept TCP without TLS (command line "
 	    "only; warns)\n"
 	    "  -o, --out-dir DIR         output directory (required)\n"
@@ -201,6 +205,8 @@ set_opt(void *arg, const char *k, const char *v, char *err, size_t errlen)
 		return set_str(&o->key, v);
 	if (strcmp(k, "tls-ca") == 0)
 		return set_str(&o->ca, v);
+	if (strcmp(k, "tls-crl") == 0)
+		return set_str(&o->crl, v);
 	if (strcmp(k, "out-dir") == 0)
 		return set_str(&o->out_dir, v);
 	if (strcmp(k, "integrity-key") == 0)
@@ -806,8 +812,9 @@ conn_up(void *arg, struct cl_front_conn *fc)
 		cl_info("connection from %s (plain TCP)", cl[i].peer);
 		return 0;
 	}
-	/* The subject is the peer's to choose: escaped. */
-	cl_tls_peer_subject(fc->ssl, subj, sizeof(subj));
+	/* The name is the peer's to choose: escaped. */
+	if (cl_tls_peer_cn(fc->ssl, subj, sizeof(subj)) != 0)
+		snprintf(subj, sizeof(subj), "without a common name");
 	cl_info("%s: TLS established, peer %s (authenticated in %llu ms)",
 	    cl[i].peer, subj, (unsigned long long)fc->elapsed_ms);
 	return 0;
@@ -1030,6 +1037,7 @@ main(int argc, char **argv)
 	    {"tls-cert", required_argument, NULL, 0},
 	    {"tls-key", required_argument, NULL, 0},
 	    {"tls-ca", required_argument, NULL, 0},
+	    {"tls-crl", required_argument, NULL, 0},
 	    {"integrity-key", required_argument, NULL, 0},
 	    {"ack", required_argument, NULL, 0},
 	    {"log-level", required_argument, NULL, 0},
@@ -1153,10 +1161,18 @@ main(int argc, char **argv)
 			"and forgeable on the network, and any host can "
 			"connect",
 		    o.listen);
-	else if ((ctx = cl_tls_server_ctx(
-		      o.cert, o.key, o.ca, err, sizeof(err))) == NULL) {
-		cl_err("TLS: %s", err);
-		goto out;
+	else {
+		struct cl_tls_cfg tc = {.cert = o.cert,
+		    .key = o.key,
+		    .ca = o.ca,
+		    .crl = o.crl,
+		    .self = CL_ROLE_LEMF,
+		    .peer = CL_ROLE_MDF};
+
+		if ((ctx = cl_tls_server_ctx(&tc, err, sizeof(err))) == NULL) {
+			cl_err("TLS: %s", err);
+			goto out;
+		}
 	}
 	if (o.integrity_key != NULL &&
 	    (pub = lemf_load_pubkey(o.integrity_key, err, sizeof(err))) ==
@@ -1181,6 +1197,7 @@ out:
 	free(o.cert);
 	free(o.key);
 	free(o.ca);
+	free(o.crl);
 	free(o.out_dir);
 	free(o.integrity_key);
 	free(o.decode);

@@ -314,10 +314,19 @@ handshake(struct cl_front *f, struct pend *p, uint64_t now_ms)
 	e = SSL_get_error(p->ssl, r);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return;
-	tls_reason(p->ssl, e, why, sizeof(why));
-	ERR_clear_error();
 	f->st.failures++;
 	f->iv.failures++;
+	if (cl_tls_refusal(p->ssl, why, sizeof(why))) {
+		/* The certificate: its role, revocation, CA, validity. */
+		ERR_clear_error();
+		cl_log_rl(&f->fail_rl, now_ms, CL_LOG_WARN,
+		    "refused %s connection from %s: %s", f->o.what, p->peer,
+		    why);
+		pend_close(f, p);
+		return;
+	}
+	tls_reason(p->ssl, e, why, sizeof(why));
+	ERR_clear_error();
 	cl_log_rl(&f->fail_rl, now_ms, CL_LOG_WARN,
 	    "%s %s: TLS handshake failed: %s", f->o.what, p->peer, why);
 	pend_close(f, p);

@@ -51,7 +51,7 @@
 struct opts {
 	char *listen;
 	char *port_file;
-	char *cert, *key, *ca, *lemf_ca;
+	char *cert, *key, *ca, *lemf_ca, *crl, *lemf_crl;
 	bool insecure;
 	bool spool_recover; /* command line only */
 	char *tasks;
@@ -170,7 +170,13 @@ usage(FILE *f)
 	    "certificates\n"
 	    "      --lemf-ca FILE        CA certificates that sign LEMF "
 	    "certificates\n"
-	    "                            (default: --ca)\n" CL_FRONT_USAGE
+	    "                            (default: --ca)\n"
+	    "      --crl FILE            revocation lists of the POIs' CAs "
+	    "(PEM; read\n"
+	    "                            again when the file changes)\n"
+	    "      --lemf-crl FILE       revocation lists of the LEMFs' CAs\n"
+	    "                            (default: --crl without "
+	    "--lemf-ca)\n" CL_FRONT_USAGE
 	    "      --insecure-plaintext  accept X2/X3 without TLS (command "
 	    "line "
 	    "only)\n"
@@ -376,6 +382,10 @@ set_opt(void *arg, const char *k, const char *v, char *err, size_t errlen)
 		return set_str(&o->ca, v);
 	if (strcmp(k, "lemf-ca") == 0)
 		return set_str(&o->lemf_ca, v);
+	if (strcmp(k, "crl") == 0)
+		return set_str(&o->crl, v);
+	if (strcmp(k, "lemf-crl") == 0)
+		return set_str(&o->lemf_crl, v);
 	if (strcmp(k, "tasks") == 0)
 		return set_str(&o->tasks, v);
 	if (strcmp(k, "spool-dir") == 0)
@@ -1116,20 +1126,38 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 	}
 	if (load_tasks(m, true) != 0)
 		return 1;
-	if (!o->insecure &&
-	    (m->srv = cl_tls_server_ctx(
-		 o->cert, o->key, o->ca, err, sizeof(err))) == NULL) {
-		cl_err("TLS: %s", err);
-		return 1;
+	if (!o->insecure) {
+		struct cl_tls_cfg tc = {.cert = o->cert,
+		    .key = o->key,
+		    .ca = o->ca,
+		    .crl = o->crl,
+		    .self = CL_ROLE_MDF,
+		    .peer = CL_ROLE_POI};
+
+		if ((m->srv = cl_tls_server_ctx(&tc, err, sizeof(err))) ==
+		    NULL) {
+			cl_err("TLS: %s", err);
+			return 1;
+		}
 	}
-	for (i = 0; i < o->ndests && m->cli == NULL; i++)
+	for (i = 0; i < o->ndests && m->cli == NULL; i++) {
+		/* The POIs' CRL serves the LEMFs too when one CA signs
+		 * both. */
+		struct cl_tls_cfg tc = {.cert = o->cert,
+		    .key = o->key,
+		    .ca = o->lemf_ca ? o->lemf_ca : o->ca,
+		    .crl = o->lemf_crl ? o->lemf_crl
+				       : (o->lemf_ca ? NULL : o->crl),
+		    .self = CL_ROLE_MDF,
+		    .peer = CL_ROLE_LEMF};
+
 		if (o->dests[i].tls &&
-		    (m->cli = cl_tls_client_ctx(o->cert, o->key,
-			 o->lemf_ca ? o->lemf_ca : o->ca, err, sizeof(err))) ==
+		    (m->cli = cl_tls_client_ctx(&tc, err, sizeof(err))) ==
 			NULL) {
 			cl_err("TLS: %s", err);
 			return 1;
 		}
+	}
 
 	memset(co, 0, sizeof(*co));
 	co->spool_dir = o->spool_dir;
@@ -1488,6 +1516,7 @@ main(int argc, char **argv)
 	static const struct option lo[] = {{"listen", 1, NULL, 'l'},
 	    {"port-file", 1, NULL, 0}, {"cert", 1, NULL, 0},
 	    {"key", 1, NULL, 0}, {"ca", 1, NULL, 0}, {"lemf-ca", 1, NULL, 0},
+	    {"crl", 1, NULL, 0}, {"lemf-crl", 1, NULL, 0},
 	    {"insecure-plaintext", 0, NULL, 'I'}, {"tasks", 1, NULL, 't'},
 	    {"spool-recover", 0, NULL, 'R'}, {"spool-dir", 1, NULL, 0},
 	    {"fsync", 1, NULL, 0}, {"fsync-interval-ms", 1, NULL, 0},

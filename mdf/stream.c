@@ -384,12 +384,14 @@ handshake(struct mdf_stream *s, uint64_t now_ms)
 		s->want_write = true;
 		return;
 	}
+	if (cl_tls_refusal(s->ssl, err, sizeof(err))) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "refused: %s", err);
+		fail(s, now_ms, msg);
+		return;
+	}
 	snprintf(err, sizeof(err), "TLS handshake failed: ");
-	if (SSL_get_verify_result(s->ssl) != X509_V_OK)
-		snprintf(err + strlen(err), sizeof(err) - strlen(err),
-		    "certificate: %s ",
-		    X509_verify_cert_error_string(
-			SSL_get_verify_result(s->ssl)));
 	cl_tls_errors(err, sizeof(err));
 	fail(s, now_ms, err);
 }
@@ -399,7 +401,6 @@ connected(struct mdf_stream *s, uint64_t now_ms)
 {
 	socklen_t sl = sizeof(int);
 	int soerr = 0;
-	X509_VERIFY_PARAM *vp;
 
 	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1 ||
 	    soerr != 0) {
@@ -416,10 +417,7 @@ connected(struct mdf_stream *s, uint64_t now_ms)
 		return;
 	}
 	/* The LEMF certificate must name the configured host. */
-	vp = SSL_get0_param(s->ssl);
-	if (X509_VERIFY_PARAM_set1_ip_asc(vp, s->d.servername) != 1 &&
-	    (SSL_set1_host(s->ssl, s->d.servername) != 1 ||
-		SSL_set_tlsext_host_name(s->ssl, s->d.servername) != 1)) {
+	if (cl_tls_expect_name(s->ssl, s->d.servername) != 0) {
 		fail(s, now_ms, "bad server name");
 		return;
 	}

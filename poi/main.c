@@ -42,7 +42,7 @@ struct opts {
 	char *tasks;
 	char *mdf_host, *mdf_port;
 	char *mdf_name;
-	char *cert, *key, *ca;
+	char *cert, *key, *ca, *crl;
 	bool insecure;
 	char *ipid;
 	char *metrics;
@@ -94,6 +94,9 @@ usage(FILE *f)
 	    "      --key FILE            POI private key (PEM, mode 0600)\n"
 	    "      --ca FILE             CA certificates that sign the MDF's "
 	    "certificate\n"
+	    "      --crl FILE            revocation lists of those CAs (PEM; "
+	    "read again\n"
+	    "                            when the file changes)\n"
 	    "      --insecure-plaintext  send X2/X3 without TLS (command line "
 	    "only; warns)\n"
 	    "      --ipid NAME           interception point ID sent in every "
@@ -181,6 +184,8 @@ set_opt(void *arg, const char *k, const char *v, char *err, size_t errlen)
 		return set_str(&o->key, v);
 	if (strcmp(k, "ca") == 0)
 		return set_str(&o->ca, v);
+	if (strcmp(k, "crl") == 0)
+		return set_str(&o->crl, v);
 	if (strcmp(k, "ipid") == 0) {
 		if (strlen(v) > CL_X2X3_MAX_STRATTR ||
 		    !cl_utf8_clean((const uint8_t *)v, strlen(v))) {
@@ -583,6 +588,7 @@ main(int argc, char **argv)
 	    {"cert", required_argument, NULL, 0},
 	    {"key", required_argument, NULL, 0},
 	    {"ca", required_argument, NULL, 0},
+	    {"crl", required_argument, NULL, 0},
 	    {"ipid", required_argument, NULL, 0},
 	    {"metrics", required_argument, NULL, 0},
 	    {"spool", required_argument, NULL, 0},
@@ -750,8 +756,14 @@ main(int argc, char **argv)
 	pcfg.max_sessions = (size_t)o.max_sessions;
 	pcfg.max_frag_datagrams = 65536;
 	if (!o.insecure) {
-		if ((tls = cl_tls_client_ctx(
-			 o.cert, o.key, o.ca, err, sizeof(err))) == NULL) {
+		struct cl_tls_cfg tc = {.cert = o.cert,
+		    .key = o.key,
+		    .ca = o.ca,
+		    .crl = o.crl,
+		    .self = CL_ROLE_POI,
+		    .peer = CL_ROLE_MDF};
+
+		if ((tls = cl_tls_client_ctx(&tc, err, sizeof(err))) == NULL) {
 			cl_err("TLS: %s", err);
 			goto out;
 		}
@@ -978,6 +990,7 @@ out:
 	free(o.cert);
 	free(o.key);
 	free(o.ca);
+	free(o.crl);
 	free(o.ipid);
 	free(o.metrics);
 	free(o.spool);

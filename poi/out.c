@@ -589,12 +589,14 @@ handshake(struct cl_out *o, int64_t now_ms)
 		o->want_write = true;
 		return;
 	}
+	if (cl_tls_refusal(o->ssl, err, sizeof(err))) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "refused: %s", err);
+		fail(o, now_ms, msg);
+		return;
+	}
 	snprintf(err, sizeof(err), "TLS handshake failed: ");
-	if (SSL_get_verify_result(o->ssl) != X509_V_OK)
-		snprintf(err + strlen(err), sizeof(err) - strlen(err),
-		    "certificate: %s ",
-		    X509_verify_cert_error_string(
-			SSL_get_verify_result(o->ssl)));
 	cl_tls_errors(err, sizeof(err));
 	fail(o, now_ms, err);
 }
@@ -604,7 +606,6 @@ connected(struct cl_out *o, int64_t now_ms)
 {
 	socklen_t sl = sizeof(int);
 	int soerr = 0;
-	X509_VERIFY_PARAM *vp;
 
 	if (getsockopt(o->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1 ||
 	    soerr != 0) {
@@ -622,13 +623,9 @@ connected(struct cl_out *o, int64_t now_ms)
 	}
 	/* The MDF certificate must name the configured host (DNS name or IP
 	 * address). */
-	vp = SSL_get0_param(o->ssl);
-	if (X509_VERIFY_PARAM_set1_ip_asc(vp, o->cfg.servername) != 1) {
-		if (SSL_set1_host(o->ssl, o->cfg.servername) != 1 ||
-		    SSL_set_tlsext_host_name(o->ssl, o->cfg.servername) != 1) {
-			fail(o, now_ms, "bad server name");
-			return;
-		}
+	if (cl_tls_expect_name(o->ssl, o->cfg.servername) != 0) {
+		fail(o, now_ms, "bad server name");
+		return;
 	}
 	o->state = HANDSHAKE;
 	handshake(o, now_ms);
@@ -661,10 +658,21 @@ do_read(struct cl_out *o, int64_t now_ms)
 					o->want_write = true;
 					break;
 				}
-				fail(o, now_ms,
-				    e == SSL_ERROR_ZERO_RETURN
-					? "closed by the MDF"
-					: "TLS read error");
+				if (e == SSL_ERROR_ZERO_RETURN) {
+					fail(o, now_ms, "closed by the MDF");
+					return;
+				}
+				/* An alert says why: the MDF refused our
+				 * certificate, for one. */
+				{
+					char te[300] = "", msg[320];
+
+					cl_tls_errors(te, sizeof(te));
+					snprintf(msg, sizeof(msg),
+					    "TLS read error%s%s",
+					    te[0] != '\0' ? ": " : "", te);
+					fail(o, now_ms, msg);
+				}
 				return;
 			}
 		} else {

@@ -20,16 +20,19 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "== test PKI (throwaway CA; MDF, POI and LEMF certificates; integrity key)"
-for n in ca mdf poi lemf; do
-	if [ $n = ca ]; then
-		openssl req -x509 -newkey ed25519 -nodes -keyout "$T/ca.key" \
-		    -out "$T/ca.pem" -days 1 -subj "/CN=demo CA" 2>/dev/null
-		continue
-	fi
+echo "== test PKI (throwaway CA; one certificate per role; integrity key)"
+# docs/PKI.md: each certificate carries its role (poi, mdf, lemf, admf)
+# in its extended key usage; a daemon refuses a peer of another role.
+openssl req -x509 -newkey ed25519 -nodes -keyout "$T/ca.key" \
+    -out "$T/ca.pem" -days 1 -subj "/CN=demo CA" \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+i=0
+for n in poi mdf lemf admf; do
+	i=$((i + 1))
 	openssl req -newkey ed25519 -nodes -keyout "$T/$n.key" \
 	    -out "$T/$n.csr" -subj "/CN=$n" 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1\n' >"$T/ext"
+	printf 'subjectAltName=IP:127.0.0.1\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth,2.25.131590801250638971518579131844847102469.%s\n' \
+	    "$i" >"$T/ext"
 	openssl x509 -req -in "$T/$n.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
 	    -CAcreateserial -days 1 -extfile "$T/ext" -out "$T/$n.pem" \
 	    2>/dev/null

@@ -19,7 +19,7 @@ grep -q -- "--insecure-plaintext" "$T/notls.log" ||
     fail "the refusal does not say how to choose clear text"
 
 # 2. The MDF presents a certificate from a CA the POI does not trust.
-start_sink wrongmdf --cert "$PKI/evil.pem" --key "$PKI/evil.key" \
+start_sink wrongmdf --cert "$PKI/evil-mdf.pem" --key "$PKI/evil-mdf.key" \
     --ca "$PKI/ca.pem"
 if "$POI" --read "$CAP" --tasks "$T/tasks" --mdf "127.0.0.1:$SINK_PORT" \
     "${POI_TLS[@]}" --flush-timeout 2 >"$T/p2.out" 2>"$T/p2.log"; then

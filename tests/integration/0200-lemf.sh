@@ -32,7 +32,7 @@ OUT=$T/out
 start_lemf() {
 	rm -f "$T/lemf.port"
 	"$LEMF" --listen 127.0.0.1:0 --port-file "$T/lemf.port" \
-	    --tls-cert "$PKI/poi.pem" --tls-key "$PKI/poi.key" \
+	    --tls-cert "$PKI/lemf.pem" --tls-key "$PKI/lemf.key" \
 	    --tls-ca "$PKI/ca.pem" --out-dir "$OUT" \
 	    --integrity-key "$T/ik.pub" --log-level debug \
 	    2>>"$T/lemf.log" &

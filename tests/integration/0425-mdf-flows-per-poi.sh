@@ -12,11 +12,7 @@ gen_certs
 fault_setup 3000
 
 # A second POI certificate (CN poi2) from the same CA.
-openssl req -newkey ed25519 -nodes -keyout "$PKI/poi2.key" \
-    -out "$PKI/poi2.csr" -subj "/CN=poi2" >/dev/null 2>&1
-openssl x509 -req -in "$PKI/poi2.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
-    -CAcreateserial -days 2 -extfile "$PKI/poi.ext" -out "$PKI/poi2.pem" \
-    >/dev/null 2>&1
+gen_cert poi2 poi
 # Its capture: two targets, one communication each.
 python3 "$CL_SRC/tests/tools/mkpcap.py" --gap-us 100 "$T/in2.pcap" \
     1700000100 \

@@ -15,6 +15,11 @@ EVIL_CN=$(printf 'poi\nFORGED clearli-mdf info: admin ok\033[2J\033[31m') \
 openssl x509 -req -in "$d/forged.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
     -CAcreateserial -days 2 -extfile "$d/poi.ext" -out "$d/forged.pem" \
     >/dev/null 2>&1 || fail "cannot sign the certificate"
+# The same name as an MDF's certificate, for the LEMF.
+cp "$d/forged.key" "$d/forged-mdf.key"
+openssl x509 -req -in "$d/forged.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+    -CAcreateserial -days 2 -extfile "$d/mdf.ext" -out "$d/forged-mdf.pem" \
+    >/dev/null 2>&1 || fail "cannot sign the MDF certificate"
 openssl x509 -in "$d/forged.pem" -noout -subject -nameopt utf8 |
     grep -q $'\e' || fail "the test certificate has no ESC in its name"
 
@@ -41,7 +46,8 @@ no_forgery() {
 no_forgery "$T/mdf.log"
 
 # The same name presented to the LEMF by an MDF.
-MDF_TLS=(--cert "$d/forged.pem" --key "$d/forged.key" --ca "$d/ca.pem")
+MDF_TLS=(--cert "$d/forged-mdf.pem" --key "$d/forged-mdf.key" \
+    --ca "$d/ca.pem")
 start_mdf mdf2 0 --tasks "$T/tasks" \
     --destination "lea1 127.0.0.1:$LEMF_PORT tls * name=localhost"
 wait_for 20 grep -q "TLS established, peer .*FORGED" "$T/lemf.log" ||

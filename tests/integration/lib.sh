@@ -47,30 +47,27 @@ wait_for() {
 	done
 }
 
-# Test PKI: a CA, a server certificate for 127.0.0.1 and a client one.
+# Test PKI (docs/PKI.md): one CA, and one certificate per role (poi, mdf,
+# lemf, admf) with the role in its extended key usage, each naming
+# 127.0.0.1 and localhost; plus certificates of another CA (evil: a POI,
+# evil-mdf: an MDF) to show that a stranger is refused.
+CL_ROLE_ARC=2.25.131590801250638971518579131844847102469
 gen_certs() {
-	local d=$T/pki
+	local d=$T/pki n
 	mkdir -p "$d"
 	openssl req -x509 -newkey ed25519 -nodes -keyout "$d/ca.key" \
 	    -out "$d/ca.pem" -days 2 -subj "/CN=clearli test CA" \
-	    >/dev/null 2>&1
-	for n in mdf poi lemf; do
-		openssl req -newkey ed25519 -nodes -keyout "$d/$n.key" \
-		    -out "$d/$n.csr" -subj "/CN=$n" >/dev/null 2>&1
-		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/$n.ext"
-		openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.pem" \
-		    -CAkey "$d/ca.key" -CAcreateserial -days 2 \
-		    -extfile "$d/$n.ext" -out "$d/$n.pem" >/dev/null 2>&1
+	    -addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1 ||
+	    fail "cannot make the test CA"
+	PKI=$d
+	for n in mdf poi lemf admf; do
+		gen_cert "$n" "$n"
 	done
 	# A second CA, to show that a stranger's certificate is refused.
 	openssl req -x509 -newkey ed25519 -nodes -keyout "$d/evil-ca.key" \
 	    -out "$d/evil-ca.pem" -days 2 -subj "/CN=other CA" >/dev/null 2>&1
-	openssl req -newkey ed25519 -nodes -keyout "$d/evil.key" \
-	    -out "$d/evil.csr" -subj "/CN=evil" >/dev/null 2>&1
-	openssl x509 -req -in "$d/evil.csr" -CA "$d/evil-ca.pem" \
-	    -CAkey "$d/evil-ca.key" -CAcreateserial -days 2 \
-	    -extfile "$d/poi.ext" -out "$d/evil.pem" >/dev/null 2>&1
-	PKI=$d
+	gen_cert evil poi /CN=evil evil-ca
+	gen_cert evil-mdf mdf /CN=evil-mdf evil-ca
 	POI_TLS=(--cert "$d/poi.pem" --key "$d/poi.key" --ca "$d/ca.pem")
 	MDF_TLS=(--cert "$d/mdf.pem" --key "$d/mdf.key" --ca "$d/ca.pem")
 	LEMF_TLS=(--tls-cert "$d/lemf.pem" --tls-key "$d/lemf.key"
@@ -80,6 +77,54 @@ gen_certs() {
 	openssl pkey -in "$d/ic.key" -pubout -out "$d/ic.pub" 2>/dev/null
 	# The daemons refuse a private key others could read.
 	chmod 600 "$d"/*.key
+}
+
+# gen_cert NAME ROLE [SUBJECT [CA]]: $PKI/NAME.key and NAME.pem, a
+# certificate of ROLE (poi, mdf, lemf, admf; "none": no clearli role;
+# "poi,mdf": both) signed by CA (default ca), subject default /CN=NAME.
+gen_cert() {
+	local name=$1 role=$2 subj=${3:-/CN=$1} ca=${4:-ca} eku=serverAuth,clientAuth r
+	local i
+	for r in ${role//,/ }; do
+		case $r in
+		poi) i=1 ;; mdf) i=2 ;; lemf) i=3 ;; admf) i=4 ;; none) continue ;;
+		*) fail "gen_cert: no role $r" ;;
+		esac
+		eku=$eku,$CL_ROLE_ARC.$i
+	done
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n' \
+	    "$eku" >"$PKI/$name.ext"
+	openssl req -newkey ed25519 -nodes -keyout "$PKI/$name.key" \
+	    -out "$PKI/$name.csr" -subj "$subj" >/dev/null 2>&1 ||
+	    fail "gen_cert $name: request"
+	openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$ca.pem" \
+	    -CAkey "$PKI/$ca.key" -CAcreateserial -days 2 \
+	    -extfile "$PKI/$name.ext" -out "$PKI/$name.pem" >/dev/null 2>&1 ||
+	    fail "gen_cert $name: signing"
+	chmod 600 "$PKI/$name.key"
+}
+
+# gen_crl FILE [NAME...]: a revocation list signed by the test CA that
+# lists the certificates $PKI/NAME.pem (none: an empty list), valid for
+# two days.  Written to FILE.tmp and renamed, as an operator would.
+gen_crl() {
+	local out=$1 db n
+	shift
+	db=$(mktemp -d "$PKI/crl.XXXXXX")
+	: >"$db/index.txt"
+	echo 01 >"$db/crlnumber"
+	printf '[ca]\ndefault_ca = c\n[c]\ndatabase = %s/index.txt\ncrlnumber = %s/crlnumber\ndefault_md = default\ndefault_crl_days = 2\n' \
+	    "$db" "$db" >"$db/ca.cnf"
+	for n in "$@"; do
+		openssl ca -config "$db/ca.cnf" -keyfile "$PKI/ca.key" \
+		    -cert "$PKI/ca.pem" -revoke "$PKI/$n.pem" >/dev/null 2>&1 ||
+		    fail "gen_crl: cannot revoke $n"
+	done
+	openssl ca -config "$db/ca.cnf" -keyfile "$PKI/ca.key" \
+	    -cert "$PKI/ca.pem" -gencrl -out "$out.tmp" >/dev/null 2>&1 ||
+	    fail "gen_crl: cannot sign the list"
+	mv "$out.tmp" "$out"
+	rm -rf "$db"
 }
 
 MDF=$CL_BUILD/mdf/clearli-mdf

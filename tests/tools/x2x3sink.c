@@ -8,11 +8,14 @@
  * writes the X2/X3 PDUs it accepted, byte for byte, to --out.
  *
  *   x2x3sink --listen 127.0.0.1:0 --port-file F [--plain | --cert C
- *            --key K --ca CA] [--out FILE | --discard] [--no-ack]
- *            [--close-after N]
+ *            --key K --ca CA [--crl CRL] [--role ROLE]] [--out FILE |
+ *            --discard] [--no-ack] [--close-after N]
  *
  * --port-file gets the bound port once the socket listens (tests wait for
  * it).  --close-after N closes each connection after N PDUs (fault tests).
+ * Like the MDF it requires a POI's certificate and presents one of role
+ * mdf; --role ROLE makes it present one of another role, to show that the
+ * POI refuses it.  A refused POI certificate is logged, as the MDF does.
  * SIGTERM ends it; it prints "pdus N dups N bytes N" to stdout.
  */
 #include <sys/socket.h>
@@ -86,6 +89,7 @@ drop_client(struct client *c)
 static int
 cread(struct client *c, uint8_t *p, size_t n)
 {
+	char why[512];
 	ssize_t k;
 	int r;
 
@@ -100,7 +104,11 @@ cread(struct client *c, uint8_t *p, size_t n)
 	if (r > 0)
 		return r;
 	r = SSL_get_error(c->ssl, r);
-	return r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE ? 0 : -1;
+	if (r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE)
+		return 0;
+	if (cl_tls_refusal(c->ssl, why, sizeof(why)))
+		cl_warn("refused POI connection: %s", why);
+	return -1;
 }
 
 static int
@@ -202,9 +210,10 @@ main(int argc, char **argv)
 	    {"cert", 1, NULL, 'c'}, {"key", 1, NULL, 'k'}, {"ca", 1, NULL, 'a'},
 	    {"out", 1, NULL, 'o'}, {"discard", 0, NULL, 'd'},
 	    {"no-ack", 0, NULL, 'n'}, {"close-after", 1, NULL, 'C'},
-	    {NULL, 0, NULL, 0}};
+	    {"crl", 1, NULL, 'r'}, {"role", 1, NULL, 'R'}, {NULL, 0, NULL, 0}};
 	const char *listen_on = "127.0.0.1:0", *portfile = NULL;
 	const char *cert = NULL, *key = NULL, *ca = NULL, *outpath = NULL;
+	struct cl_tls_cfg tc = {.self = CL_ROLE_MDF, .peer = CL_ROLE_POI};
 	struct client cl[MAXC];
 	struct pollfd pfd[MAXC + 1];
 	SSL_CTX *ctx = NULL;
@@ -250,6 +259,13 @@ main(int argc, char **argv)
 			if (cl_parse_u64(optarg, 1, UINT32_MAX, &close_after))
 				cl_fatal("bad --close-after");
 			break;
+		case 'r':
+			tc.crl = optarg;
+			break;
+		case 'R':
+			if (cl_role_parse(optarg, &tc.self) != 0)
+				cl_fatal("bad --role");
+			break;
 		default:
 			fprintf(stderr, "see the comment in x2x3sink.c\n");
 			return 2;
@@ -257,8 +273,10 @@ main(int argc, char **argv)
 	}
 	if (cl_htab_init(&seen, SIZE_MAX, seen_eq) != 0)
 		cl_fatal("out of memory");
-	if (!plain &&
-	    (ctx = cl_tls_server_ctx(cert, key, ca, err, sizeof(err))) == NULL)
+	tc.cert = cert;
+	tc.key = key;
+	tc.ca = ca;
+	if (!plain && (ctx = cl_tls_server_ctx(&tc, err, sizeof(err))) == NULL)
 		cl_fatal("TLS: %s", err);
 	if (outpath != NULL && (outf = fopen(outpath, "wb")) == NULL)
 		cl_fatal("%s: %s", outpath, strerror(errno));
