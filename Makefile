@@ -18,7 +18,8 @@ demo: build
 test: deps
 	bash scripts/ci.sh
 
-# make bench [BENCH_ARGS=--quick]: the POI benchmark (bench/README.md).
+# make bench [BENCH_ARGS=--quick]: the POI benchmark beside the baseline
+# revision in bench/BASELINE (bench/README.md).
 bench: deps
 	@test -f build-bench/build.ninja || \
 	    meson setup build-bench --buildtype=release -Db_ndebug=true

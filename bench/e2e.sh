@@ -7,7 +7,8 @@
 #   e2e.sh --build BUILD [--quick] [-n N] [-k "K..."] [-l LEN] [-s SEED]
 #          [--rate PPS] [--lat-secs S] [--lat-k K] [--lat-fsync MS]
 #          [--perf-k K] [--no-perf]
-#          [--no-latency] [--keep]
+#          [--no-latency] [--keep] [--base REV | --no-base]
+#          [--base-dir DIR] [-r R] [--threshold PCT] [--strict]
 #
 #   --build BUILD   the build directory (release build: see README.md);
 #                   the spool and the LEMF's output go to a scratch
@@ -33,6 +34,19 @@
 #   --no-perf       no profile
 #   --no-latency    no latency run
 #   --keep          keep the scratch directory (printed at the end)
+#   --base REV      also build REV (default: the commit in bench/BASELINE)
+#                   and print its figures beside this build's: every
+#                   throughput K and every latency K and interval is a
+#                   case, run R times by each side, alternating
+#                   (bench/baseline.sh); no profile then
+#   --no-base       measure this build only
+#   --base-dir DIR  build the baseline in DIR and keep it for the next run
+#   -r R            with a baseline: runs of each side per case (default 1)
+#   --threshold PCT a case is WORSE when its end-to-end rate, its CPU time
+#                   per record (POI + MDF + LEMF) or its latency p50 is
+#                   more than PCT percent worse than the baseline's
+#                   (default 10)
+#   --strict        exit with status 3 when a case is WORSE
 set -euo pipefail
 
 build=./build-bench
@@ -53,6 +67,12 @@ keep=false
 quick=false
 n_set=false
 ls_set=false
+base_rev=
+use_base=true
+base_dir=
+threshold=10
+strict=false
+reps=1
 
 usage() {
 	sed -n '/^#   e2e.sh/,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
@@ -61,7 +81,7 @@ usage() {
 
 while [ $# -gt 0 ]; do
 	case $1 in
-	--build | -n | -k | -l | -s | --rate | --lat-secs | --lat-k | --lat-fsync | --perf-k)
+	--build | -n | -k | -l | -s | --rate | --lat-secs | --lat-k | --lat-fsync | --perf-k | --base | --base-dir | -r | --threshold)
 		[ $# -ge 2 ] || { echo "e2e.sh: $1 needs a value" >&2; exit 2; }
 		;;
 	esac
@@ -80,6 +100,12 @@ while [ $# -gt 0 ]; do
 	--no-perf) do_perf=false ;;
 	--no-latency) do_lat=false ;;
 	--keep) keep=true ;;
+	--base) base_rev=$2; use_base=true; shift ;;
+	--no-base) use_base=false ;;
+	--base-dir) base_dir=$2; shift ;;
+	-r) reps=$2; shift ;;
+	--threshold) threshold=$2; shift ;;
+	--strict) strict=true ;;
 	-h | --help) usage ;;
 	*) echo "e2e.sh: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -111,6 +137,61 @@ for b in "$GEN" "$BARE" "$RU" "$POI" "$MDF" "$LEMF"; do
 done
 command -v openssl >/dev/null || { echo "e2e.sh: needs openssl" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "e2e.sh: needs python3" >&2; exit 2; }
+case $reps in
+'' | *[!0-9]* | 0) echo "e2e.sh: -r takes a number of at least 1" >&2; exit 2 ;;
+esac
+case $threshold in
+'' | *[!0-9.]*) echo "e2e.sh: --threshold takes a number" >&2; exit 2 ;;
+esac
+
+if $use_base; then
+	W=$(mktemp -d "${TMPDIR:-/tmp}/clearli-e2e-cmp.XXXXXX")
+	die() {
+		echo "e2e.sh: $*" >&2
+		exit 1
+	}
+	. "$(dirname "$0")/baseline.sh"
+	bdir=$base_dir
+	[ -n "$bdir" ] || bdir=$W/base
+	BASE_KEEP=$base_dir
+	trap 'baseline_cleanup; rm -rf "$W"' EXIT
+	trap 'exit 130' INT TERM
+	rev=$(baseline_resolve "$base_rev") || exit 1
+	echo "# clearli end-to-end benchmark against a baseline  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "# host: $(nproc) CPUs, $(sed -n '/^model name/{s/^[^:]*: //p;q;}' /proc/cpuinfo), kernel $(uname -r)"
+	echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "# building the baseline ${rev:0:12} in $bdir" >&2
+	baseline_prepare "$rev" "$bdir"
+	THIS_LABEL="$(GIT_OPTIONAL_LOCKS=0 git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)$( [ -z "$(GIT_OPTIONAL_LOCKS=0 git -C "$src" status --porcelain --untracked-files=no 2>/dev/null)" ] || echo '+changes')"
+	echo "# this build: $build ($src at $THIS_LABEL)"
+	echo "# baseline: $BASE_BUILD ($BASE_SRC at $(git -C "$BASE_SRC" log -1 --format='%h %s' | cut -c1-72))"
+	echo "# N=$n frames of ${len/#0/IMIX} octets; K=($ks); latency K=($lat_k) group commit ($lat_fsync) ms at $rate/s for $lat_secs s; $reps run(s) of each side per case, alternating"
+	echo
+	CASES=() CASE_ARGS=()
+	for kn in $ks; do
+		k=${kn%%:*} kn_n=$n
+		[ "$k" = "$kn" ] || kn_n=${kn#*:}
+		CASES+=("K$k")
+		CASE_ARGS+=("-k $k:$kn_n --no-latency")
+	done
+	if $do_lat; then
+		for a in $lat_k; do
+			for b in $lat_fsync; do
+				# A small throughput run comes with each.
+				CASES+=("lat-K$a-fsync$b")
+				CASE_ARGS+=("-k $a:1000 --lat-k $a --lat-fsync $b")
+			done
+		done
+	fi
+	THIS_ARGS=(-n "$n" -l "$len" -s "$seed" --rate "$rate" --lat-secs "$lat_secs" --no-perf)
+	BASE_ARGS=("${THIS_ARGS[@]}")
+	if baseline_supports "$BASE_SRC/bench/e2e.sh" --no-base; then
+		BASE_ARGS+=(--no-base)
+	fi
+	rc=0
+	baseline_main e2e "$src/bench/e2e.sh" "$BASE_SRC/bench/e2e.sh" || rc=$?
+	exit "$rc"
+fi
 
 # Spool and LEMF output on the build directory's file system (a disk, as
 # in production); the captures, which are only input, in /dev/shm when it

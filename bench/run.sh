@@ -10,12 +10,24 @@
 # the receiver on CPU 1.  Each measurement is repeated R times and the run
 # with the median CPU time is reported.  The goals are reported, never
 # asserted; the exit status is non-zero only if a run failed or the POI
-# did not deliver exactly one X3 PDU per target packet.
+# did not deliver exactly one X3 PDU per target packet (and, with
+# --strict, when a case is worse than the baseline).
 #
 #   run.sh [--build DIR] [--quick] [-n N] [-k "K..."] [-f "F..."]
 #          [-r R] [-s SEED] [--profile] [--callgrind] [--profile-n N]
-#          [--no-nice]
+#          [--no-nice] [--base REV | --no-base] [--base-dir DIR]
+#          [--threshold PCT] [--strict]
 #
+#   --base REV     also build REV (default: the commit in bench/BASELINE)
+#                  and print its figures beside this build's: for every K
+#                  and f, R runs of each, alternating (bench/baseline.sh)
+#   --no-base      measure this build only
+#   --base-dir DIR build the baseline in DIR and keep it for the next run
+#                  (default: a temporary directory, removed at the end)
+#   --threshold PCT  a case whose POI CPU time per packet is more than PCT
+#                  percent above the baseline's is marked WORSE (default 10)
+#   --strict       exit with status 3 when a case is WORSE (by default the
+#                  verdicts are printed and the exit status ignores them)
 #   --build DIR    meson build directory (default: ./build-bench)
 #   --quick        smoke run: N = 200000, R = 1
 #   -n N           packets per capture (default 3000000)
@@ -47,6 +59,11 @@ cg_n=300000
 n_set=false
 r_set=false
 use_nice=true
+base_rev=
+use_base=true
+base_dir=
+threshold=10
+strict=false
 
 usage() {
 	sed -n '/^#   run.sh/,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
@@ -55,7 +72,7 @@ usage() {
 
 while [ $# -gt 0 ]; do
 	case $1 in
-	--build | -n | -k | -f | -r | -s | --profile-n)
+	--build | -n | -k | -f | -r | -s | --profile-n | --base | --base-dir | --threshold)
 		[ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
 		;;
 	esac
@@ -71,6 +88,11 @@ while [ $# -gt 0 ]; do
 	--callgrind) callgrind=true ;;
 	--profile-n) cg_n=$2; shift ;;
 	--no-nice) use_nice=false ;;
+	--base) base_rev=$2; use_base=true; shift ;;
+	--no-base) use_base=false ;;
+	--base-dir) base_dir=$2; shift ;;
+	--threshold) threshold=$2; shift ;;
+	--strict) strict=true ;;
 	-h | --help) usage ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -97,6 +119,53 @@ SINK=$build/tests/tools/x2x3sink
 for b in "$GEN" "$BARE" "$RU" "$POI" "$SINK"; do
 	[ -x "$b" ] || { echo "run.sh: $b not built (ninja -C $build)" >&2; exit 2; }
 done
+src=$(cd "$(dirname "$0")/.." && pwd)
+case $threshold in
+'' | *[!0-9.]*) echo "run.sh: --threshold takes a number" >&2; exit 2 ;;
+esac
+
+if $use_base; then
+	! $profile && ! $callgrind ||
+	    { echo "run.sh: --profile and --callgrind need --no-base" >&2; exit 2; }
+	W=$(mktemp -d "${TMPDIR:-/tmp}/clearli-bench-cmp.XXXXXX")
+	die() {
+		echo "run.sh: $*" >&2
+		exit 1
+	}
+	. "$(dirname "$0")/baseline.sh"
+	bdir=$base_dir
+	[ -n "$bdir" ] || bdir=$W/base
+	BASE_KEEP=$base_dir
+	trap 'baseline_cleanup; rm -rf "$W"' EXIT
+	trap 'exit 130' INT TERM
+	rev=$(baseline_resolve "$base_rev") || exit 1
+	echo "# clearli POI benchmark against a baseline  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "# host: $(nproc) CPUs, $(sed -n '/^model name/{s/^[^:]*: //p;q;}' /proc/cpuinfo), kernel $(uname -r)"
+	echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "# building the baseline ${rev:0:12} in $bdir" >&2
+	baseline_prepare "$rev" "$bdir"
+	THIS_LABEL="$(GIT_OPTIONAL_LOCKS=0 git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)$( [ -z "$(GIT_OPTIONAL_LOCKS=0 git -C "$src" status --porcelain --untracked-files=no 2>/dev/null)" ] || echo '+changes')"
+	echo "# this build: $build ($src at $THIS_LABEL)"
+	echo "# baseline: $BASE_BUILD ($BASE_SRC at $(git -C "$BASE_SRC" log -1 --format='%h %s' | cut -c1-72))"
+	echo "# N=$n K=($ks) f=($fs) seed=$seed; $reps run(s) of each side per case, alternating"
+	echo
+	CASES=() CASE_ARGS=()
+	for k in $ks; do
+		for f in $fs; do
+			CASES+=("K$k-f$f")
+			CASE_ARGS+=("-k $k -f $f")
+		done
+	done
+	THIS_ARGS=(-n "$n" -r 1 -s "$seed")
+	$use_nice || THIS_ARGS+=(--no-nice)
+	BASE_ARGS=("${THIS_ARGS[@]}")
+	if baseline_supports "$BASE_SRC/bench/run.sh" --no-base; then
+		BASE_ARGS+=(--no-base)
+	fi
+	rc=0
+	baseline_main poi "$src/bench/run.sh" "$BASE_SRC/bench/run.sh" || rc=$?
+	exit "$rc"
+fi
 
 NICE=()
 if $use_nice && [ "$(id -u)" = 0 ] && nice -n -10 true 2>/dev/null; then
@@ -205,7 +274,6 @@ pki bench mdf poi
 
 echo "# clearli POI benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "# host: $(nproc) CPUs, $(sed -n '/^model name/{s/^[^:]*: //p;q;}' /proc/cpuinfo), kernel $(uname -r)"
-src=$(cd "$(dirname "$0")/.." && pwd)
 rev=$(GIT_OPTIONAL_LOCKS=0 git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(GIT_OPTIONAL_LOCKS=0 git -C "$src" status --porcelain 2>/dev/null | wc -l)
 echo "# source: $src at $rev ($dirty files changed or new); build: $build"
