@@ -123,8 +123,8 @@ drop_caps(bool bounding, char *err, size_t errlen)
 }
 
 static int
-drop(const struct cl_role *role, bool root, uid_t uid, gid_t gid, char *err,
-    size_t errlen)
+drop(const struct cl_privsep_role *role, bool root, uid_t uid, gid_t gid,
+    char *err, size_t errlen)
 {
 	struct rlimit zero = {0, 0};
 	uid_t ru, eu, su;
@@ -178,8 +178,8 @@ drop(const struct cl_role *role, bool root, uid_t uid, gid_t gid, char *err,
 }
 
 int
-cl_privsep_drop(
-    const struct cl_role *role, const char *user, char *err, size_t errlen)
+cl_privsep_drop(const struct cl_privsep_role *role, const char *user, char *err,
+    size_t errlen)
 {
 	uid_t uid = 0;
 	gid_t gid = 0;
@@ -212,7 +212,7 @@ arrange_fds(const int *src, size_t n)
 }
 
 int
-cl_privsep_start(const struct cl_role *role, void *arg, const int *keep,
+cl_privsep_start(const struct cl_privsep_role *role, void *arg, const int *keep,
     size_t nkeep, const char *user, pid_t *pid, int *sock, char *err,
     size_t errlen)
 {

@@ -5,7 +5,7 @@
 /*
  * Roles: child processes of a daemon, each with only the descriptors it
  * needs, on the model of relayd's proc.c and OpenSSH's privsep.  A role
- * is described by a struct cl_role; cl_privsep_start() forks it and, in
+ * is described by a struct cl_privsep_role; cl_privsep_start() forks it and, in
  * the child, in this order:
  *
  *   1. closes every descriptor but 0, 1, 2, its end of a new socketpair
@@ -39,7 +39,7 @@
 
 #define CL_PRIVSEP_USER "_clearli" /* default user; else "nobody" */
 
-struct cl_role {
+struct cl_privsep_role {
 	const char *name; /* "signer": for logs */
 	unsigned flags;   /* CL_ROLE_* */
 	const char *root; /* directory to chroot into; NULL: an empty one */
@@ -60,16 +60,16 @@ struct cl_role {
  * child's pid and its end of the socketpair (close-on-exec, blocking).
  * Returns 0, or an error described in err (nothing was started).
  */
-int cl_privsep_start(const struct cl_role *role, void *arg, const int *keep,
-    size_t nkeep, const char *user, pid_t *pid, int *sock, char *err,
-    size_t errlen);
+int cl_privsep_start(const struct cl_privsep_role *role, void *arg,
+    const int *keep, size_t nkeep, const char *user, pid_t *pid, int *sock,
+    char *err, size_t errlen);
 
 /*
  * In the child, the privilege drop of steps 3 to 7 alone (for tests and
  * roles started otherwise).  Returns 0 or an error described in err.
  */
-int cl_privsep_drop(
-    const struct cl_role *role, const char *user, char *err, size_t errlen);
+int cl_privsep_drop(const struct cl_privsep_role *role, const char *user,
+    char *err, size_t errlen);
 
 /*
  * Reaps every child that ended (waitpid WNOHANG) and logs, for a role

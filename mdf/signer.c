@@ -138,7 +138,7 @@ out:
 	return ret;
 }
 
-static const struct cl_role signer_role = {
+static const struct cl_privsep_role signer_role = {
     .name = "signer",
     .flags = 0, /* it writes its log: stderr may be a file */
     .root = NULL,

@@ -405,7 +405,7 @@ status_field(pid_t pid, const char *field, char *out, size_t len)
 
 CL_TEST(privsep_start)
 {
-	static const struct cl_role probe = {
+	static const struct cl_privsep_role probe = {
 	    .name = "probe",
 	    .sandbox = probe_sandbox,
 	    .main = probe_main,
@@ -461,7 +461,7 @@ CL_TEST(privsep_start)
 /* A role killed: the reaper names it. */
 CL_TEST(privsep_reap)
 {
-	static const struct cl_role probe = {
+	static const struct cl_privsep_role probe = {
 	    .name = "probe",
 	    .sandbox = probe_sandbox,
 	    .main = probe_main,
@@ -491,7 +491,7 @@ CL_TEST(privsep_reap)
 /* A user that does not exist: nothing starts. */
 CL_TEST(privsep_bad_user)
 {
-	static const struct cl_role probe = {
+	static const struct cl_privsep_role probe = {
 	    .name = "probe",
 	    .sandbox = probe_sandbox,
 	    .main = probe_main,
