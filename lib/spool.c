@@ -21,12 +21,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -35,6 +33,7 @@
 #include "buf.h"
 #include "err.h"
 #include "fsutil.h"
+#include "loop.h"
 #include "spool.h"
 
 #define SEG_MAGIC      "CLSG"
@@ -175,6 +174,13 @@ struct lost_rec {
 	uint64_t seq, n;
 };
 
+/* A sync handed to the worker: fdatasync(fd), then close(fd). */
+struct sync_job {
+	struct cl_work w; /* first: the container cast */
+	struct cl_spool *sp;
+	int fd;
+};
+
 struct cl_spool {
 	int dirfd, lockfd, wfd;
 	char *dir;                  /* the path given to open */
@@ -197,20 +203,15 @@ struct cl_spool {
 	bool full;
 	bool broken;
 
-	/* The sync thread (opts.sync_thread): the fields marked (mu) are
-	 * shared with it, under mu; the rest is the caller's thread's. */
-	bool th_on;
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;      /* a job was handed over, or stop */
-	pthread_cond_t cv_done; /* a job ended */
-	int efd;                /* eventfd: counts syncs ended */
-	int job_fd;             /* (mu) descriptor to fdatasync(), or -1 */
-	bool job_done;          /* (mu) the job ended */
-	int job_err;            /* (mu) its errno, 0 on success */
-	bool th_stop;           /* (mu) */
-	bool job_busy;          /* a job was handed over and not collected */
-	uint64_t job_seq;       /* the last record it covers */
+	/* The worker queue (opts.sync_thread, lib/loop): one job at a time,
+	 * the fdatasync() of a duplicate of the segment's descriptor.  The
+	 * worker touches only job.fd; the rest is the caller's thread's. */
+	struct cl_workq *wq;
+	struct sync_job job;
+	bool job_busy;    /* a job was pushed and not collected */
+	bool job_ended;   /* done() came: job_err holds its errno */
+	int job_err;      /* 0 on success */
+	uint64_t job_seq; /* the last record it covers */
 };
 
 /*
@@ -673,68 +674,44 @@ new_segment(struct cl_spool *sp, uint64_t no, uint64_t first_seq)
 	return 0;
 }
 
-static void *
-sync_main(void *arg)
+/* In the worker: touches nothing but the job. */
+static int
+sync_run(struct cl_work *w)
 {
-	struct cl_spool *sp = arg;
-	uint64_t one = 1;
-	int fd, e;
+	struct sync_job *j = (struct sync_job *)w;
+	int e;
 
-	pthread_mutex_lock(&sp->mu);
-	for (;;) {
-		while (sp->job_fd == -1 && !sp->th_stop)
-			pthread_cond_wait(&sp->cv, &sp->mu);
-		if (sp->job_fd == -1)
-			break;
-		fd = sp->job_fd;
-		pthread_mutex_unlock(&sp->mu);
-		e = fdatasync(fd) == 0 ? 0 : errno;
-		(void)close(fd);
-		pthread_mutex_lock(&sp->mu);
-		sp->job_fd = -1;
-		sp->job_err = e;
-		sp->job_done = true;
-		pthread_cond_signal(&sp->cv_done);
-		/* Cannot fail short of a bug: the counter would have to reach
-		 * 2^64 - 1.  The caller also polls with a timeout. */
-		(void)!write(sp->efd, &one, sizeof(one));
-	}
-	pthread_mutex_unlock(&sp->mu);
-	return NULL;
+	e = fdatasync(j->fd) == 0 ? 0 : errno;
+	(void)close(j->fd);
+	j->fd = -1;
+	return e;
+}
+
+/* In the caller's thread, from cl_workq_collect(). */
+static void
+sync_done(struct cl_work *w, int e)
+{
+	struct sync_job *j = (struct sync_job *)w;
+
+	j->sp->job_ended = true;
+	j->sp->job_err = e;
 }
 
 static int
 sync_thread_start(struct cl_spool *sp)
 {
-	sigset_t all, old;
 	int r;
 
-	if ((sp->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
-		return sys_fail(sp, "eventfd for the sync thread of", NULL);
-	if (pthread_mutex_init(&sp->mu, NULL) != 0)
-		return CL_ERR_SYSTEM;
-	if (pthread_cond_init(&sp->cv, NULL) != 0) {
-		pthread_mutex_destroy(&sp->mu);
-		return CL_ERR_SYSTEM;
+	if ((r = cl_workq_new(1, &sp->wq)) != 0) {
+		sp->wq = NULL;
+		if (r == CL_ERR_SYSTEM)
+			return sys_fail(sp, "start the sync worker of", NULL);
+		return r;
 	}
-	if (pthread_cond_init(&sp->cv_done, NULL) != 0) {
-		pthread_cond_destroy(&sp->cv);
-		pthread_mutex_destroy(&sp->mu);
-		return CL_ERR_SYSTEM;
-	}
-	/* Signals are for the caller's thread. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	r = pthread_create(&sp->th, NULL, sync_main, sp);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r != 0) {
-		pthread_cond_destroy(&sp->cv_done);
-		pthread_cond_destroy(&sp->cv);
-		pthread_mutex_destroy(&sp->mu);
-		errno = r;
-		return sys_fail(sp, "start the sync thread of", NULL);
-	}
-	sp->th_on = true;
+	sp->job.sp = sp;
+	sp->job.fd = -1;
+	sp->job.w.run = sync_run;
+	sp->job.w.done = sync_done;
 	return 0;
 }
 
@@ -742,28 +719,22 @@ sync_thread_start(struct cl_spool *sp)
 static int
 job_collect(struct cl_spool *sp)
 {
-	uint64_t n;
-	bool done;
 	int e;
 
 	if (!sp->job_busy)
 		return 0;
-	pthread_mutex_lock(&sp->mu);
-	done = sp->job_done;
-	e = sp->job_err;
-	sp->job_done = false;
-	pthread_mutex_unlock(&sp->mu);
-	if (!done)
+	(void)cl_workq_collect(sp->wq);
+	if (!sp->job_ended)
 		return 0;
-	(void)!read(sp->efd, &n, sizeof(n));
+	sp->job_ended = false;
 	sp->job_busy = false;
-	if (e != 0) {
+	if ((e = sp->job_err) != 0) {
 		char name[PATH_LEN];
 
 		sp->broken = true;
 		errno = e;
 		seg_name(name, sp->segs[sp->nsegs - 1].no, "");
-		return sys_fail(sp, "fdatasync (sync thread)", name);
+		return sys_fail(sp, "fdatasync (sync worker)", name);
 	}
 	if (sp->job_seq > sp->durable_seq)
 		sp->durable_seq = sp->job_seq;
@@ -781,38 +752,28 @@ job_wait(struct cl_spool *sp)
 {
 	if (!sp->job_busy)
 		return 0;
-	pthread_mutex_lock(&sp->mu);
-	while (!sp->job_done)
-		pthread_cond_wait(&sp->cv_done, &sp->mu);
-	pthread_mutex_unlock(&sp->mu);
+	(void)cl_workq_wait(sp->wq);
 	return job_collect(sp);
 }
 
-/* Lets a job in progress end, collects it, and stops the thread. */
+/* Lets a job in progress end, collects it, and stops the worker. */
 static int
 sync_thread_stop(struct cl_spool *sp)
 {
 	int r;
 
-	if (!sp->th_on)
+	if (sp->wq == NULL)
 		return 0;
-	pthread_mutex_lock(&sp->mu);
-	sp->th_stop = true;
-	pthread_cond_signal(&sp->cv);
-	pthread_mutex_unlock(&sp->mu);
-	pthread_join(sp->th, NULL);
-	r = job_collect(sp);
-	pthread_cond_destroy(&sp->cv_done);
-	pthread_cond_destroy(&sp->cv);
-	pthread_mutex_destroy(&sp->mu);
-	sp->th_on = false;
+	r = job_wait(sp);
+	cl_workq_free(sp->wq);
+	sp->wq = NULL;
 	return r;
 }
 
 static int flush(struct cl_spool *sp);
 
 /*
- * Hands what is written so far to the thread.  A segment that is closed
+ * Hands what is written so far to the worker.  A segment that is closed
  * while the job runs (a new one begins) stays open through the job's own
  * descriptor, and was synced anyway before the next one was created.
  */
@@ -830,11 +791,9 @@ job_start(struct cl_spool *sp)
 		return sys_fail(sp, "dup the segment descriptor in", NULL);
 	}
 	sp->job_seq = sp->written_seq;
-	pthread_mutex_lock(&sp->mu);
-	sp->job_fd = fd;
-	pthread_cond_signal(&sp->cv);
-	pthread_mutex_unlock(&sp->mu);
+	sp->job.fd = fd;
 	sp->job_busy = true;
+	cl_workq_push(sp->wq, &sp->job.w);
 	return 0;
 }
 
@@ -1335,7 +1294,7 @@ cl_spool_open(const char *dir, const struct cl_spool_opts *opts,
 	memset(rep, 0, sizeof(*rep));
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)
 		return CL_ERR_NOMEM;
-	sp->dirfd = sp->lockfd = sp->wfd = sp->efd = sp->job_fd = -1;
+	sp->dirfd = sp->lockfd = sp->wfd = -1;
 	if ((r = resolve_opts(opts, &sp->o)) != 0)
 		goto out;
 	cl_buf_init(
@@ -1489,8 +1448,6 @@ cl_spool_close(struct cl_spool *sp)
 	if (!sp->broken && sp->wfd >= 0)
 		r = sp->o.fsync == CL_SPOOL_FSYNC_NEVER ? flush(sp)
 							: do_sync(sp);
-	if (sp->efd >= 0)
-		(void)close(sp->efd);
 	for (i = 0; i < sp->ncurs; i++)
 		cursor_free(sp->curs[i]);
 	free(sp->curs);
@@ -1575,7 +1532,7 @@ cl_spool_append(struct cl_spool *sp, uint16_t type, const void *p, size_t len,
 int
 cl_spool_event_fd(const struct cl_spool *sp)
 {
-	return sp->th_on ? sp->efd : -1;
+	return sp->wq != NULL ? cl_workq_fd(sp->wq) : -1;
 }
 
 uint64_t
@@ -1614,7 +1571,8 @@ cl_spool_commit(struct cl_spool *sp, uint64_t now_ms, uint64_t *committed)
 		if (sp->next_seq - 1 > sp->durable_seq && !sp->job_busy &&
 		    (!sp->synced_once || now_ms < sp->last_sync_ms ||
 			now_ms - sp->last_sync_ms >= sp->o.interval_ms)) {
-			if ((r = sp->th_on ? job_start(sp) : do_sync(sp)) != 0)
+			if ((r = sp->wq != NULL ? job_start(sp)
+						: do_sync(sp)) != 0)
 				return r;
 			sp->last_sync_ms = now_ms;
 			sp->synced_once = true;

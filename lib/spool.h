@@ -58,9 +58,11 @@ struct cl_spool_opts {
 	enum cl_spool_fsync fsync; /* policy; default ALWAYS */
 	uint64_t interval_ms;      /* for FSYNC_INTERVAL; 0 = 10 */
 	size_t wbuf_max;           /* write buffer flush size; 0 = 256 KiB */
-	/* FSYNC_INTERVAL: the group commit's fdatasync() runs in a thread
-	 * of the spool's own, so the caller's loop does not wait for the
-	 * disk; cl_spool_event_fd() becomes readable when one ends. */
+	/* FSYNC_INTERVAL: the group commit's fdatasync() runs in a worker
+	 * of the spool's own (a lib/loop worker queue), so the caller's
+	 * loop does not wait for the disk; cl_spool_event_fd() becomes
+	 * readable when one ends.  A poll() loop polls that descriptor; a
+	 * lib/loop daemon watches it with cl_loop_io_new(). */
 	bool sync_thread;
 	/*
 	 * Recovery of a corrupt last segment (a bad record followed by
@@ -230,7 +232,7 @@ int cl_spool_commit(struct cl_spool *sp, uint64_t now_ms, uint64_t *committed);
 
 /*
  * With sync_thread, cl_spool_commit() never waits for the disk: when a
- * commit is due it hands the records written so far to the thread and
+ * commit is due it hands the records written so far to the worker and
  * returns; a later call, once the fdatasync() ended, moves the committed
  * position (one sync at a time; the next begins when one ended and the
  * interval passed).  This descriptor becomes readable when a sync ended:
@@ -255,7 +257,7 @@ uint64_t cl_spool_next_seq(const struct cl_spool *sp);
 /*
  * For FSYNC_INTERVAL: the time (in the caller's clock) at which
  * cl_spool_commit() will next have work; false if nothing is pending, a
- * sync is running in the thread (cl_spool_event_fd() tells when it ends)
+ * sync is running in the worker (cl_spool_event_fd() tells when it ends)
  * or the policy is not INTERVAL.
  */
 bool cl_spool_commit_due(const struct cl_spool *sp, uint64_t *at_ms);

@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "err.h"
 #include "harness.h"
+#include "loop.h"
 #include "spool.h"
 
 #define SEG64K (64u * 1024)
@@ -1521,12 +1522,96 @@ CL_TEST(sync_thread_commit)
 	rmdir_all(dir);
 }
 
+/* The spool's group commit driven from a lib/loop: the worker's
+ * descriptor and a timer at cl_spool_commit_due() move the committed
+ * position, which never passes what was appended and never goes back,
+ * until everything is committed; the loop thread never waits. */
+struct loop_commit {
+	struct cl_loop *l;
+	struct cl_spool *sp;
+	struct cl_loop_timer *t;
+	uint64_t c, rounds, target;
+	unsigned events;
+};
+
+static void
+lc_commit(struct loop_commit *lc)
+{
+	uint64_t c, at, now = cl_loop_now_ms();
+
+	CHECK_INT_EQ(cl_spool_commit(lc->sp, now, &c), 0);
+	CHECK(c >= lc->c);
+	CHECK(c < cl_spool_next_seq(lc->sp));
+	lc->c = c;
+	if (lc->rounds < 20) {
+		lc->rounds++;
+		append_n(lc->sp, 100);
+		lc->target = cl_spool_next_seq(lc->sp) - 1;
+	}
+	if (lc->c == lc->target && lc->rounds == 20) {
+		cl_loop_stop(lc->l);
+		return;
+	}
+	if (cl_spool_commit_due(lc->sp, &at))
+		CHECK_INT_EQ(
+		    cl_loop_timer_after(lc->t, at > now ? at - now : 0), 0);
+}
+
+static void
+lc_event(void *arg, int fd, unsigned what)
+{
+	struct loop_commit *lc = arg;
+
+	(void)fd;
+	CHECK(what & CL_LOOP_READ);
+	lc->events++;
+	lc_commit(lc);
+}
+
+static void
+lc_timer(void *arg)
+{
+	lc_commit(arg);
+}
+
+CL_TEST(sync_worker_on_loop)
+{
+	const char *dir = newdir();
+	struct cl_spool_opts o = small_opts();
+	struct loop_commit lc = {0};
+	struct cl_spool_cursor *cur;
+	struct cl_loop_io *io;
+
+	o.fsync = CL_SPOOL_FSYNC_INTERVAL;
+	o.interval_ms = 2;
+	o.sync_thread = true;
+	CHECK_INT_EQ(cl_spool_open(dir, &o, &lc.sp, NULL), 0);
+	CHECK_INT_EQ(cl_spool_cursor_open(lc.sp, "a", &cur), 0);
+	CHECK_INT_EQ(cl_loop_new(&lc.l), 0);
+	CHECK((lc.t = cl_loop_timer_new(lc.l, lc_timer, &lc)) != NULL);
+	CHECK((io = cl_loop_io_new(
+		   lc.l, cl_spool_event_fd(lc.sp), lc_event, &lc)) != NULL);
+	CHECK_INT_EQ(cl_loop_io_set(io, CL_LOOP_READ), 0);
+	CHECK_INT_EQ(cl_loop_timer_after(lc.t, 0), 0);
+	CHECK_INT_EQ(cl_loop_run(lc.l), 0);
+	CHECK_INT_EQ(lc.c, 2000);
+	CHECK_INT_EQ(cl_spool_durable(lc.sp), 2000);
+	CHECK(lc.events > 0);
+	expect_records(cur, 1, 2000);
+	cl_loop_io_free(io);
+	cl_loop_timer_free(lc.t);
+	cl_loop_free(lc.l);
+	CHECK_INT_EQ(cl_spool_close(lc.sp), 0);
+	rmdir_all(dir);
+}
+
 int
 main(void)
 {
 	CL_RUN(crc32c_check_value);
 	CL_RUN(crc32c_implementations);
 	CL_RUN(sync_thread_commit);
+	CL_RUN(sync_worker_on_loop);
 	CL_RUN(append_read_reopen);
 	CL_RUN(reader_checks_disk_again);
 	CL_RUN(big_records_and_limits);
