@@ -108,13 +108,15 @@ cl_loop_new(struct cl_loop **lp)
 	*lp = NULL;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return CL_ERR_NOMEM;
-	/* The monotonic clock, read afresh for every timer (no cached time,
-	 * so a timer set in a callback counts from when it was set). */
+	/* CLOCK_MONOTONIC (not the coarse one, by which a timer could fire
+	 * a little before its time), read afresh for every timer (no
+	 * cached time: a timer set in a callback counts from then). */
 	if ((cfg = event_config_new()) == NULL) {
 		free(l);
 		return CL_ERR_NOMEM;
 	}
-	(void)event_config_set_flag(cfg, EVENT_BASE_FLAG_NO_CACHE_TIME);
+	(void)event_config_set_flag(
+	    cfg, EVENT_BASE_FLAG_NO_CACHE_TIME | EVENT_BASE_FLAG_PRECISE_TIMER);
 	l->base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	if (l->base == NULL) {
@@ -665,30 +667,41 @@ cl_workq_pending(const struct cl_workq *q)
 unsigned
 cl_workq_collect(struct cl_workq *q)
 {
-	struct cl_work *w;
+	struct cl_work *first, *last, *w, *next;
 	uint64_t n;
 	unsigned k = 0;
 
 	if (q->collecting)
 		return 0;
-	/* Read first: a job that ends after this read writes again. */
+	/*
+	 * Under the mutex: the counter is read (a worker writes it under
+	 * the mutex, after marking its job ended, so every count read
+	 * belongs to a job seen here or collected before) and the ended
+	 * jobs at the head are taken; a job that ends after this writes
+	 * again, so the descriptor never stays readable for nothing and no
+	 * end is missed.
+	 */
+	pthread_mutex_lock(&q->mu);
 	(void)!read(q->efd, &n, sizeof(n));
-	q->collecting = true;
-	for (;;) {
-		pthread_mutex_lock(&q->mu);
-		w = q->head;
-		if (w == NULL || w->state != W_ENDED) {
-			pthread_mutex_unlock(&q->mu);
-			break;
-		}
-		if ((q->head = w->next) == NULL)
+	first = last = NULL;
+	for (w = q->head; w != NULL && w->state == W_ENDED; w = w->next) {
+		last = w;
+		k++;
+	}
+	if (last != NULL) {
+		first = q->head;
+		if ((q->head = last->next) == NULL)
 			q->tail = NULL;
-		q->pending--;
-		pthread_mutex_unlock(&q->mu);
+		last->next = NULL;
+		q->pending -= k;
+	}
+	pthread_mutex_unlock(&q->mu);
+	q->collecting = true;
+	for (w = first; w != NULL; w = next) {
 		/* w is the caller's again: done() may push it anew. */
+		next = w->next;
 		w->state = 0;
 		w->done(w, w->result);
-		k++;
 	}
 	q->collecting = false;
 	return k;

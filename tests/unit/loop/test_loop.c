@@ -452,6 +452,9 @@ CL_TEST(workq_in_order)
 	CHECK_INT_EQ(__atomic_load_n(&nended, __ATOMIC_SEQ_CST), 7);
 	CHECK_INT_EQ(cl_workq_collect(q), 0);
 	CHECK_INT_EQ(cl_workq_pending(q), 8);
+	/* Their ends are counted, not lost: the descriptor is quiet until
+	 * job 0 ends. */
+	CHECK_INT_EQ(poll(&pfd, 1, 0), 0);
 	CHECK_INT_EQ(write(gate[1], "g", 1), 1);
 	pfd.fd = cl_workq_fd(q);
 	pfd.events = POLLIN;
@@ -461,6 +464,10 @@ CL_TEST(workq_in_order)
 	for (i = 0; i < 8; i++)
 		CHECK_INT_EQ(done_order[i], i);
 	CHECK_INT_EQ(cl_workq_pending(q), 0);
+	/* Collected: the descriptor does not stay readable (a poll loop
+	 * would spin). */
+	pfd.revents = 0;
+	CHECK_INT_EQ(poll(&pfd, 1, 0), 0);
 	CHECK_INT_EQ(cl_workq_collect(q), 0);
 	cl_workq_free(q);
 	close(gate[0]);
