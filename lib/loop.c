@@ -316,6 +316,16 @@ cl_loop_timer_every(struct cl_loop_timer *t, uint64_t ms)
 	return timer_arm(t, ms, true);
 }
 
+void
+cl_loop_timer_soon(struct cl_loop_timer *t)
+{
+	/* A pending non-persistent timer that is run is deleted first, so
+	 * that it does not fire again at its time. */
+	(void)event_del(t->ev);
+	if (event_assign(t->ev, t->l->base, -1, 0, timer_cb, t) == 0)
+		event_active(t->ev, EV_TIMEOUT, 0);
+}
+
 bool
 cl_loop_timer_cancel(struct cl_loop_timer *t)
 {

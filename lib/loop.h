@@ -106,6 +106,14 @@ int cl_loop_timer_after(struct cl_loop_timer *t, uint64_t ms);
 /* Fires every ms milliseconds (ms > 0) until cancelled. */
 int cl_loop_timer_every(struct cl_loop_timer *t, uint64_t ms);
 
+/*
+ * Calls fn(arg) in this round of the loop, after the callbacks already
+ * due, once however often it is asked (the timer is disarmed): for work
+ * that runs once after a round of events, as at the end of a poll()
+ * loop's iteration.
+ */
+void cl_loop_timer_soon(struct cl_loop_timer *t);
+
 /* Disarms; true if it was armed. */
 bool cl_loop_timer_cancel(struct cl_loop_timer *t);
 

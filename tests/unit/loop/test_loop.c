@@ -222,6 +222,58 @@ CL_TEST(timers)
 	cl_loop_free(t.l);
 }
 
+struct soon {
+	struct cl_loop_timer *a, *b;
+	int a_n, b_n;
+	bool b_after_a;
+};
+
+static void
+on_soon_a(void *arg)
+{
+	struct soon *s = arg;
+
+	s->a_n++;
+	CHECK_INT_EQ(cl_loop_timer_after(s->b, 10000), 0);
+	cl_loop_timer_soon(s->b);
+	cl_loop_timer_soon(s->b);
+	cl_loop_timer_soon(s->b);
+	CHECK_INT_EQ(s->b_n, 0); /* not from inside this callback */
+}
+
+static void
+on_soon_b(void *arg)
+{
+	struct soon *s = arg;
+
+	s->b_n++;
+	s->b_after_a = s->a_n == 1;
+}
+
+/* "Soon": once however often asked, after the callback that asked, and
+ * the timer's former setting is gone (the loop then has nothing left and
+ * returns at once rather than after 10 s). */
+CL_TEST(timer_soon)
+{
+	struct cl_loop *l = loop_new();
+	struct soon s = {0};
+	uint64_t t0;
+
+	CHECK((s.a = cl_loop_timer_new(l, on_soon_a, &s)) != NULL);
+	CHECK((s.b = cl_loop_timer_new(l, on_soon_b, &s)) != NULL);
+	CHECK_INT_EQ(cl_loop_timer_after(s.a, 1), 0);
+	t0 = cl_loop_now_ms();
+	CHECK_INT_EQ(cl_loop_run(l), 0);
+	CHECK_INT_EQ(s.a_n, 1);
+	CHECK_INT_EQ(s.b_n, 1);
+	CHECK(s.b_after_a);
+	CHECK(!cl_loop_timer_cancel(s.b));
+	CHECK(cl_loop_now_ms() < t0 + 5000);
+	cl_loop_timer_free(s.a);
+	cl_loop_timer_free(s.b);
+	cl_loop_free(l);
+}
+
 struct sigs {
 	struct cl_loop *l;
 	int term, hup, chld, usr1;
@@ -539,6 +591,7 @@ main(void)
 	CL_RUN(io_read_write);
 	CL_RUN(io_free_in_callback);
 	CL_RUN(timers);
+	CL_RUN(timer_soon);
 	CL_RUN(signals);
 	CL_RUN(pollset);
 	CL_RUN(workq_in_order);
