@@ -28,6 +28,7 @@
 #include "err.h"
 #include "front.h"
 #include "log.h"
+#include "loop.h"
 #include "mdf.h"
 #include "metrics.h"
 #include "net.h"
@@ -81,6 +82,9 @@ struct ackw {
 	uint64_t need; /* spool record that must be committed */
 };
 
+struct mdf;
+struct mdf_loop;
+
 struct poi {
 	int fd;
 	SSL *ssl;
@@ -95,6 +99,8 @@ struct poi {
 	uint64_t consumed; /* stream octets handled before in.d[0] */
 	bool limited;      /* stopped at its share of --max-flows */
 	uint64_t limited_since;
+	struct mdf *m;
+	struct cl_loop_io *io; /* watcher; freed before fd is closed */
 };
 
 struct mdf {
@@ -117,6 +123,7 @@ struct mdf {
 	unsigned alarm_level; /* index of the highest alarm crossed, +1 */
 	unsigned flow_alarm;  /* the same for communications tracked */
 	bool full_logged;
+	struct mdf_loop *ml; /* while run() runs */
 };
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
@@ -484,6 +491,7 @@ poi_free(struct poi *p)
 {
 	if (p == NULL)
 		return;
+	cl_loop_io_free(p->io);
 	if (p->ssl != NULL)
 		SSL_free(p->ssl);
 	if (p->fd != -1)
@@ -1305,209 +1313,368 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 	return -1;
 }
 
+/*
+ * The loop (lib/loop).  One tick does what one round of events leaves to
+ * do, in this order: a reload or the end asked by a signal, the
+ * IntegrityCheck PDUs, the group commit, the POIs' acknowledgements, the
+ * release of confirmed segments, the alarms and the delivery; then it
+ * says which descriptors to watch and arms itself for the earliest time
+ * anything wants to run.  Every event callback asks for a tick after
+ * its round (cl_loop_timer_soon()).
+ */
+struct mdf_loop {
+	struct mdf *m;
+	struct cl_loop *l;
+	struct cl_loop_timer *tick;
+	struct cl_loop_pollset *front_ps, *metrics_ps;
+	struct cl_loop_io *spool_io;
+	struct cl_loop_io *sio[MAX_DESTS];
+	int sfd[MAX_DESTS];
+	short srev[MAX_DESTS];
+	uint64_t last_slow, deadline, ic_retry;
+	int status; /* run()'s result: 1 once the signer is gone */
+};
+
+static void
+on_signal_loop(void *arg, int sig)
+{
+	struct mdf_loop *ml = arg;
+
+	on_signal(sig);
+	cl_loop_timer_soon(ml->tick);
+}
+
+static void
+on_poi(void *arg, int fd, unsigned what)
+{
+	struct poi *p = arg;
+	struct mdf *m = p->m;
+	uint64_t now = mono_ms();
+	size_t i;
+
+	(void)fd;
+	for (i = 0; i < MAX_POIS && m->pois[i] != p; i++)
+		;
+	if (i == MAX_POIS)
+		return;
+	cl_loop_timer_soon(m->ml->tick);
+	if (what & CL_LOOP_READ) {
+		if (poi_read(m, p, now) != 0) {
+			poi_close(m, i,
+			    p->limited ? "at its flow share; nothing from the "
+					 "refused PDU on acknowledged"
+				       : "closed");
+			return;
+		}
+	}
+	if ((what & CL_LOOP_WRITE) && poi_flush(p) != 0)
+		poi_close(m, i, "write error");
+}
+
+struct stream_ev {
+	struct mdf_loop *ml;
+	size_t i;
+};
+static struct stream_ev stream_evs[MAX_DESTS];
+
+static void
+on_stream(void *arg, int fd, unsigned what)
+{
+	struct stream_ev *se = arg;
+
+	(void)fd;
+	if (what & CL_LOOP_READ)
+		se->ml->srev[se->i] |= POLLIN;
+	if (what & CL_LOOP_WRITE)
+		se->ml->srev[se->i] |= POLLOUT;
+	cl_loop_timer_soon(se->ml->tick);
+}
+
+static void
+on_spool(void *arg, int fd, unsigned what)
+{
+	struct mdf_loop *ml = arg;
+
+	(void)fd;
+	(void)what;
+	/* A group commit ended: the tick's commit collects it. */
+	cl_loop_timer_soon(ml->tick);
+}
+
+static size_t
+front_fill(
+    void *arg, struct pollfd *pfd, size_t max, uint64_t now, uint64_t *next)
+{
+	struct mdf_loop *ml = arg;
+
+	return cl_front_pollfds(ml->m->front, pfd, max, now, next);
+}
+
+static void
+front_handle(void *arg, struct pollfd *pfd, size_t n, uint64_t now)
+{
+	struct mdf_loop *ml = arg;
+
+	cl_front_handle(ml->m->front, pfd, n, now);
+	/* New POIs get their watchers in the tick. */
+	cl_loop_timer_soon(ml->tick);
+}
+
+static size_t
+metrics_fill(
+    void *arg, struct pollfd *pfd, size_t max, uint64_t now, uint64_t *next)
+{
+	struct mdf_loop *ml = arg;
+
+	return cl_metrics_pollfds(ml->m->metrics, pfd, max, now, next);
+}
+
+static void
+metrics_handle(void *arg, struct pollfd *pfd, size_t n, uint64_t now)
+{
+	struct mdf_loop *ml = arg;
+
+	cl_metrics_handle(ml->m->metrics, pfd, n, now);
+}
+
+static void
+watch_fail(const char *what)
+{
+	cl_fatal("event loop: cannot watch %s: %s", what, strerror(errno));
+}
+
+static void
+tick(void *arg)
+{
+	struct mdf_loop *ml = arg;
+	struct mdf *m = ml->m;
+	uint64_t now, next, committed;
+	size_t i;
+	int r;
+
+	now = mono_ms();
+	if (got_chld) {
+		got_chld = 0;
+		if (cl_privsep_reap() > 0 && m->signer != NULL &&
+		    !cl_privsep_alive(mdf_signer_pid(m->signer))) {
+			cl_err("no IntegrityCheck signer: exiting");
+			ml->status = 1;
+			cl_loop_stop(ml->l);
+			return;
+		}
+	}
+	if (got_hup) {
+		got_hup = 0;
+		(void)load_tasks(m, false);
+	}
+	if (got_term && ml->deadline == 0) {
+		cl_info("terminating: storing what is buffered, "
+			"delivering for up to %llu s",
+		    (unsigned long long)m->o->flush_timeout);
+		ml->deadline = now + m->o->flush_timeout * 1000;
+		cl_front_stop(m->front);
+		/* Its descriptors are closed: watched no more. */
+		if (cl_loop_pollset_arm(ml->front_ps) != 0)
+			watch_fail("the X2/X3 listener");
+		for (i = 0; i < MAX_POIS; i++)
+			if (m->pois[i] != NULL)
+				(void)poi_flush(m->pois[i]);
+		r = mdf_core_integrity(m->core, now, true);
+		if (r == CL_ERR_FULL)
+			cl_warn("spool full: the last IntegrityCheck "
+				"PDUs are not written");
+		else if (r != 0)
+			cl_fatal("spool %s: writing the last "
+				 "IntegrityCheck PDUs at exit: %s",
+			    m->o->spool_dir, spool_why(m, r));
+		if ((r = cl_spool_sync(m->sp, &committed)) != 0)
+			cl_fatal("spool %s: syncing at exit: %s",
+			    m->o->spool_dir, spool_why(m, r));
+	}
+	if (ml->deadline != 0) {
+		bool done = true;
+
+		for (i = 0; i < m->nstreams; i++) {
+			struct mdf_stream_stats ss;
+
+			mdf_stream_stats(m->streams[i], &ss);
+			if (ss.backlog > 0)
+				done = false;
+		}
+		if (done || now >= ml->deadline) {
+			cl_loop_stop(ml->l);
+			return;
+		}
+	}
+
+	/* Commit (group commit when due), then answer keepalives. */
+	r = now >= ml->ic_retry ? mdf_core_integrity(m->core, now, false) : 0;
+	if (r == CL_ERR_FULL) {
+		/* Written once the LEMFs make room. */
+		ml->ic_retry = now + PAUSE_MS;
+		r = 0;
+	}
+	if (r != 0 || (r = cl_spool_commit(m->sp, now, &committed)) != 0)
+		cl_fatal("spool %s: writing or syncing records failed: "
+			 "%s; exiting so that a restart recovers it",
+		    m->o->spool_dir, spool_why(m, r));
+	for (i = 0; i < MAX_POIS; i++)
+		if (m->pois[i] != NULL) {
+			poi_acks(m->pois[i], committed);
+			if (poi_flush(m->pois[i]) != 0)
+				poi_close(m, i, "write error");
+		}
+	if (now >= ml->last_slow + 1000) {
+		unsigned nf;
+
+		ml->last_slow = now;
+		if ((r = mdf_core_release(m->core, &nf)) != 0)
+			cl_err("spool %s: releasing confirmed segments: "
+			       "%s",
+			    m->o->spool_dir, spool_why(m, r));
+		else if (nf > 0)
+			cl_log(CL_LOG_DEBUG, "spool: %u segments released", nf);
+	}
+	check_alarms(m);
+
+	/* Delivery, and when each stream wants to run again.  A stream
+	 * may close its descriptor and open another: not watched while it
+	 * runs. */
+	next = now + 1000;
+	for (i = 0; i < m->nstreams; i++) {
+		uint64_t t;
+
+		if (ml->sio[i] != NULL && cl_loop_io_set(ml->sio[i], 0) != 0)
+			watch_fail("a LEMF connection");
+		t = mdf_stream_run(m->streams[i], ml->srev[i], now);
+		ml->srev[i] = 0;
+		if (t < next)
+			next = t;
+	}
+	if (cl_spool_commit_due(m->sp, &committed) && committed < next)
+		next = committed;
+	if (mdf_core_integrity_due(m->core, &committed)) {
+		if (committed < ml->ic_retry)
+			committed = ml->ic_retry;
+		if (committed < next)
+			next = committed;
+	}
+
+	for (i = 0; i < m->nstreams; i++) {
+		struct pollfd pf;
+		unsigned w;
+
+		mdf_stream_pollfd(m->streams[i], &pf);
+		if (pf.fd != ml->sfd[i]) {
+			cl_loop_io_free(ml->sio[i]);
+			ml->sio[i] = NULL;
+			ml->sfd[i] = -1;
+			if (pf.fd >= 0) {
+				stream_evs[i].ml = ml;
+				stream_evs[i].i = i;
+				if ((ml->sio[i] = cl_loop_io_new(ml->l, pf.fd,
+					 on_stream, &stream_evs[i])) == NULL)
+					watch_fail("a LEMF connection");
+				ml->sfd[i] = pf.fd;
+			}
+		}
+		w = ((pf.events & POLLIN) ? CL_LOOP_READ : 0) |
+		    ((pf.events & POLLOUT) ? CL_LOOP_WRITE : 0);
+		if (ml->sio[i] != NULL && cl_loop_io_set(ml->sio[i], w) != 0)
+			watch_fail("a LEMF connection");
+	}
+	for (i = 0; i < MAX_POIS; i++) {
+		struct poi *p = m->pois[i];
+		unsigned w = 0;
+
+		if (p == NULL)
+			continue;
+		if (p->io == NULL) {
+			p->m = m;
+			if ((p->io = cl_loop_io_new(ml->l, p->fd, on_poi, p)) ==
+			    NULL)
+				watch_fail("a POI connection");
+		}
+		if (p->paused_until != 0 && p->paused_until <= now) {
+			p->paused_until = 0;
+			cl_loop_io_kick(p->io, CL_LOOP_READ);
+		} else if (p->ssl != NULL && p->paused_until <= now &&
+		    SSL_has_pending(p->ssl)) {
+			/* Bytes TLS holds already (read with the
+			 * handshake): the descriptor does not show them. */
+			cl_loop_io_kick(p->io, CL_LOOP_READ);
+		}
+		if (p->paused_until <= now)
+			w = CL_LOOP_READ;
+		else if (p->paused_until < next)
+			next = p->paused_until;
+		if (p->out.len > 0)
+			w |= CL_LOOP_WRITE;
+		if (cl_loop_io_set(p->io, w) != 0)
+			watch_fail("a POI connection");
+	}
+	if (ml->deadline != 0 && ml->deadline < next)
+		next = ml->deadline;
+	now = mono_ms();
+	if (cl_loop_timer_after(ml->tick, next <= now ? 0 : next - now) != 0)
+		watch_fail("the timer");
+}
+
 static int
 run(struct mdf *m)
 {
-	struct pollfd *pfd;
-	uint64_t now, next, committed, last_slow = 0, deadline = 0;
-	uint64_t ic_retry = 0;
-	short srev[MAX_DESTS];
-	size_t i, n, pbase, sbase, fbase, fn = 0, mbase, mn = 0;
-	int r, timeout;
+	struct mdf_loop ml;
+	size_t i;
+	int r;
 
-	memset(srev, 0, sizeof(srev));
-	if ((pfd = calloc(2 + cl_front_npollfds(m->front) + CL_METRICS_POLLFDS +
-		     MAX_POIS + MAX_DESTS,
-		 sizeof(*pfd))) == NULL)
+	memset(&ml, 0, sizeof(ml));
+	ml.m = m;
+	m->ml = &ml;
+	for (i = 0; i < MAX_DESTS; i++)
+		ml.sfd[i] = -1;
+	if ((r = cl_loop_new(&ml.l)) != 0)
+		cl_fatal("event loop: %s: %s", cl_err_str(r), strerror(errno));
+	if ((ml.tick = cl_loop_timer_new(ml.l, tick, &ml)) == NULL)
 		cl_fatal("out of memory");
-	for (;;) {
-		now = mono_ms();
-		if (got_hup) {
-			got_hup = 0;
-			(void)load_tasks(m, false);
+	if (cl_loop_signal(ml.l, SIGTERM, on_signal_loop, &ml) != 0 ||
+	    cl_loop_signal(ml.l, SIGINT, on_signal_loop, &ml) != 0 ||
+	    cl_loop_signal(ml.l, SIGHUP, on_signal_loop, &ml) != 0 ||
+	    cl_loop_signal(ml.l, SIGCHLD, on_signal_loop, &ml) != 0)
+		watch_fail("signals");
+	if (cl_spool_event_fd(m->sp) >= 0 &&
+	    ((ml.spool_io = cl_loop_io_new(
+		  ml.l, cl_spool_event_fd(m->sp), on_spool, &ml)) == NULL ||
+		cl_loop_io_set(ml.spool_io, CL_LOOP_READ) != 0))
+		watch_fail("the spool's sync worker");
+	if ((ml.front_ps = cl_loop_pollset_new(ml.l,
+		 cl_front_npollfds(m->front), front_fill, front_handle, &ml)) ==
+		NULL ||
+	    cl_loop_pollset_arm(ml.front_ps) != 0)
+		watch_fail("the X2/X3 listener");
+	if (m->metrics != NULL &&
+	    ((ml.metrics_ps = cl_loop_pollset_new(ml.l, CL_METRICS_POLLFDS,
+		  metrics_fill, metrics_handle, &ml)) == NULL ||
+		cl_loop_pollset_arm(ml.metrics_ps) != 0))
+		watch_fail("the metrics listener");
+	/* A signal that came before the loop watched it. */
+	cl_loop_timer_soon(ml.tick);
+	if (cl_loop_run(ml.l) != 0)
+		cl_fatal("event loop: %s", strerror(errno));
+	/* The watchers go before their descriptors (closed after this). */
+	for (i = 0; i < MAX_POIS; i++)
+		if (m->pois[i] != NULL) {
+			cl_loop_io_free(m->pois[i]->io);
+			m->pois[i]->io = NULL;
 		}
-		if (got_chld) {
-			got_chld = 0;
-			if (cl_privsep_reap() > 0 && m->signer != NULL &&
-			    !cl_privsep_alive(mdf_signer_pid(m->signer))) {
-				cl_err("no IntegrityCheck signer: exiting");
-				free(pfd);
-				return 1;
-			}
-		}
-		if (got_term && deadline == 0) {
-			cl_info("terminating: storing what is buffered, "
-				"delivering for up to %llu s",
-			    (unsigned long long)m->o->flush_timeout);
-			deadline = now + m->o->flush_timeout * 1000;
-			cl_front_stop(m->front);
-			for (i = 0; i < MAX_POIS; i++)
-				if (m->pois[i] != NULL)
-					(void)poi_flush(m->pois[i]);
-			r = mdf_core_integrity(m->core, now, true);
-			if (r == CL_ERR_FULL)
-				cl_warn("spool full: the last IntegrityCheck "
-					"PDUs are not written");
-			else if (r != 0)
-				cl_fatal("spool %s: writing the last "
-					 "IntegrityCheck PDUs at exit: %s",
-				    m->o->spool_dir, spool_why(m, r));
-			if ((r = cl_spool_sync(m->sp, &committed)) != 0)
-				cl_fatal("spool %s: syncing at exit: %s",
-				    m->o->spool_dir, spool_why(m, r));
-		}
-		if (deadline != 0) {
-			bool done = true;
-
-			for (i = 0; i < m->nstreams; i++) {
-				struct mdf_stream_stats ss;
-
-				mdf_stream_stats(m->streams[i], &ss);
-				if (ss.backlog > 0)
-					done = false;
-			}
-			if (done || now >= deadline)
-				break;
-		}
-
-		/* Commit (group commit when due), then answer keepalives. */
-		r = now >= ic_retry ? mdf_core_integrity(m->core, now, false)
-				    : 0;
-		if (r == CL_ERR_FULL) {
-			/* Written once the LEMFs make room. */
-			ic_retry = now + PAUSE_MS;
-			r = 0;
-		}
-		if (r != 0 ||
-		    (r = cl_spool_commit(m->sp, now, &committed)) != 0)
-			cl_fatal("spool %s: writing or syncing records failed: "
-				 "%s; exiting so that a restart recovers it",
-			    m->o->spool_dir, spool_why(m, r));
-		for (i = 0; i < MAX_POIS; i++)
-			if (m->pois[i] != NULL) {
-				poi_acks(m->pois[i], committed);
-				if (poi_flush(m->pois[i]) != 0)
-					poi_close(m, i, "write error");
-			}
-		if (now >= last_slow + 1000) {
-			unsigned nf;
-
-			last_slow = now;
-			if ((r = mdf_core_release(m->core, &nf)) != 0)
-				cl_err(
-				    "spool %s: releasing confirmed segments: "
-				    "%s",
-				    m->o->spool_dir, spool_why(m, r));
-			else if (nf > 0)
-				cl_log(CL_LOG_DEBUG,
-				    "spool: %u segments released", nf);
-		}
-		check_alarms(m);
-
-		/* Delivery, and when each stream wants to run again. */
-		next = now + 1000;
-		for (i = 0; i < m->nstreams; i++) {
-			uint64_t t =
-			    mdf_stream_run(m->streams[i], srev[i], now);
-
-			srev[i] = 0;
-			if (t < next)
-				next = t;
-		}
-		if (cl_spool_commit_due(m->sp, &committed) && committed < next)
-			next = committed;
-		if (mdf_core_integrity_due(m->core, &committed)) {
-			if (committed < ic_retry)
-				committed = ic_retry;
-			if (committed < next)
-				next = committed;
-		}
-
-		n = 0;
-		/* A group commit ended: the commit at the top of the loop
-		 * collects it. */
-		if (cl_spool_event_fd(m->sp) >= 0) {
-			pfd[n].fd = cl_spool_event_fd(m->sp);
-			pfd[n].revents = 0;
-			pfd[n++].events = POLLIN;
-		}
-		fbase = n;
-		fn = cl_front_pollfds(
-		    m->front, &pfd[n], cl_front_npollfds(m->front), now, &next);
-		n += fn;
-		mbase = n;
-		if (m->metrics != NULL) {
-			mn = cl_metrics_pollfds(m->metrics, &pfd[n],
-			    CL_METRICS_POLLFDS, now, &next);
-			n += mn;
-		}
-		pbase = n;
-		for (i = 0; i < MAX_POIS; i++) {
-			struct poi *p = m->pois[i];
-
-			pfd[n].fd = p == NULL ? -1 : p->fd;
-			pfd[n].events = 0;
-			if (p != NULL) {
-				/* Bytes TLS holds already (read with the
-				 * handshake): no poll() wait for them. */
-				if (p->ssl != NULL && p->paused_until <= now &&
-				    SSL_has_pending(p->ssl))
-					next = now;
-				if (p->paused_until <= now)
-					pfd[n].events = POLLIN;
-				else if (p->paused_until < next)
-					next = p->paused_until;
-				if (p->out.len > 0)
-					pfd[n].events |= POLLOUT;
-			}
-			pfd[n++].revents = 0;
-		}
-		sbase = n;
-		for (i = 0; i < m->nstreams; i++)
-			mdf_stream_pollfd(m->streams[i], &pfd[n++]);
-		now = mono_ms();
-		timeout = next <= now ? 0 : (int)(next - now);
-		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
-			cl_fatal("poll: %s", strerror(errno));
-		now = mono_ms();
-		if (m->metrics != NULL)
-			cl_metrics_handle(m->metrics, &pfd[mbase], mn, now);
-		for (i = 0; i < MAX_POIS; i++) {
-			struct poi *p = m->pois[i];
-			short rev = pfd[pbase + i].revents;
-
-			if (p == NULL || pfd[pbase + i].fd != p->fd)
-				continue;
-			if (p->paused_until != 0 && p->paused_until <= now) {
-				p->paused_until = 0;
-				rev |= POLLIN;
-			}
-			if (p->ssl != NULL && p->paused_until <= now &&
-			    SSL_has_pending(p->ssl))
-				rev |= POLLIN;
-			if (rev == 0)
-				continue;
-			if (rev & (POLLIN | POLLHUP | POLLERR)) {
-				if (poi_read(m, p, now) != 0) {
-					poi_close(m, i,
-					    p->limited
-						? "at its flow share; nothing "
-						  "from the refused PDU on "
-						  "acknowledged"
-						: "closed");
-					continue;
-				}
-			}
-			if ((rev & POLLOUT) && poi_flush(p) != 0)
-				poi_close(m, i, "write error");
-		}
-		for (i = 0; i < m->nstreams; i++)
-			srev[i] = pfd[sbase + i].revents;
-		/* New POIs last: their slots were not polled this round. */
-		cl_front_handle(m->front, &pfd[fbase], fn, now);
-	}
-	free(pfd);
-	return 0;
+	for (i = 0; i < MAX_DESTS; i++)
+		cl_loop_io_free(ml.sio[i]);
+	cl_loop_io_free(ml.spool_io);
+	cl_loop_pollset_free(ml.front_ps);
+	cl_loop_pollset_free(ml.metrics_ps);
+	cl_loop_timer_free(ml.tick);
+	cl_loop_free(ml.l);
+	m->ml = NULL;
+	return ml.status;
 }
 
 int

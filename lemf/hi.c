@@ -1,0 +1,720 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The LEMF's HI server on lib/loop: see hi.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "digest.h"
+#include "err.h"
+#include "front.h"
+#include "hi.h"
+#include "log.h"
+#include "loop.h"
+#include "net.h"
+#include "out.h"
+#include "psdu.h"
+#include "psdu_dec.h"
+#include "recv.h"
+#include "tls.h"
+#include "util.h"
+
+#define MAX_CONN   LEMF_HI_MAX_CONN
+#define READ_CHUNK 65536
+#define IN_MAX     (CL_PSDU_DEC_MAX + 2 * READ_CHUNK)
+#define OUTQ_MAX   (1024u * 1024)
+#define FLUSH_MS   100 /* buffered output waits at most about this */
+
+struct lemf_hi;
+
+struct conn {
+	struct lemf_hi *h;
+	int fd;
+	SSL *ssl;
+	struct cl_loop_io *io;
+	char peer[80];
+	uint64_t offset; /* stream bytes consumed */
+	struct cl_buf in;
+	struct cl_buf answers; /* waiting for a sync to end */
+	size_t covered;        /* answers.d[0..covered): by the sync running */
+	struct cl_buf outq;
+	bool closing;
+};
+
+/* A sync of the output, run by the worker: lemf_sync_run() touches only
+ * the job (descriptors lemf_out_sync_begin() duplicated). */
+struct sync_work {
+	struct cl_work w; /* first: the container cast */
+	struct lemf_hi *h;
+	struct lemf_sync_job job;
+};
+
+struct lemf_hi {
+	struct cl_loop *l;
+	struct lemf_recv *rv;
+	struct lemf_out *out;
+	bool ack;
+	struct cl_psheader ans;
+	bool failed;   /* output failed: stop without acknowledging */
+	bool stopping; /* lemf_hi_free(): no further sync */
+	struct cl_front *front;
+	struct cl_loop_pollset *ps;
+	struct cl_loop_timer *flush_t;
+	struct cl_workq *wq;
+	struct sync_work sw;
+	bool busy; /* a sync pushed and not yet collected */
+	unsigned port;
+	unsigned nconn;
+	struct conn cl[MAX_CONN];
+};
+
+static void
+sha256(const uint8_t *p, size_t n, uint8_t out[32])
+{
+	if (cl_sha256(p, n, out) != 0)
+		cl_fatal("SHA-256 failed");
+}
+
+unsigned
+lemf_hi_port(const struct lemf_hi *h)
+{
+	return h->port;
+}
+
+bool
+lemf_hi_failed(const struct lemf_hi *h)
+{
+	return h->failed;
+}
+
+/* ---- connections ---- */
+
+static void
+conn_free(struct conn *c)
+{
+	/* The watcher goes before the descriptor (see loop.h). */
+	cl_loop_io_free(c->io);
+	c->io = NULL;
+	if (c->ssl != NULL)
+		SSL_free(c->ssl);
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->h->nconn--;
+	}
+	cl_buf_release(&c->in);
+	cl_buf_release(&c->answers);
+	cl_buf_release(&c->outq);
+	c->fd = -1;
+	c->ssl = NULL;
+}
+
+static void
+out_failed(struct lemf_hi *h, const char *what, int r)
+{
+	if (h->failed)
+		return;
+	cl_err("cannot write the output (%s: %s%s%s): stopping; nothing more "
+	       "is acknowledged, the MDF keeps and resends what was not",
+	    what, cl_err_str(r), r == CL_ERR_SYSTEM ? ": " : "",
+	    r == CL_ERR_SYSTEM ? strerror(errno) : "");
+	h->failed = true;
+	cl_loop_stop(h->l);
+}
+
+/* Queues an answer PDU (sent after the next sync). */
+static void
+answer(struct conn *c, int which, bool opt_requested)
+{
+	struct lemf_hi *h = c->h;
+	struct timespec ts;
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h->ans.sec = ts.tv_sec;
+	h->ans.usec = (uint32_t)(ts.tv_nsec / 1000);
+	if (which == CL_PSDU_TRI_OPTION_RESP)
+		r = cl_psdu_option_response(
+		    &c->answers, &h->ans, opt_requested, h->ack);
+	else
+		r = cl_psdu_tri(&c->answers, &h->ans, which);
+	if (r != 0) {
+		cl_warn("%s: cannot queue an answer (%s); closing", c->peer,
+		    cl_err_str(r));
+		c->closing = true;
+		return;
+	}
+	h->ans.seq++;
+}
+
+static void
+control(struct conn *c, const struct cl_psdu_info *in)
+{
+	const struct cl_psdu_tri_dec *x = &in->tri;
+	const char *name = cl_psdu_tri_name(x->which);
+
+	lemf_recv_counts(c->h->rv)->control++;
+	if (in->liid.len != 1 || in->liid.p[0] != '-' || in->cin != 0)
+		cl_debug("%s: %s with LIID/CIN of a communication", c->peer,
+		    name != NULL ? name : "TRI");
+	switch (x->which) {
+	case CL_PSDU_TRI_KEEPALIVE:
+		answer(c, CL_PSDU_TRI_KEEPALIVE_RESP, false);
+		break;
+	case CL_PSDU_TRI_ACK_REQUEST:
+		answer(c, CL_PSDU_TRI_ACK_RESPONSE, false);
+		break;
+	case CL_PSDU_TRI_OPTION_REQ:
+		cl_info("%s: option request (pDUAcknowledgement %s): %s",
+		    c->peer, x->ack_requested ? "requested" : "not requested",
+		    !x->ack_requested ? "nothing to accept"
+			: c->h->ack   ? "accepted"
+				      : "declined");
+		answer(c, CL_PSDU_TRI_OPTION_RESP, x->ack_requested);
+		break;
+	case CL_PSDU_TRI_OPTION_DONE:
+		cl_info("%s: option negotiation complete", c->peer);
+		break;
+	default:
+		cl_debug("%s: %s ignored", c->peer,
+		    name != NULL ? name : "unknown TRI alternative");
+	}
+}
+
+static void
+data(struct conn *c, const struct cl_psdu_info *in, const struct timespec *rx)
+{
+	struct lemf_hi *h = c->h;
+	struct lemf_result res;
+	uint8_t hash[32];
+	char liid[3 * CL_PSDU_LIID_MAX + 8];
+	int r;
+
+	sha256(in->pdu.p, in->pdu.len, hash);
+	lemf_liid_text(in->liid.p, in->liid.len, liid, sizeof(liid));
+	if (lemf_kind_of(in) < 0) {
+		lemf_recv_other(h->rv);
+		if ((r = lemf_out_pdu(h->out, in, hash, NULL, rx)) != 0)
+			out_failed(h, "pdus.jsonl", r);
+		return;
+	}
+	if ((r = lemf_recv_pdu(h->rv, in, hash, &res)) != 0)
+		cl_fatal("receive state: %s", cl_err_str(r));
+	/* LIIDs are untrusted: logged in their file-name form. */
+	switch (res.verdict) {
+	case LEMF_GAP:
+		cl_err("GAP in %s stream LIID %s CIN %u from %s: expected "
+		       "seq %llu, got %u (%llu missing)",
+		    lemf_kind_name(res.kind), liid, in->cin, c->peer,
+		    (unsigned long long)res.expected, in->seq,
+		    (unsigned long long)(in->seq - res.expected));
+		if ((r = lemf_out_gap(h->out, in, &res, rx)) != 0)
+			out_failed(h, "pdus.jsonl", r);
+		__attribute__((fallthrough));
+	case LEMF_NEW:
+		if (res.verified == 0)
+			cl_err("integrity FAILED: LIID %s CIN %u integrity seq "
+			       "%u: %s",
+			    liid, in->cin, in->seq, res.why);
+		else if (res.verified == 1)
+			cl_debug("integrity ok: LIID %s CIN %u integrity seq "
+				 "%u covers %zu PDUs",
+			    liid, in->cin, in->seq, in->tri.nseqs);
+		if ((r = lemf_out_pdu(h->out, in, hash, &res, rx)) != 0)
+			out_failed(h, "output", r);
+		break;
+	case LEMF_DUP:
+		cl_debug("exact repeat dropped: %s LIID %s CIN %u seq %u",
+		    lemf_kind_name(res.kind), liid, in->cin, in->seq);
+		break;
+	case LEMF_DUP_UNVERIFIED:
+		cl_warn("duplicate (unverified) dropped: %s LIID %s CIN %u seq "
+			"%u is below the expected %llu and its hash is no "
+			"longer held",
+		    lemf_kind_name(res.kind), liid, in->cin, in->seq,
+		    (unsigned long long)res.expected);
+		break;
+	case LEMF_CONFLICT:
+		cl_err("CONFLICTING DUPLICATE from %s: %s LIID %s CIN %u seq "
+		       "%u differs from the PDU received before; the first is "
+		       "kept",
+		    c->peer, lemf_kind_name(res.kind), liid, in->cin, in->seq);
+		if ((r = lemf_out_conflict(h->out, in, hash, &res, rx)) != 0)
+			out_failed(h, "pdus.jsonl", r);
+		break;
+	}
+}
+
+/* Decodes what is buffered; sets c->closing on a malformed PDU. */
+static void
+handle(struct conn *c)
+{
+	struct lemf_hi *h = c->h;
+	struct cl_psdu_info in;
+	struct timespec rx;
+	const char *why;
+	size_t used, off = 0;
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &rx);
+	while (!c->closing && !h->failed && off < c->in.len) {
+		r = cl_psdu_decode(
+		    c->in.d + off, c->in.len - off, &in, &used, &why);
+		if (r == CL_ERR_TRUNCATED)
+			break;
+		if (r != 0) {
+			cl_err("malformed PDU from %s at stream offset %llu: "
+			       "%s (%s); closing this connection",
+			    c->peer, (unsigned long long)(c->offset + off), why,
+			    cl_err_str(r));
+			lemf_recv_counts(h->rv)->bad++;
+			if ((r = lemf_out_bad(h->out, c->peer, c->offset + off,
+				 r, why, &rx)) != 0)
+				out_failed(h, "pdus.jsonl", r);
+			c->closing = true;
+			break;
+		}
+		if (in.kind == CL_PSDU_KIND_TRI &&
+		    in.tri.which != CL_PSDU_TRI_INTEGRITY)
+			control(c, &in);
+		else
+			data(c, &in, &rx);
+		off += used;
+	}
+	(void)cl_buf_consume(&c->in, off);
+	c->offset += off;
+}
+
+/* ---- syncs ---- */
+
+/* In the worker. */
+static int
+sync_run(struct cl_work *w)
+{
+	return lemf_sync_run(&((struct sync_work *)w)->job);
+}
+
+static void sync_done(struct cl_work *w, int r);
+
+/* Begins a sync if none is running and answers wait for one. */
+static void
+sync_kick(struct lemf_hi *h)
+{
+	unsigned i, seen;
+	bool want = false;
+	int r;
+
+	if (h->busy || h->failed || h->stopping)
+		return;
+	for (i = 0, seen = 0; i < MAX_CONN && seen < h->nconn; i++)
+		if (h->cl[i].fd != -1) {
+			seen++;
+			if (h->cl[i].answers.len > h->cl[i].covered) {
+				want = true;
+				break;
+			}
+		}
+	if (!want)
+		return;
+	if ((r = lemf_out_sync_begin(h->out, &h->sw.job)) != 0) {
+		out_failed(h, "sync", r);
+		return;
+	}
+	for (i = 0, seen = 0; i < MAX_CONN && seen < h->nconn; i++)
+		if (h->cl[i].fd != -1) {
+			seen++;
+			h->cl[i].covered = h->cl[i].answers.len;
+		}
+	h->sw.h = h;
+	h->sw.w.run = sync_run;
+	h->sw.w.done = sync_done;
+	h->busy = true;
+	cl_workq_push(h->wq, &h->sw.w);
+}
+
+static int conn_flush(struct conn *c);
+static void conn_watch(struct conn *c);
+
+/* In the loop: a sync ended; its answers go out, the next one begins if
+ * answers wait. */
+static void
+sync_done(struct cl_work *w, int r)
+{
+	struct lemf_hi *h = ((struct sync_work *)w)->h;
+	unsigned i;
+
+	h->busy = false;
+	if (r != 0) {
+		errno = h->sw.job.err;
+		out_failed(h, "sync", r);
+		return;
+	}
+	if (h->stopping)
+		return;
+	for (i = 0; i < MAX_CONN; i++) {
+		struct conn *c = &h->cl[i];
+
+		if (c->fd == -1 || c->covered == 0)
+			continue;
+		if (c->outq.len + c->covered > OUTQ_MAX ||
+		    cl_buf_put(&c->outq, c->answers.d, c->covered) != 0) {
+			cl_warn(
+			    "%s does not read our answers; closing", c->peer);
+			conn_free(c);
+			continue;
+		}
+		(void)cl_buf_consume(&c->answers, c->covered);
+		c->covered = 0;
+		if (conn_flush(c) != 0)
+			conn_free(c);
+		else
+			conn_watch(c);
+	}
+	sync_kick(h);
+}
+
+/* Buffered records go to the kernel at least every FLUSH_MS. */
+static void
+on_flush_timer(void *arg)
+{
+	struct lemf_hi *h = arg;
+	int r;
+
+	if (!h->failed && (r = lemf_out_flush(h->out)) != 0)
+		out_failed(h, "flush", r);
+}
+
+/* ---- reading and writing ---- */
+
+/* Reads what is available; -1 when the connection is finished. */
+static int
+conn_read(struct conn *c)
+{
+	struct lemf_hi *h = c->h;
+	uint8_t *w;
+	int k, e, rounds;
+
+	/* A bounded number of reads, so that the answers to what was read
+	 * go out (conn_flush() after this) and other connections get their
+	 * turn even while the sender keeps the socket full; the loop brings
+	 * us back for the rest. */
+	for (rounds = 0; rounds < 16; rounds++) {
+		if (cl_buf_reserve(&c->in, READ_CHUNK, &w) != 0)
+			return -1; /* cannot happen: a PDU is at most 1 MiB */
+		c->in.len -= READ_CHUNK;
+		if (c->ssl == NULL) {
+			ssize_t n = read(c->fd, w, READ_CHUNK);
+
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				return 0;
+			if (n == 0) {
+				if (c->in.len > 0)
+					cl_warn("%s closed the connection "
+						"inside a PDU (%zu bytes "
+						"discarded)",
+					    c->peer, c->in.len);
+				else
+					cl_info("%s closed the connection",
+					    c->peer);
+				return -1;
+			}
+			if (n < 0) {
+				cl_warn(
+				    "%s: read: %s", c->peer, strerror(errno));
+				return -1;
+			}
+			k = (int)n;
+		} else {
+			ERR_clear_error(); /* for SSL_get_error() */
+			k = SSL_read(c->ssl, w, READ_CHUNK);
+			if (k <= 0) {
+				char err[512] = "";
+
+				e = SSL_get_error(c->ssl, k);
+				if (e == SSL_ERROR_WANT_READ ||
+				    e == SSL_ERROR_WANT_WRITE)
+					return 0;
+				/* A peer that closes without close_notify
+				 * loses nothing we did not see. */
+				if (e == SSL_ERROR_ZERO_RETURN ||
+				    (e == SSL_ERROR_SYSCALL &&
+					ERR_peek_error() == 0) ||
+				    (e == SSL_ERROR_SSL &&
+					ERR_GET_REASON(ERR_peek_error()) ==
+					    SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+					if (c->in.len > 0)
+						cl_warn("%s closed the "
+							"connection inside a "
+							"PDU (%zu bytes "
+							"discarded)",
+						    c->peer, c->in.len);
+					else
+						cl_info("%s closed the "
+							"connection",
+						    c->peer);
+				} else {
+					cl_tls_errors(err, sizeof(err));
+					cl_warn("%s: TLS read failed: %s",
+					    c->peer,
+					    err[0] != '\0' ? err
+							   : "connection lost");
+				}
+				ERR_clear_error();
+				return -1;
+			}
+		}
+		c->in.len += (size_t)k;
+		handle(c);
+		/* A sync begins if answers wait (it hands what was written to
+		 * the kernel first).  Otherwise records stay buffered, up to a
+		 * size lemf_out bounds or until the flush timer: a write after
+		 * every read meant a write() per record with many LIIDs. */
+		sync_kick(h);
+		if (c->closing || h->failed)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+conn_flush(struct conn *c)
+{
+	ssize_t k;
+	int r;
+
+	while (c->outq.len > 0) {
+		if (c->ssl == NULL) {
+			k = write(c->fd, c->outq.d, c->outq.len);
+			if (k < 0 && (errno == EAGAIN || errno == EINTR))
+				return 0;
+			if (k <= 0)
+				return -1;
+		} else {
+			ERR_clear_error(); /* for SSL_get_error() */
+			r = SSL_write(c->ssl, c->outq.d, (int)c->outq.len);
+			if (r <= 0) {
+				r = SSL_get_error(c->ssl, r);
+				ERR_clear_error();
+				return r == SSL_ERROR_WANT_WRITE ||
+					r == SSL_ERROR_WANT_READ
+				    ? 0
+				    : -1;
+			}
+			k = r;
+		}
+		(void)cl_buf_consume(&c->outq, (size_t)k);
+	}
+	return 0;
+}
+
+/* Reads always; writes while answers wait in outq. */
+static void
+conn_watch(struct conn *c)
+{
+	unsigned what = CL_LOOP_READ | (c->outq.len > 0 ? CL_LOOP_WRITE : 0);
+
+	if (cl_loop_io_set(c->io, what) != 0) {
+		cl_warn("%s: cannot watch the connection: %s; closing", c->peer,
+		    strerror(errno));
+		conn_free(c);
+	}
+}
+
+static void
+on_conn(void *arg, int fd, unsigned what)
+{
+	struct conn *c = arg;
+	int done = 0;
+
+	(void)fd;
+	if (what & CL_LOOP_READ)
+		done = conn_read(c);
+	if (c->fd == -1) /* closed by a sync that ended meanwhile */
+		return;
+	/* Answers released by a sync still go out before a close; those
+	 * waiting for one are dropped with the connection (the MDF sends
+	 * those PDUs again). */
+	if (c->h->failed)
+		cl_buf_reset(&c->outq);
+	if (conn_flush(c) != 0 || done < 0) {
+		if (c->closing)
+			cl_info("%s: connection closed", c->peer);
+		conn_free(c);
+		return;
+	}
+	conn_watch(c);
+	/* conn_read() stops after some rounds: TLS may hold decrypted bytes
+	 * that the descriptor does not show. */
+	if (c->fd != -1 && c->ssl != NULL && SSL_has_pending(c->ssl))
+		cl_loop_io_kick(c->io, CL_LOOP_READ);
+}
+
+/* An MDF has authenticated (lib/front): it gets a connection slot. */
+static int
+conn_up(void *arg, struct cl_front_conn *fc)
+{
+	static struct cl_log_rl rl = CL_LOG_RL_INIT(10000, 5);
+	struct lemf_hi *h = arg;
+	struct conn *c;
+	char subj[512];
+	int i;
+
+	for (i = 0; i < MAX_CONN && h->cl[i].fd != -1; i++)
+		;
+	if (i == MAX_CONN) {
+		cl_log_rl(&rl, cl_loop_now_ms(), CL_LOG_WARN,
+		    "%s: %d connections open: refusing another", fc->peer,
+		    MAX_CONN);
+		return -1;
+	}
+	c = &h->cl[i];
+	memset(c, 0, sizeof(*c));
+	c->h = h;
+	c->fd = -1;
+	if ((c->io = cl_loop_io_new(h->l, fc->fd, on_conn, c)) == NULL ||
+	    cl_loop_io_set(c->io, CL_LOOP_READ) != 0) {
+		cl_loop_io_free(c->io);
+		c->io = NULL;
+		cl_log_rl(&rl, cl_loop_now_ms(), CL_LOG_WARN,
+		    "%s: cannot watch the connection: refusing it", fc->peer);
+		return -1;
+	}
+	c->fd = fc->fd;
+	c->ssl = fc->ssl;
+	h->nconn++;
+	snprintf(c->peer, sizeof(c->peer), "%s", fc->peer);
+	cl_buf_init(&c->in, IN_MAX);
+	cl_buf_init(&c->answers, OUTQ_MAX);
+	cl_buf_init(&c->outq, OUTQ_MAX);
+	if (fc->ssl == NULL) {
+		cl_info("connection from %s (plain TCP)", c->peer);
+		return 0;
+	}
+	/* The name is the peer's to choose: escaped. */
+	if (cl_tls_peer_cn(fc->ssl, subj, sizeof(subj)) != 0)
+		snprintf(subj, sizeof(subj), "without a common name");
+	cl_info("%s: TLS established, peer %s (authenticated in %llu ms)",
+	    c->peer, subj, (unsigned long long)fc->elapsed_ms);
+	return 0;
+}
+
+/* ---- the front (accept, admission, TLS handshake) ---- */
+
+static size_t
+front_fill(
+    void *arg, struct pollfd *pfd, size_t max, uint64_t now, uint64_t *next_ms)
+{
+	struct lemf_hi *h = arg;
+
+	return cl_front_pollfds(h->front, pfd, max, now, next_ms);
+}
+
+static void
+front_handle(void *arg, struct pollfd *pfd, size_t n, uint64_t now)
+{
+	struct lemf_hi *h = arg;
+
+	cl_front_handle(h->front, pfd, n, now);
+}
+
+/* ---- setup ---- */
+
+int
+lemf_hi_new(struct cl_loop *l, const struct lemf_hi_opts *o,
+    struct lemf_recv *rv, struct lemf_out *out, struct lemf_hi **hp)
+{
+	struct cl_psh_ids ids = {
+	    .liid = (const uint8_t *)"-",
+	    .liid_len = 1,
+	    .operator_id = (const uint8_t *)"lemf",
+	    .operator_id_len = 4,
+	    .cin = 0,
+	};
+	struct lemf_hi *h;
+	unsigned port;
+	int lfd, r, i;
+
+	*hp = NULL;
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		cl_err("out of memory");
+		return -1;
+	}
+	h->l = l;
+	h->rv = rv;
+	h->out = out;
+	h->ack = o->ack;
+	for (i = 0; i < MAX_CONN; i++)
+		h->cl[i].fd = -1;
+	if (cl_psheader_init(&h->ans, &ids) != 0)
+		cl_fatal("cannot build the answer header");
+	h->ans.tsq = CL_PSDU_TSQ_MEDIATION;
+	if ((r = cl_workq_new(1, &h->wq)) != 0) {
+		h->wq = NULL;
+		cl_err("cannot start the sync worker: %s%s%s", cl_err_str(r),
+		    r == CL_ERR_SYSTEM ? ": " : "",
+		    r == CL_ERR_SYSTEM ? strerror(errno) : "");
+		goto fail;
+	}
+	if ((r = cl_loop_workq(l, h->wq)) != 0 ||
+	    (h->flush_t = cl_loop_timer_new(l, on_flush_timer, h)) == NULL ||
+	    cl_loop_timer_every(h->flush_t, FLUSH_MS) != 0) {
+		cl_err("cannot set up the loop: %s", strerror(errno));
+		goto fail;
+	}
+	if ((lfd = cl_net_listen(o->listen, &port)) < 0)
+		goto fail;
+	o->front->what = "MDF";
+	o->front->ctx = o->ctx;
+	r = cl_front_new(lfd, o->front, conn_up, h, &h->front);
+	if (r != 0) { /* lfd closed by cl_front_new() */
+		h->front = NULL;
+		cl_err("listener: %s", cl_err_str(r));
+		goto fail;
+	}
+	if ((h->ps = cl_loop_pollset_new(l, cl_front_npollfds(h->front),
+		 front_fill, front_handle, h)) == NULL ||
+	    cl_loop_pollset_arm(h->ps) != 0) {
+		cl_err("cannot watch the listener: %s", strerror(errno));
+		goto fail;
+	}
+	if (o->port_file != NULL && cl_net_port_file(o->port_file, port) != 0) {
+		cl_err("%s: %s", o->port_file, strerror(errno));
+		goto fail;
+	}
+	h->port = port;
+	*hp = h;
+	return 0;
+fail:
+	lemf_hi_free(h);
+	return -1;
+}
+
+bool
+lemf_hi_free(struct lemf_hi *h)
+{
+	bool failed;
+	int i;
+
+	if (h == NULL)
+		return false;
+	h->stopping = true;
+	cl_loop_pollset_free(h->ps);
+	cl_front_free(h->front);
+	cl_loop_timer_free(h->flush_t);
+	if (h->wq != NULL) {
+		cl_loop_workq_detach(h->l, h->wq);
+		cl_workq_free(h->wq); /* a sync in progress ends first */
+	}
+	for (i = 0; i < MAX_CONN; i++)
+		if (h->cl[i].fd != -1)
+			conn_free(&h->cl[i]);
+	failed = h->failed;
+	free(h);
+	return failed;
+}
