@@ -79,6 +79,33 @@ print(o.get("buildtype", "release"), o.get("b_ndebug", "true"))') ||
 	    die "the baseline build failed (see $dir/build.log): $(tail -n 5 "$dir/build.log")"
 }
 
+# baseline_begin NAME TITLE: the start of a comparison run, shared by both
+# scripts: scratch directory W, die, cleanup on exit, the baseline resolved
+# and built, and the header naming both builds.  Reads base_rev, base_dir,
+# src and build; sets W, THIS_LABEL and what baseline_prepare sets.
+baseline_begin() {
+	W=$(mktemp -d "${TMPDIR:-/tmp}/clearli-$1-cmp.XXXXXX")
+	bench_name=$1.sh
+	die() {
+		echo "$bench_name: $*" >&2
+		exit 1
+	}
+	bdir=$base_dir
+	[ -n "$bdir" ] || bdir=$W/base
+	BASE_KEEP=$base_dir
+	trap 'baseline_cleanup; rm -rf "$W"' EXIT
+	trap 'exit 130' INT TERM
+	rev=$(baseline_resolve "$base_rev") || exit 1
+	echo "# $2 against a baseline  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "# host: $(nproc) CPUs, $(sed -n '/^model name/{s/^[^:]*: //p;q;}' /proc/cpuinfo), kernel $(uname -r)"
+	echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "# building the baseline ${rev:0:12} in $bdir" >&2
+	baseline_prepare "$rev" "$bdir"
+	THIS_LABEL="$(GIT_OPTIONAL_LOCKS=0 git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)$( [ -z "$(GIT_OPTIONAL_LOCKS=0 git -C "$src" status --porcelain --untracked-files=no 2>/dev/null)" ] || echo '+changes')"
+	echo "# this build: $build ($src at $THIS_LABEL)"
+	echo "# baseline: $BASE_BUILD ($BASE_SRC at $(git -C "$BASE_SRC" log -1 --format='%h %s' | cut -c1-72))"
+}
+
 # baseline_cleanup: removes the worktree this run added (not one given
 # with --base-dir, which is kept for the next run).
 baseline_cleanup() {

@@ -145,26 +145,8 @@ case $threshold in
 esac
 
 if $use_base; then
-	W=$(mktemp -d "${TMPDIR:-/tmp}/clearli-e2e-cmp.XXXXXX")
-	die() {
-		echo "e2e.sh: $*" >&2
-		exit 1
-	}
 	. "$(dirname "$0")/baseline.sh"
-	bdir=$base_dir
-	[ -n "$bdir" ] || bdir=$W/base
-	BASE_KEEP=$base_dir
-	trap 'baseline_cleanup; rm -rf "$W"' EXIT
-	trap 'exit 130' INT TERM
-	rev=$(baseline_resolve "$base_rev") || exit 1
-	echo "# clearli end-to-end benchmark against a baseline  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-	echo "# host: $(nproc) CPUs, $(sed -n '/^model name/{s/^[^:]*: //p;q;}' /proc/cpuinfo), kernel $(uname -r)"
-	echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "# building the baseline ${rev:0:12} in $bdir" >&2
-	baseline_prepare "$rev" "$bdir"
-	THIS_LABEL="$(GIT_OPTIONAL_LOCKS=0 git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)$( [ -z "$(GIT_OPTIONAL_LOCKS=0 git -C "$src" status --porcelain --untracked-files=no 2>/dev/null)" ] || echo '+changes')"
-	echo "# this build: $build ($src at $THIS_LABEL)"
-	echo "# baseline: $BASE_BUILD ($BASE_SRC at $(git -C "$BASE_SRC" log -1 --format='%h %s' | cut -c1-72))"
+	baseline_begin e2e "clearli end-to-end benchmark"
 	echo "# N=$n frames of ${len/#0/IMIX} octets; K=($ks); latency K=($lat_k) group commit ($lat_fsync) ms at $rate/s for $lat_secs s; $reps run(s) of each side per case, alternating"
 	echo
 	CASES=() CASE_ARGS=()

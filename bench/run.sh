@@ -127,26 +127,8 @@ esac
 if $use_base; then
 	! $profile && ! $callgrind ||
 	    { echo "run.sh: --profile and --callgrind need --no-base" >&2; exit 2; }
-	W=$(mktemp -d "${TMPDIR:-/tmp}/clearli-bench-cmp.XXXXXX")
-	die() {
-		echo "run.sh: $*" >&2
-		exit 1
-	}
 	. "$(dirname "$0")/baseline.sh"
-	bdir=$base_dir
-	[ -n "$bdir" ] || bdir=$W/base
-	BASE_KEEP=$base_dir
-	trap 'baseline_cleanup; rm -rf "$W"' EXIT
-	trap 'exit 130' INT TERM
-	rev=$(baseline_resolve "$base_rev") || exit 1
-	echo "# clearli POI benchmark against a baseline  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-	echo "# host: $(nproc) CPUs, $(sed -n '/^model name/{s/^[^:]*: //p;q;}' /proc/cpuinfo), kernel $(uname -r)"
-	echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "# building the baseline ${rev:0:12} in $bdir" >&2
-	baseline_prepare "$rev" "$bdir"
-	THIS_LABEL="$(GIT_OPTIONAL_LOCKS=0 git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)$( [ -z "$(GIT_OPTIONAL_LOCKS=0 git -C "$src" status --porcelain --untracked-files=no 2>/dev/null)" ] || echo '+changes')"
-	echo "# this build: $build ($src at $THIS_LABEL)"
-	echo "# baseline: $BASE_BUILD ($BASE_SRC at $(git -C "$BASE_SRC" log -1 --format='%h %s' | cut -c1-72))"
+	baseline_begin run "clearli POI benchmark"
 	echo "# N=$n K=($ks) f=($fs) seed=$seed; $reps run(s) of each side per case, alternating"
 	echo
 	CASES=() CASE_ARGS=()
