@@ -90,6 +90,17 @@ out:
 	return r;
 }
 
+static int drop_caps(bool bounding, char *err, size_t errlen);
+
+int
+cl_privsep_drop_caps(char *err, size_t errlen)
+{
+	/* Without CAP_SETPCAP the bounding set stays (EPERM); the sets
+	 * cleared below are what a process can use. */
+	(void)drop_caps(true, err, errlen);
+	return drop_caps(false, err, errlen);
+}
+
 static int
 drop_caps(bool bounding, char *err, size_t errlen)
 {

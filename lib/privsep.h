@@ -72,6 +72,15 @@ int cl_privsep_drop(const struct cl_privsep_role *role, const char *user,
     char *err, size_t errlen);
 
 /*
+ * Clears every capability of the calling process: the ambient, permitted,
+ * effective and inheritable sets (the bounding set too where CAP_SETPCAP
+ * allows).  For a process that needed one only to start, such as the
+ * POI's CAP_NET_RAW until its capture socket is open.  Returns 0 or
+ * CL_ERR_SYSTEM with err set.
+ */
+int cl_privsep_drop_caps(char *err, size_t errlen);
+
+/*
  * Reaps every child that ended (waitpid WNOHANG) and logs, for a role
  * started here, "NAME role (pid N) died: signal S" or "... exited with
  * status S" (an error; status 0 is an info line).  Returns the number of roles

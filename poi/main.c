@@ -30,6 +30,7 @@
 #include "net.h"
 #include "out.h"
 #include "pipeline.h"
+#include "privsep.h"
 #include "subscriber.h"
 #include "task.h"
 #include "tls.h"
@@ -819,6 +820,12 @@ main(int argc, char **argv)
 		cl_info("capturing on %s", o.interface);
 	if (o.user != NULL && drop_privileges(o.user) != 0)
 		goto out;
+	/* The capture is open: CAP_NET_RAW (all the unit grants) is not
+	 * needed any more, whichever user this runs as. */
+	if (cl_privsep_drop_caps(err, sizeof(err)) != 0) {
+		cl_err("cannot drop capabilities: %s", err);
+		goto out;
+	}
 
 	cl_pipeline_tick(c.pl, wall_now());
 	for (;;) {

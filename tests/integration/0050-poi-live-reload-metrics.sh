@@ -3,7 +3,8 @@
 # Live capture on the loopback interface (needs root or CAP_NET_RAW, as in
 # production): tasks reload on SIGHUP without losing a packet, a bad task
 # file is rejected whole while the old tasks stay active, the Prometheus
-# endpoint counts what happened, and SIGTERM flushes everything to the MDF.
+# endpoint counts what happened, SIGTERM flushes everything to the MDF, and
+# once the capture is open the POI holds no capability.
 . "$(dirname "$0")/lib.sh"
 gen_certs
 SEND=$CL_SRC/tests/tools/udpsend.py
@@ -28,6 +29,10 @@ python3 "$SEND" 127.0.0.9 5
 wait_for 20 metric_is packets_matched_total 5 || fail "5 packets not matched"
 metric_is tasks 1 || fail "tasks gauge"
 metric_is mdf_connected 1 || fail "mdf_connected gauge"
+# With the capture open the POI holds no capability, root or not (the
+# rest of this test reloads, flushes and stops it without any).
+grep -q '^CapEff:[[:space:]]*0000000000000000$' "/proc/$POI_PID/status" ||
+    fail "the POI keeps capabilities: $(grep CapEff "/proc/$POI_PID/status")"
 
 # A bad task file is rejected whole; task A stays active.
 {
