@@ -11,6 +11,7 @@
 struct cl_json {
 	json_t *root;
 	bool ints_as_real; /* read with JSON_DECODE_INT_AS_REAL */
+	bool frac;         /* a number with a fraction or an exponent */
 };
 
 /*
@@ -50,10 +51,10 @@ _Static_assert(CL_JSON_DEPTH_MAX <= JSON_PARSER_MAX_DEPTH,
  * parser, which then refuses that input anyway.
  */
 static int
-check_depth(const uint8_t *p, size_t len, char *err, size_t errlen)
+check_depth(const uint8_t *p, size_t len, bool *frac, char *err, size_t errlen)
 {
 	size_t i, depth = 0, line = 1, col = 0;
-	bool instr = false, esc = false;
+	bool instr = false, esc = false, innum = false;
 
 	for (i = 0; i < len; i++) {
 		uint8_t c = p[i];
@@ -72,6 +73,14 @@ check_depth(const uint8_t *p, size_t len, char *err, size_t errlen)
 				instr = false;
 			continue;
 		}
+		/* Numbers, for CL_JSON_BIG_INT: a document read as doubles
+		 * tells 9 from 9.0 only by this. */
+		if (innum && (c == '.' || c == 'e' || c == 'E'))
+			*frac = true;
+		else if (c == '-' || (c >= '0' && c <= '9'))
+			innum = true;
+		else if (c != '+')
+			innum = false;
 		if (c == '"')
 			instr = true;
 		else if (c == '[' || c == '{') {
@@ -95,6 +104,7 @@ cl_json_parse(const uint8_t *p, size_t len, size_t maxlen, unsigned flags,
 	struct cl_json *doc = NULL;
 	json_error_t je;
 	size_t jf;
+	bool frac = false;
 	int r;
 
 	*out = NULL;
@@ -105,12 +115,13 @@ cl_json_parse(const uint8_t *p, size_t len, size_t maxlen, unsigned flags,
 		    len, maxlen);
 		return CL_ERR_TOOBIG;
 	}
-	if ((r = check_depth(p, len, err, errlen)) != 0)
+	if ((r = check_depth(p, len, &frac, err, errlen)) != 0)
 		return r;
 	if ((doc = calloc(1, sizeof(*doc))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return CL_ERR_NOMEM;
 	}
+	doc->frac = frac;
 	(void)pthread_once(&alloc_once, alloc_init);
 	nomem = false;
 	jf = JSON_REJECT_DUPLICATES;
@@ -251,9 +262,10 @@ cl_json_u64(const struct cl_json *doc, const struct cl_json_val *v,
 		if (i < 0)
 			return CL_ERR_RANGE;
 		u = (uint64_t)i;
-	} else if (json_is_real(J(v)) && doc->ints_as_real) {
-		/* Only in a document read under CL_JSON_BIG_INT (json.h):
-		 * elsewhere a double is no integer. */
+	} else if (json_is_real(J(v)) && doc->ints_as_real && !doc->frac) {
+		/* Only in a document read under CL_JSON_BIG_INT (json.h)
+		 * whose numbers are all written as integers: elsewhere a
+		 * double is no integer. */
 		double d = json_real_value(J(v));
 
 		if (!(d >= 0 && d < 9007199254740992.0)) /* 2^53 */

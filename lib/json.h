@@ -26,7 +26,9 @@
 /*
  * Integers beyond the int64 range do not make the document unreadable:
  * it is then read with every number as a double, and cl_json_u64() takes
- * a double that is integral and exactly representable (below 2^53).
+ * a double that is exactly representable (below 2^53), provided no
+ * number of the document has a fraction or an exponent (so 9.0 and 9e0
+ * are never integers).
  */
 #define CL_JSON_BIG_INT 0x2
 

@@ -134,7 +134,7 @@ CL_TEST(big_int)
 	char err[CL_JSON_ERR_MAX];
 	uint64_t u;
 
-	CHECK_INT_EQ(parse("{\"big\":18446744073709551615,\"n\":7,\"r\":2.5}",
+	CHECK_INT_EQ(parse("{\"big\":18446744073709551615,\"n\":7}",
 			 CL_JSON_BIG_INT, &doc, err, sizeof(err)),
 	    0);
 	r = cl_json_root(doc);
@@ -142,8 +142,31 @@ CL_TEST(big_int)
 	CHECK_INT_EQ(u, 7);
 	CHECK_INT_EQ(cl_json_u64(doc, cl_json_get(r, "big"), 0, UINT64_MAX, &u),
 	    CL_ERR_RANGE);
+	cl_json_free(doc);
+	/* A fraction anywhere: no double of the document is an integer. */
+	CHECK_INT_EQ(parse("{\"big\":18446744073709551615,\"n\":7,\"r\":2.5}",
+			 CL_JSON_BIG_INT, &doc, err, sizeof(err)),
+	    0);
+	r = cl_json_root(doc);
+	CHECK_INT_EQ(
+	    cl_json_u64(doc, cl_json_get(r, "n"), 0, 10, &u), CL_ERR_FORMAT);
 	CHECK_INT_EQ(
 	    cl_json_u64(doc, cl_json_get(r, "r"), 0, 10, &u), CL_ERR_FORMAT);
+	cl_json_free(doc);
+	/* Read as doubles, 9.0 and 9e0 are still no integers. */
+	CHECK_INT_EQ(parse("{\"big\":18446744073709551615,\"n\":9.0}",
+			 CL_JSON_BIG_INT, &doc, err, sizeof(err)),
+	    0);
+	CHECK_INT_EQ(
+	    cl_json_u64(doc, cl_json_get(cl_json_root(doc), "n"), 0, 10, &u),
+	    CL_ERR_FORMAT);
+	cl_json_free(doc);
+	CHECK_INT_EQ(parse("{\"n\":9e0,\"big\":18446744073709551615}",
+			 CL_JSON_BIG_INT, &doc, err, sizeof(err)),
+	    0);
+	CHECK_INT_EQ(
+	    cl_json_u64(doc, cl_json_get(cl_json_root(doc), "n"), 0, 10, &u),
+	    CL_ERR_FORMAT);
 	cl_json_free(doc);
 	/* Other errors are not retried. */
 	refused("{\"big\":18446744073709551615,\"big\":1}", 36, CL_JSON_BIG_INT,
