@@ -171,7 +171,7 @@ drop(const struct cl_privsep_role *role, bool root, uid_t uid, gid_t gid,
 		    role->name, (unsigned)getuid());
 	if (setrlimit(RLIMIT_NPROC, &zero) != 0 ||
 	    setrlimit(RLIMIT_CORE, &zero) != 0 ||
-	    ((role->flags & CL_ROLE_NOWRITE) != 0 &&
+	    ((role->flags & CL_PRIVSEP_NOWRITE) != 0 &&
 		setrlimit(RLIMIT_FSIZE, &zero) != 0)) {
 		snprintf(err, errlen, "setrlimit: %s", strerror(errno));
 		return CL_ERR_SYSTEM;

@@ -17,7 +17,7 @@
  *   4. drops the capability bounding set, then setgroups, setresgid,
  *      setresuid to the unprivileged user;
  *   5. rlimits: RLIMIT_NPROC 0 (no fork), RLIMIT_FSIZE 0 for a role that
- *      must not write files (CL_ROLE_NOWRITE), RLIMIT_CORE 0;
+ *      must not write files (CL_PRIVSEP_NOWRITE), RLIMIT_CORE 0;
  *   6. clears every capability (capset), PR_SET_NO_NEW_PRIVS,
  *      PR_SET_DUMPABLE 0;
  *   7. installs the role's seccomp filter (sandbox.h);
@@ -35,13 +35,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define CL_ROLE_NOWRITE 0x01 /* RLIMIT_FSIZE 0: the role writes no file */
+#define CL_PRIVSEP_NOWRITE 0x01 /* RLIMIT_FSIZE 0: the role writes no file */
 
 #define CL_PRIVSEP_USER "_clearli" /* default user; else "nobody" */
 
 struct cl_privsep_role {
 	const char *name; /* "signer": for logs */
-	unsigned flags;   /* CL_ROLE_* */
+	unsigned flags;   /* CL_PRIVSEP_* */
 	const char *root; /* directory to chroot into; NULL: an empty one */
 	/* Runs before the privileges go; nonzero ends the role.  arg is
 	 * cl_privsep_start()'s.  May be NULL. */
