@@ -1148,6 +1148,10 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 			return 1;
 		}
 	}
+	if (o->lemf_ca != NULL && o->lemf_crl == NULL && o->crl != NULL)
+		cl_warn("--lemf-ca without --lemf-crl: the LEMFs' "
+			"certificates are NOT checked for revocation (--crl "
+			"covers the POIs' CA only)");
 	for (i = 0; i < o->ndests && m->cli == NULL; i++) {
 		/* The POIs' CRL serves the LEMFs too when one CA signs
 		 * both. */
