@@ -795,9 +795,9 @@ cl_tls_expect_name(SSL *ssl, const char *name)
 	if (X509_VERIFY_PARAM_set1_ip_asc(vp, name) == 1)
 		return 0;
 	ERR_clear_error();
-	SSL_set_hostflags(ssl,
-	    X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT |
-		X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	/* The common name counts only in a certificate without DNS
+	 * names (RFC 6125): one that has them is held to them. */
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	/* A copy: the SNI macro takes a void *. */
 	if ((size_t)snprintf(sni, sizeof(sni), "%s", name) >= sizeof(sni) ||
 	    SSL_set1_host(ssl, name) != 1 ||
