@@ -22,6 +22,7 @@
 
 #include "err.h"
 #include "loop.h"
+#include "util.h"
 
 #define MAX_SIGNALS 16
 #define MAX_WORKQS  8
@@ -81,10 +82,7 @@ struct cl_loop_pollset {
 uint64_t
 cl_loop_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return cl_mono_ms();
 }
 
 static struct timeval

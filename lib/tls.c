@@ -19,6 +19,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "tls.h"
+#include "util.h"
 
 /*
  * Secure heap size: a few keys of the daemon itself plus one X25519 share
@@ -296,15 +297,6 @@ cl_tls_check_role(
 
 /* ---- Revocation lists -------------------------------------------------- */
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static bool
 same_file(const struct stat *a, const struct stat *b)
 {
@@ -473,7 +465,7 @@ out:
 static void
 crl_refresh(struct policy *p)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = cl_mono_ms();
 	struct stat st;
 	char err[512];
 
@@ -530,7 +522,7 @@ crl_stale(struct policy *p, X509_STORE_CTX *xs, int e)
 {
 	const ASN1_TIME *t = NULL;
 	X509_CRL *crl = X509_STORE_CTX_get0_current_crl(xs);
-	uint64_t now = mono_ms();
+	uint64_t now = cl_mono_ms();
 	char when[64] = "?";
 	BIO *b;
 

@@ -399,3 +399,12 @@ cl_hash_keyed(uint64_t seed, const void *key, size_t len)
 	}
 	return fmix64(h);
 }
+
+uint64_t
+cl_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}

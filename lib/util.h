@@ -107,4 +107,7 @@ uint64_t cl_fnv1a64(uint64_t h, const void *p, size_t len);
  */
 uint64_t cl_hash_keyed(uint64_t seed, const void *p, size_t len);
 
+/* Milliseconds of CLOCK_MONOTONIC, for intervals and deadlines. */
+uint64_t cl_mono_ms(void);
+
 #endif /* CL_UTIL_H */

@@ -1253,15 +1253,6 @@ rebuild_one(struct mdf_core *c, const struct cl_spool_rec *rec, uint64_t now)
 	return ic_add(c, f, k, m.seq, pdu.p, pdu.len, now);
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int
 mdf_core_open(const struct mdf_core_opts *o, struct mdf_core **out,
     struct cl_spool_report *report, char *err, size_t errlen)
@@ -1270,7 +1261,7 @@ mdf_core_open(const struct mdf_core_opts *o, struct mdf_core **out,
 	struct mdf_core *c;
 	struct cl_spool_cursor *cur = NULL;
 	struct cl_spool_rec rec;
-	uint64_t n = 0, now = mono_ms(), applied, lseq, ln;
+	uint64_t n = 0, now = cl_mono_ms(), applied, lseq, ln;
 	bool advanced = false;
 	size_t li;
 	int r;

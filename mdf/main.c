@@ -38,6 +38,7 @@
 #include "stream.h"
 #include "task.h"
 #include "tls.h"
+#include "util.h"
 
 #define MAX_DESTS      64
 #define MAX_POIS       256
@@ -137,15 +138,6 @@ on_signal(int sig)
 		got_chld = 1;
 	else
 		got_term = 1;
-}
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static uint64_t
@@ -534,7 +526,7 @@ poi_up(void *arg, struct cl_front_conn *c)
 
 		snprintf(name, sizeof(name), "plain:%.*s", hl, c->peer);
 	} else if (cl_tls_peer_cn(c->ssl, name, sizeof(name)) != 0) {
-		cl_log_rl(&m->slot_rl, mono_ms(), CL_LOG_WARN,
+		cl_log_rl(&m->slot_rl, cl_mono_ms(), CL_LOG_WARN,
 		    "POI %s: certificate without a common name; closing",
 		    c->peer);
 		return -1;
@@ -542,7 +534,7 @@ poi_up(void *arg, struct cl_front_conn *c)
 	for (i = 0; i < MAX_POIS && m->pois[i] != NULL; i++)
 		;
 	if (i == MAX_POIS || (p = calloc(1, sizeof(*p))) == NULL) {
-		cl_log_rl(&m->slot_rl, mono_ms(), CL_LOG_ERR,
+		cl_log_rl(&m->slot_rl, cl_mono_ms(), CL_LOG_ERR,
 		    "POI %s (%s) refused: %d POIs connected already", name,
 		    c->peer, MAX_POIS);
 		return -1;
@@ -1353,7 +1345,7 @@ on_poi(void *arg, int fd, unsigned what)
 {
 	struct poi *p = arg;
 	struct mdf *m = p->m;
-	uint64_t now = mono_ms();
+	uint64_t now = cl_mono_ms();
 	size_t i;
 
 	(void)fd;
@@ -1456,7 +1448,7 @@ tick(void *arg)
 	size_t i;
 	int r;
 
-	now = mono_ms();
+	now = cl_mono_ms();
 	if (got_chld) {
 		got_chld = 0;
 		if (cl_privsep_reap() > 0 && m->signer != NULL &&
@@ -1619,7 +1611,7 @@ tick(void *arg)
 	}
 	if (ml->deadline != 0 && ml->deadline < next)
 		next = ml->deadline;
-	now = mono_ms();
+	now = cl_mono_ms();
 	if (cl_loop_timer_after(ml->tick, next <= now ? 0 : next - now) != 0)
 		watch_fail("the timer");
 }

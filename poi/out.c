@@ -21,6 +21,7 @@
 #include "log.h"
 #include "out.h"
 #include "tls.h"
+#include "util.h"
 
 #define CHUNK_SIZE (256u * 1024)
 #define KA_MAX     4096
@@ -93,10 +94,7 @@ struct cl_out {
 int64_t
 cl_out_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)cl_mono_ms();
 }
 
 /*
