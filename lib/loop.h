@@ -124,8 +124,10 @@ void cl_loop_timer_free(struct cl_loop_timer *t);
 
 /*
  * Delivers sig (SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1, ...) as a
- * callback fn(arg, sig) in the loop, once per round however often it
- * came: never in signal context, so fn may do anything.  One watcher per
+ * callback fn(arg, sig) in the loop, never in signal context, so fn may
+ * do anything.  Signals that come together may be delivered as one call
+ * or as several: fn handles what the signal stands for (reap every
+ * child, reload once), not a count.  One watcher per
  * signal per process.  Returns 0, CL_ERR_EXISTS or CL_ERR_SYSTEM.
  */
 int cl_loop_signal(

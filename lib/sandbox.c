@@ -11,7 +11,6 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
-#include <time.h>
 
 #include "err.h"
 #include "sandbox.h"
