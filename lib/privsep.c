@@ -282,6 +282,8 @@ cl_privsep_start(const struct cl_privsep_role *role, void *arg, const int *keep,
 		sigemptyset(&all);
 		(void)sigprocmask(SIG_SETMASK, &all, NULL);
 		close(sv[0]);
+		/* ps, top and /proc/PID/comm show the role (15 octets). */
+		(void)prctl(PR_SET_NAME, role->name, 0, 0, 0);
 		fds[0] = sv[1];
 		for (i = 0; i < nkeep; i++)
 			fds[i + 1] = keep[i];

@@ -40,7 +40,8 @@
 #define CL_PRIVSEP_USER "_clearli" /* default user; else "nobody" */
 
 struct cl_privsep_role {
-	const char *name; /* "signer": for logs */
+	const char *name; /* "signer": for logs, and the process name
+			     (/proc/PID/comm, 15 octets) */
 	unsigned flags;   /* CL_PRIVSEP_* */
 	const char *root; /* directory to chroot into; NULL: an empty one */
 	/* Runs before the privileges go; nonzero ends the role.  arg is
