@@ -92,7 +92,9 @@ enum cl_conn_res cl_conn_read(
  * Writes from p[0..len) (len > 0); CL_CONN_DATA with *n > 0 bytes written
  * (perhaps fewer than len), CL_CONN_AGAIN, or CL_CONN_ERROR.  A TLS write
  * that would block must be repeated with the same bytes (at least as
- * many), as OpenSSL requires.  Plain writes never raise SIGPIPE.
+ * many), as OpenSSL requires.  Plain writes never raise SIGPIPE; TLS
+ * writes (and close_notify) go through OpenSSL's socket BIO, so a caller
+ * ignores SIGPIPE, as every daemon does.
  */
 enum cl_conn_res cl_conn_write(
     struct cl_conn *c, const void *p, size_t len, size_t *n);
