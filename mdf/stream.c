@@ -70,6 +70,26 @@ liid_eq(const void *v, const void *k, size_t len)
 	return strlen(s) == len && memcmp(s, k, len) == 0;
 }
 
+/* The connection to the LEMF: a lib/conn client, reconnecting with
+ * back-off. */
+static int
+client_new(struct mdf_stream *s, SSL_CTX *ctx)
+{
+	struct cl_client_cfg cc;
+	char label[320];
+
+	snprintf(label, sizeof(label), "LEMF %s (%s:%s)", s->d.name, s->d.host,
+	    s->d.port);
+	memset(&cc, 0, sizeof(cc));
+	cc.label = label;
+	cc.what = "LEMF";
+	cc.host = s->d.host;
+	cc.port = s->d.port;
+	cc.ctx = ctx;
+	cc.name = s->d.servername[0] != '\0' ? s->d.servername : s->d.host;
+	return cl_client_new(&cc, &s->cl);
+}
+
 int
 mdf_stream_new(const struct mdf_dest *d, struct cl_spool *sp, SSL_CTX *ctx,
     const struct mdf_stream_opts *o, struct mdf_stream **out)
@@ -94,26 +114,12 @@ mdf_stream_new(const struct mdf_dest *d, struct cl_spool *sp, SSL_CTX *ctx,
 	s->sp = sp;
 	cl_buf_init(&s->out, OUT_HIGH + CL_SPOOL_REC_HARD_MAX + 4096);
 	cl_buf_init(&s->rbuf, RBUF_MAX);
-	{
-		struct cl_client_cfg cc;
-		char label[320];
-
-		snprintf(label, sizeof(label), "LEMF %s (%s:%s)", d->name,
-		    d->host, d->port);
-		memset(&cc, 0, sizeof(cc));
-		cc.label = label;
-		cc.what = "LEMF";
-		cc.host = d->host;
-		cc.port = d->port;
-		cc.ctx = d->tls ? ctx : NULL;
-		cc.name = d->servername[0] != '\0' ? d->servername : d->host;
-		if (d->tls && ctx == NULL) {
-			r = CL_ERR_INVALID_ARG;
-			goto fail;
-		}
-		if ((r = cl_client_new(&cc, &s->cl)) != 0)
-			goto fail;
+	if (d->tls && ctx == NULL) {
+		r = CL_ERR_INVALID_ARG;
+		goto fail;
 	}
+	if ((r = client_new(s, d->tls ? ctx : NULL)) != 0)
+		goto fail;
 	if ((r = cl_htab_init(&s->liids, SIZE_MAX, liid_eq)) != 0)
 		goto fail;
 	for (i = 0; i < d->nliids; i++)

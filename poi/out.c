@@ -114,6 +114,25 @@ spool_open(struct cl_out *o)
 	return 0;
 }
 
+/* The connection to the MDF: a lib/conn client, reconnecting with
+ * back-off. */
+static int
+client_new(struct cl_out *o)
+{
+	struct cl_client_cfg cc;
+	char label[320];
+
+	snprintf(label, sizeof(label), "MDF %s", o->peer);
+	memset(&cc, 0, sizeof(cc));
+	cc.label = label;
+	cc.what = "MDF";
+	cc.host = o->cfg.host;
+	cc.port = o->cfg.port;
+	cc.ctx = o->cfg.tls;
+	cc.name = o->cfg.servername;
+	return cl_client_new(&cc, &o->cl);
+}
+
 int
 cl_out_new(const struct cl_out_cfg *cfg, struct cl_out **out)
 {
@@ -140,22 +159,9 @@ cl_out_new(const struct cl_out_cfg *cfg, struct cl_out **out)
 	o->spool_dfd = -1;
 	cl_buf_init(&o->rbuf, 64 * 1024);
 	snprintf(o->peer, sizeof(o->peer), "%s:%s", o->cfg.host, o->cfg.port);
-	{
-		struct cl_client_cfg cc;
-		char label[320];
-
-		snprintf(label, sizeof(label), "MDF %s", o->peer);
-		memset(&cc, 0, sizeof(cc));
-		cc.label = label;
-		cc.what = "MDF";
-		cc.host = o->cfg.host;
-		cc.port = o->cfg.port;
-		cc.ctx = o->cfg.tls;
-		cc.name = o->cfg.servername;
-		if ((r = cl_client_new(&cc, &o->cl)) != 0) {
-			cl_out_free(o);
-			return r;
-		}
+	if ((r = client_new(o)) != 0) {
+		cl_out_free(o);
+		return r;
 	}
 	if (cfg->spool_path != NULL && (r = spool_open(o)) != 0) {
 		cl_out_free(o);
