@@ -10,8 +10,9 @@
  * refused, with the reason logged once; the close policy (close_notify,
  * an end without it, plain TCP); writes that would block and resume, with
  * every byte arriving in order; back-off that grows to its cap with
- * jitter, one log line for many failures, "up after N attempts" and the
- * reset; allocation failures in cl_client_new().
+ * jitter, one log line for many failures and one more when their reason
+ * changes, "up after N attempts" and the reset; allocation failures in
+ * cl_client_new().
  */
 #include <sys/socket.h>
 
@@ -698,6 +699,64 @@ CL_TEST(backoff)
 	close(fd);
 }
 
+/*
+ * Failures are logged when their reason changes: three refused connects
+ * give one line, then the port listens with a server of the wrong role,
+ * and its refusals give one more.
+ */
+CL_TEST(log_on_change)
+{
+	SSL_CTX *sctx = ctx(true, "lemf", CL_ROLE_LEMF, CL_ROLE_POI);
+	SSL_CTX *cctx = ctx(false, "poi", CL_ROLE_POI, CL_ROLE_MDF);
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	struct cl_front_opts o;
+	struct server s;
+	struct cl_client *c;
+	uint64_t now = 1000;
+	const char *log;
+	int fd, i;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)) != -1);
+	CHECK(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	CHECK(getsockname(fd, (struct sockaddr *)&sin, &sl) == 0);
+	memset(&s, 0, sizeof(s));
+	s.conn.fd = -1;
+	snprintf(s.port, sizeof(s.port), "%u", ntohs(sin.sin_port));
+	c = client_new(s.port, cctx, "localhost");
+	log_watch();
+	for (i = 0; i < 6; i++) {
+		uint64_t end = cl_mono_ms() + WAIT_MS;
+		enum cl_client_event ev = CL_CLIENT_NONE;
+
+		if (i == 3) {
+			CHECK(listen(fd, 4) == 0);
+			memset(&o, 0, sizeof(o));
+			cl_front_defaults(&o);
+			o.what = "POI";
+			o.ctx = sctx;
+			CHECK_INT_EQ(
+			    cl_front_new(fd, &o, server_up, &s, &s.front), 0);
+		}
+		while (ev == CL_CLIENT_NONE && cl_mono_ms() < end)
+			ev = turn(&s, c, &now);
+		CHECK(ev == CL_CLIENT_FAILED);
+		now = cl_client_next_ms(c);
+	}
+	log = log_take();
+	CHECK_INT_EQ(count(log, "retrying with back-off"), 2);
+	CHECK_INT_EQ(count(log, "Connection refused; retrying"), 1);
+	CHECK_INT_EQ(count(log, "holds role lemf, expected mdf; retrying"), 1);
+	CHECK_INT_EQ(cl_client_attempts(c), 6);
+	cl_client_free(c);
+	server_stop(&s);
+	SSL_CTX_free(sctx);
+	SSL_CTX_free(cctx);
+}
+
 /* A connect that is not answered in time fails at the deadline. */
 CL_TEST(handshake_timeout)
 {
@@ -814,6 +873,7 @@ main(void)
 	CL_RUN(would_block);
 	CL_RUN(buffer_full);
 	CL_RUN(backoff);
+	CL_RUN(log_on_change);
 	CL_RUN(handshake_timeout);
 	CL_RUN(alloc_failures);
 	CL_RUN(bad_config);
