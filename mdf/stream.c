@@ -2,21 +2,12 @@
 /*
  * Delivery of the spool to one LEMF.  See stream.h and docs/PROTOCOL.hi.
  */
-#include <sys/socket.h>
-
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
-
+#include "conn.h"
 #include "log.h"
 #include "mdf.h"
 #include "psdu.h"
@@ -24,20 +15,19 @@
 #include "stream.h"
 #include "tls.h"
 
-#define CONNECT_TIMEOUT_MS 10000
-#define BACKOFF_MIN_MS     100
-#define BACKOFF_MAX_MS     30000
-#define OUT_HIGH           (1024u * 1024) /* stop filling above this */
-#define REQ_BYTES          (256u * 1024)  /* a request after this much */
-#define REQ_MS             20             /* or after this long */
-#define FIFO_MAX           4096
-#define RBUF_MAX           (64u * 1024)
-#define WRITE_MAX          (256u * 1024)
+#define READ_CHUNK 16384
+#define OUT_HIGH   (1024u * 1024) /* stop filling above this */
+#define REQ_BYTES  (256u * 1024)  /* a request after this much */
+#define REQ_MS     20             /* or after this long */
+#define FIFO_MAX   4096
+#define RBUF_MAX   (64u * 1024)
+#define WRITE_MAX  (256u * 1024)
 /* A confirmed position is saved (a file write, two fsyncs) at most this
  * often while answers keep coming; see save_confirmed(). */
 #define CONFIRM_SAVE_MS 200
 
-enum state { IDLE, CONNECTING, HANDSHAKE, OPTIONS, UP };
+/* IDLE: the client (lib/conn) is connecting or waiting to. */
+enum state { IDLE, OPTIONS, UP };
 
 struct mdf_stream {
 	struct mdf_dest d;
@@ -45,13 +35,10 @@ struct mdf_stream {
 	struct cl_spool *sp;
 	struct cl_spool_cursor *cur;
 	struct cl_htab liids;
-	SSL_CTX *ctx;
+	struct cl_client *cl;
 
 	enum state state;
-	int fd;
-	SSL *ssl;
-	bool want_read, want_write;
-	uint64_t attempt_ms, next_attempt_ms, backoff_ms;
+	bool want_write; /* TLS must write before it can read */
 	uint64_t opt_deadline;
 	bool acked; /* the LEMF accepted pDUAcknowledgement */
 
@@ -83,6 +70,26 @@ liid_eq(const void *v, const void *k, size_t len)
 	return strlen(s) == len && memcmp(s, k, len) == 0;
 }
 
+/* The connection to the LEMF: a lib/conn client, reconnecting with
+ * back-off. */
+static int
+client_new(struct mdf_stream *s, SSL_CTX *ctx)
+{
+	struct cl_client_cfg cc;
+	char label[320];
+
+	snprintf(label, sizeof(label), "LEMF %s (%s:%s)", s->d.name, s->d.host,
+	    s->d.port);
+	memset(&cc, 0, sizeof(cc));
+	cc.label = label;
+	cc.what = "LEMF";
+	cc.host = s->d.host;
+	cc.port = s->d.port;
+	cc.ctx = ctx;
+	cc.name = s->d.servername[0] != '\0' ? s->d.servername : s->d.host;
+	return cl_client_new(&cc, &s->cl);
+}
+
 int
 mdf_stream_new(const struct mdf_dest *d, struct cl_spool *sp, SSL_CTX *ctx,
     const struct mdf_stream_opts *o, struct mdf_stream **out)
@@ -105,11 +112,14 @@ mdf_stream_new(const struct mdf_dest *d, struct cl_spool *sp, SSL_CTX *ctx,
 	if (s->o.option_wait_ms == 0)
 		s->o.option_wait_ms = 5000;
 	s->sp = sp;
-	s->ctx = ctx;
-	s->fd = -1;
-	s->backoff_ms = BACKOFF_MIN_MS;
 	cl_buf_init(&s->out, OUT_HIGH + CL_SPOOL_REC_HARD_MAX + 4096);
 	cl_buf_init(&s->rbuf, RBUF_MAX);
+	if (d->tls && ctx == NULL) {
+		r = CL_ERR_INVALID_ARG;
+		goto fail;
+	}
+	if ((r = client_new(s, d->tls ? ctx : NULL)) != 0)
+		goto fail;
 	if ((r = cl_htab_init(&s->liids, SIZE_MAX, liid_eq)) != 0)
 		goto fail;
 	for (i = 0; i < d->nliids; i++)
@@ -131,6 +141,7 @@ mdf_stream_new(const struct mdf_dest *d, struct cl_spool *sp, SSL_CTX *ctx,
 	*out = s;
 	return 0;
 fail:
+	cl_client_free(s->cl);
 	cl_htab_release(&s->liids);
 	cl_buf_release(&s->out);
 	cl_buf_release(&s->rbuf);
@@ -177,18 +188,12 @@ save_confirmed(struct mdf_stream *s, uint64_t now_ms)
 	return 0;
 }
 
+/* Forgets the connection's buffers and requests. */
 static void
-conn_close(struct mdf_stream *s)
+conn_reset(struct mdf_stream *s)
 {
-	if (s->ssl != NULL) {
-		SSL_free(s->ssl);
-		s->ssl = NULL;
-	}
-	if (s->fd != -1)
-		close(s->fd);
-	s->fd = -1;
 	s->state = IDLE;
-	s->want_read = s->want_write = false;
+	s->want_write = false;
 	cl_buf_reset(&s->out);
 	cl_buf_reset(&s->rbuf);
 	s->fifo_n = 0;
@@ -201,7 +206,7 @@ mdf_stream_free(struct mdf_stream *s)
 	if (s == NULL)
 		return;
 	(void)save_confirmed(s, 0);
-	conn_close(s);
+	cl_client_free(s->cl);
 	cl_htab_release(&s->liids);
 	cl_buf_release(&s->out);
 	cl_buf_release(&s->rbuf);
@@ -224,26 +229,21 @@ mdf_stream_stats(const struct mdf_stream *s, struct mdf_stream_stats *st)
 	st->backlog = cl_spool_next_seq(s->sp) - confirmed(s);
 }
 
+/* The connection is lost: delivery restarts at the first record not
+ * confirmed on the next one. */
 static void
 fail(struct mdf_stream *s, uint64_t now_ms, const char *what)
 {
 	(void)save_confirmed(s, now_ms); /* an error is logged; go on */
-	if (s->state == UP || s->state == OPTIONS) {
-		s->st.disconnects++;
-		cl_warn("LEMF %s (%s:%s): connection lost: %s; %llu records "
-			"not confirmed will be sent again",
-		    s->d.name, s->d.host, s->d.port, what,
-		    (unsigned long long)(cl_spool_next_seq(s->sp) -
-			confirmed(s)));
-	} else {
-		cl_warn("LEMF %s (%s:%s): %s; retrying in %llu ms", s->d.name,
-		    s->d.host, s->d.port, what,
-		    (unsigned long long)s->backoff_ms);
-	}
-	conn_close(s);
-	s->next_attempt_ms = now_ms + s->backoff_ms;
-	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-							   : s->backoff_ms * 2;
+	if (s->state == IDLE)
+		return;
+	s->st.disconnects++;
+	cl_warn("LEMF %s (%s:%s): connection lost: %s; %llu records "
+		"not confirmed will be sent again",
+	    s->d.name, s->d.host, s->d.port, what,
+	    (unsigned long long)(cl_spool_next_seq(s->sp) - confirmed(s)));
+	conn_reset(s);
+	cl_client_drop(s->cl, now_ms);
 }
 
 static void
@@ -288,23 +288,14 @@ queue_request(struct mdf_stream *s, uint64_t now_ms, int which)
 static void
 up(struct mdf_stream *s, uint64_t now_ms)
 {
+	conn_reset(s);
 	ctl_header(s);
 	s->state = OPTIONS;
 	s->opt_deadline = now_ms + s->o.option_wait_ms;
 	s->acked = false;
 	s->st.connects++;
-	s->backoff_ms = BACKOFF_MIN_MS;
-	if (cl_psdu_option_request(&s->out, &s->ctl, s->o.want_ack) != 0) {
+	if (cl_psdu_option_request(&s->out, &s->ctl, s->o.want_ack) != 0)
 		fail(s, now_ms, "cannot encode optionRequest");
-		return;
-	}
-	if (s->ssl != NULL)
-		cl_info("LEMF %s (%s:%s): connected (%s, %s)", s->d.name,
-		    s->d.host, s->d.port, SSL_get_version(s->ssl),
-		    SSL_get_cipher_name(s->ssl));
-	else
-		cl_info("LEMF %s (%s:%s): connected over TCP without TLS",
-		    s->d.name, s->d.host, s->d.port);
 }
 
 /* Options settled (answered or timed out): stream from the first record
@@ -328,101 +319,6 @@ streaming(struct mdf_stream *s, uint64_t now_ms)
 	    s->acked ? "PDU acknowledgement"
 		     : "no PDU acknowledgement: at least once, confirmed by "
 		       "keep-alives");
-}
-
-static void
-start_connect(struct mdf_stream *s, uint64_t now_ms)
-{
-	struct addrinfo hints, *res = NULL;
-	int fd, on = 1, r;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((r = getaddrinfo(s->d.host, s->d.port, &hints, &res)) != 0) {
-		fail(s, now_ms, gai_strerror(r));
-		return;
-	}
-	fd = socket(
-	    res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		freeaddrinfo(res);
-		fail(s, now_ms, strerror(errno));
-		return;
-	}
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	s->fd = fd;
-	r = connect(fd, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	if (r == -1 && errno != EINPROGRESS) {
-		fail(s, now_ms, strerror(errno));
-		return;
-	}
-	s->state = CONNECTING;
-	s->attempt_ms = now_ms;
-	s->want_write = true;
-}
-
-static void
-handshake(struct mdf_stream *s, uint64_t now_ms)
-{
-	char err[512] = "";
-	int r, e;
-
-	s->want_read = s->want_write = false;
-	ERR_clear_error(); /* for SSL_get_error() */
-	if ((r = SSL_connect(s->ssl)) == 1) {
-		up(s, now_ms);
-		return;
-	}
-	e = SSL_get_error(s->ssl, r);
-	if (e == SSL_ERROR_WANT_READ) {
-		s->want_read = true;
-		return;
-	}
-	if (e == SSL_ERROR_WANT_WRITE) {
-		s->want_write = true;
-		return;
-	}
-	if (cl_tls_refusal(s->ssl, err, sizeof(err))) {
-		char msg[600];
-
-		snprintf(msg, sizeof(msg), "refused: %s", err);
-		fail(s, now_ms, msg);
-		return;
-	}
-	snprintf(err, sizeof(err), "TLS handshake failed: ");
-	cl_tls_errors(err, sizeof(err));
-	fail(s, now_ms, err);
-}
-
-static void
-connected(struct mdf_stream *s, uint64_t now_ms)
-{
-	socklen_t sl = sizeof(int);
-	int soerr = 0;
-
-	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1 ||
-	    soerr != 0) {
-		fail(s, now_ms, strerror(soerr != 0 ? soerr : errno));
-		return;
-	}
-	if (!s->d.tls) {
-		up(s, now_ms);
-		return;
-	}
-	if ((s->ssl = SSL_new(s->ctx)) == NULL ||
-	    SSL_set_fd(s->ssl, s->fd) != 1) {
-		fail(s, now_ms, "cannot create TLS session");
-		return;
-	}
-	/* The LEMF certificate must name the configured host. */
-	if (cl_tls_expect_name(s->ssl, s->d.servername) != 0) {
-		fail(s, now_ms, "bad server name");
-		return;
-	}
-	s->state = HANDSHAKE;
-	handshake(s, now_ms);
 }
 
 int
@@ -468,57 +364,29 @@ on_answer(struct mdf_stream *s, uint64_t now_ms)
 static void
 do_read(struct mdf_stream *s, uint64_t now_ms)
 {
+	struct cl_conn *conn = cl_client_conn(s->cl);
+	enum cl_conn_res res;
 	uint8_t *w;
-	size_t used;
-	int n, e, alt, r;
+	size_t used, n;
+	int alt, r;
 	bool acc;
 
 	for (;;) {
-		if (cl_buf_reserve(&s->rbuf, 16384, &w) != 0) {
+		if (cl_buf_reserve(&s->rbuf, READ_CHUNK, &w) != 0) {
 			fail(s, now_ms, "LEMF sent an oversized PDU");
 			return;
 		}
-		s->rbuf.len -= 16384;
-		if (s->ssl != NULL) {
-			ERR_clear_error(); /* for SSL_get_error() */
-			n = SSL_read(s->ssl, w, 16384);
-			if (n <= 0) {
-				e = SSL_get_error(s->ssl, n);
-				if (e == SSL_ERROR_WANT_READ)
-					break;
-				if (e == SSL_ERROR_WANT_WRITE) {
-					s->want_write = true;
-					break;
-				}
-				if (e == SSL_ERROR_ZERO_RETURN) {
-					fail(s, now_ms, "closed by the LEMF");
-				} else {
-					char err[256];
-
-					snprintf(err, sizeof(err),
-					    "TLS read error %d (%s): ", e,
-					    e == SSL_ERROR_SYSCALL
-						? strerror(errno)
-						: "-");
-					cl_tls_errors(err, sizeof(err));
-					fail(s, now_ms, err);
-				}
-				return;
-			}
-		} else {
-			ssize_t k = read(s->fd, w, 16384);
-
-			if (k == -1 && (errno == EAGAIN || errno == EINTR))
-				break;
-			if (k <= 0) {
-				fail(s, now_ms,
-				    k == 0 ? "closed by the LEMF"
-					   : strerror(errno));
-				return;
-			}
-			n = (int)k;
+		s->rbuf.len -= READ_CHUNK;
+		res = cl_conn_read(conn, &s->rbuf, READ_CHUNK, &n);
+		if (res == CL_CONN_AGAIN) {
+			if (cl_conn_events(conn) & POLLOUT)
+				s->want_write = true;
+			break;
 		}
-		s->rbuf.len += (size_t)n;
+		if (res != CL_CONN_DATA) {
+			fail(s, now_ms, cl_conn_why(conn));
+			return;
+		}
 		while (s->rbuf.len > 0) {
 			r = mdf_tri_peek(
 			    s->rbuf.d, s->rbuf.len, &alt, &acc, &used);
@@ -559,40 +427,25 @@ do_read(struct mdf_stream *s, uint64_t now_ms)
 static void
 do_write(struct mdf_stream *s, uint64_t now_ms)
 {
-	size_t n, off = 0;
-	int w, e;
+	struct cl_conn *conn = cl_client_conn(s->cl);
+	enum cl_conn_res res;
+	size_t n, w, off = 0;
 
 	/* What was written is removed once at the end: removing it after
 	 * every write moved the rest of the buffer each time. */
 	s->want_write = false;
 	while (off < s->out.len) {
 		n = s->out.len - off > WRITE_MAX ? WRITE_MAX : s->out.len - off;
-		if (s->ssl != NULL) {
-			ERR_clear_error(); /* for SSL_get_error() */
-			w = SSL_write(s->ssl, s->out.d + off, (int)n);
-			if (w <= 0) {
-				e = SSL_get_error(s->ssl, w);
-				if (e == SSL_ERROR_WANT_WRITE) {
-					s->want_write = true;
-					break;
-				}
-				if (e == SSL_ERROR_WANT_READ)
-					break;
-				fail(s, now_ms, "TLS write error");
-				return;
-			}
-		} else {
-			ssize_t k = write(s->fd, s->out.d + off, n);
-
-			if (k == -1 && (errno == EAGAIN || errno == EINTR)) {
+		res = cl_conn_write(conn, s->out.d + off, n, &w);
+		if (res == CL_CONN_AGAIN) {
+			if (cl_conn_events(conn) & POLLOUT)
 				s->want_write = true;
-				break;
-			}
-			if (k <= 0) {
-				fail(s, now_ms, strerror(errno));
-				return;
-			}
-			w = (int)k;
+			break;
+		}
+		if (res != CL_CONN_DATA) {
+			(void)cl_buf_consume(&s->out, off);
+			fail(s, now_ms, cl_conn_why(conn));
+			return;
 		}
 		off += (size_t)w;
 		s->last_send_ms = now_ms;
@@ -650,24 +503,14 @@ fill(struct mdf_stream *s, uint64_t now_ms)
 void
 mdf_stream_pollfd(const struct mdf_stream *s, struct pollfd *p)
 {
-	p->fd = s->fd;
-	p->events = 0;
 	p->revents = 0;
-	if (s->fd == -1)
+	if (s->state == IDLE) {
+		(void)cl_client_pollfd(s->cl, p);
 		return;
-	switch (s->state) {
-	case CONNECTING:
-		p->events = POLLOUT;
-		break;
-	case HANDSHAKE:
-		p->events = (short)((s->want_read ? POLLIN : 0) |
-		    (s->want_write ? POLLOUT : 0));
-		break;
-	default:
-		p->events = (short)(POLLIN |
-		    (s->out.len > 0 || s->want_write ? POLLOUT : 0));
-		break;
 	}
+	p->fd = cl_client_conn(s->cl)->fd;
+	p->events =
+	    (short)(POLLIN | (s->out.len > 0 || s->want_write ? POLLOUT : 0));
 }
 
 uint64_t
@@ -675,40 +518,19 @@ mdf_stream_run(struct mdf_stream *s, short revents, uint64_t now_ms)
 {
 	uint64_t next = now_ms + 1000;
 
-	switch (s->state) {
-	case IDLE:
-		if (now_ms < s->next_attempt_ms)
-			return s->next_attempt_ms;
-		start_connect(s, now_ms);
-		if (s->state != CONNECTING)
-			return s->next_attempt_ms;
-		return now_ms + CONNECT_TIMEOUT_MS;
-	case CONNECTING:
-	case HANDSHAKE:
-		if (now_ms >= s->attempt_ms + CONNECT_TIMEOUT_MS) {
-			fail(s, now_ms,
-			    s->state == CONNECTING ? "connect timed out"
-						   : "TLS handshake timed out");
-			return s->next_attempt_ms;
-		}
-		if (revents == 0)
-			return s->attempt_ms + CONNECT_TIMEOUT_MS;
-		if (s->state == CONNECTING)
-			connected(s, now_ms);
-		else
-			handshake(s, now_ms);
-		if (s->state == IDLE)
-			return s->next_attempt_ms;
-		break;
-	default:
-		break;
+	if (s->state == IDLE) {
+		if (cl_client_run(s->cl, revents, now_ms) != CL_CLIENT_WENT_UP)
+			return cl_client_next_ms(s->cl);
+		up(s, now_ms);
+		revents = 0;
 	}
 	if (s->state == IDLE)
-		return s->next_attempt_ms;
-	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		return cl_client_next_ms(s->cl);
+	if (revents & (POLLIN | POLLHUP | POLLERR) ||
+	    cl_conn_pending(cl_client_conn(s->cl))) {
 		do_read(s, now_ms);
 		if (s->state == IDLE)
-			return s->next_attempt_ms;
+			return cl_client_next_ms(s->cl);
 	}
 	if (s->state == OPTIONS && now_ms >= s->opt_deadline) {
 		cl_warn("LEMF %s: no optionResponse within %llu ms; "
@@ -720,30 +542,30 @@ mdf_stream_run(struct mdf_stream *s, short revents, uint64_t now_ms)
 	if (s->state == UP) {
 		if (fill(s, now_ms) != 0) {
 			fail(s, now_ms, "spool read error");
-			return s->next_attempt_ms;
+			return cl_client_next_ms(s->cl);
 		}
 		if (s->confirm_pending &&
 		    now_ms >= s->confirm_saved_ms + CONFIRM_SAVE_MS &&
 		    save_confirmed(s, now_ms) != 0) {
 			fail(s, now_ms, "cursor not saved");
-			return s->next_attempt_ms;
+			return cl_client_next_ms(s->cl);
 		}
 		if (s->fifo_n > 0 &&
 		    now_ms >= s->fifo_ms[s->fifo_head] + s->o.ack_timeout_ms) {
 			fail(s, now_ms, "no answer to a request in time");
-			return s->next_attempt_ms;
+			return cl_client_next_ms(s->cl);
 		}
 		if (s->out.len == 0 && s->fifo_n == 0 &&
 		    now_ms >= s->last_send_ms + s->o.keepalive_ms &&
 		    queue_request(s, now_ms, CL_PSDU_TRI_KEEPALIVE) != 0) {
 			fail(s, now_ms, "cannot encode keep-alive");
-			return s->next_attempt_ms;
+			return cl_client_next_ms(s->cl);
 		}
 	}
 	if (s->out.len > 0 && (revents & POLLOUT || !s->want_write))
 		do_write(s, now_ms);
 	if (s->state == IDLE)
-		return s->next_attempt_ms;
+		return cl_client_next_ms(s->cl);
 	if (s->state == OPTIONS && s->opt_deadline < next)
 		next = s->opt_deadline;
 	if (s->state == UP) {

@@ -1,21 +1,15 @@
 /* SPDX-License-Identifier: ISC */
-#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
-
+#include "conn.h"
 #include "err.h"
 #include "fsutil.h"
 #include "log.h"
@@ -27,12 +21,10 @@
 #define KA_MAX     4096
 /* A keepalive follows at most this much data, so confirmations (and the
  * memory they release) keep pace with the stream. */
-#define KA_EVERY_BYTES     (256u * 1024)
-#define WRITE_MAX          (1u * 1024 * 1024)
-#define BACKOFF_MIN_MS     100
-#define BACKOFF_MAX_MS     30000
-#define CONNECT_TIMEOUT_MS 10000 /* TCP connect plus TLS handshake */
-#define HEADROOM           (CL_X2X3_MAX_PAYLOAD + CL_X2X3_MAX_HEADER)
+#define KA_EVERY_BYTES (256u * 1024)
+#define WRITE_MAX      (1u * 1024 * 1024)
+#define READ_CHUNK     16384
+#define HEADROOM       (CL_X2X3_MAX_PAYLOAD + CL_X2X3_MAX_HEADER)
 
 struct chunk {
 	struct chunk *next;
@@ -51,8 +43,6 @@ struct ka {
 	int64_t sent_ms; /* 0 until written */
 };
 
-enum conn_state { DOWN, CONNECTING, HANDSHAKE, UP };
-
 struct cl_out {
 	struct cl_out_cfg cfg;
 	struct chunk *head, *tail;
@@ -66,14 +56,9 @@ struct cl_out {
 	uint64_t spool_end, spool_used;
 	size_t disk_chunks;
 
-	int fd;
-	SSL *ssl;
-	enum conn_state state;
-	bool want_write, want_read;
-	int64_t next_attempt_ms;
-	int64_t attempt_ms; /* when the current connection attempt began */
-	unsigned backoff_ms;
-	char peer[300];
+	struct cl_client *cl; /* the connection to the MDF (lib/conn) */
+	bool want_write;      /* TLS must write before it can read */
+	char peer[300];       /* "HOST:PORT" */
 
 	uint32_t ka_seq;
 	struct ka kas[KA_MAX];
@@ -129,6 +114,25 @@ spool_open(struct cl_out *o)
 	return 0;
 }
 
+/* The connection to the MDF: a lib/conn client, reconnecting with
+ * back-off. */
+static int
+client_new(struct cl_out *o)
+{
+	struct cl_client_cfg cc;
+	char label[320];
+
+	snprintf(label, sizeof(label), "MDF %s", o->peer);
+	memset(&cc, 0, sizeof(cc));
+	cc.label = label;
+	cc.what = "MDF";
+	cc.host = o->cfg.host;
+	cc.port = o->cfg.port;
+	cc.ctx = o->cfg.tls;
+	cc.name = o->cfg.servername;
+	return cl_client_new(&cc, &o->cl);
+}
+
 int
 cl_out_new(const struct cl_out_cfg *cfg, struct cl_out **out)
 {
@@ -151,11 +155,14 @@ cl_out_new(const struct cl_out_cfg *cfg, struct cl_out **out)
 		o->cfg.ack_timeout_ms = 15000;
 	if (o->cfg.servername == NULL)
 		o->cfg.servername = o->cfg.host;
-	o->fd = -1;
 	o->spool_fd = -1;
 	o->spool_dfd = -1;
-	o->backoff_ms = BACKOFF_MIN_MS;
 	cl_buf_init(&o->rbuf, 64 * 1024);
+	snprintf(o->peer, sizeof(o->peer), "%s:%s", o->cfg.host, o->cfg.port);
+	if ((r = client_new(o)) != 0) {
+		cl_out_free(o);
+		return r;
+	}
 	if (cfg->spool_path != NULL && (r = spool_open(o)) != 0) {
 		cl_out_free(o);
 		return r;
@@ -164,22 +171,10 @@ cl_out_new(const struct cl_out_cfg *cfg, struct cl_out **out)
 	return 0;
 }
 
-static void
-conn_close(struct cl_out *o)
+static bool
+is_up(const struct cl_out *o)
 {
-	if (o->ssl != NULL) {
-		SSL_free(o->ssl);
-		o->ssl = NULL;
-	}
-	if (o->fd != -1) {
-		close(o->fd);
-		o->fd = -1;
-	}
-	if (o->state == UP)
-		o->st.disconnects++;
-	o->state = DOWN;
-	o->want_read = o->want_write = false;
-	cl_buf_reset(&o->rbuf);
+	return o->cl != NULL && cl_client_state(o->cl) == CL_CLIENT_UP;
 }
 
 void
@@ -189,7 +184,7 @@ cl_out_free(struct cl_out *o)
 
 	if (o == NULL)
 		return;
-	conn_close(o);
+	cl_client_free(o->cl);
 	for (c = o->head; c != NULL; c = n) {
 		n = c->next;
 		free(c->data);
@@ -488,25 +483,19 @@ on_ack(struct cl_out *o, uint32_t seq)
 	return NULL;
 }
 
+/* The connection is lost: what the MDF did not confirm is sent again on
+ * the next one. */
 static void
 fail(struct cl_out *o, int64_t now_ms, const char *what)
 {
-	unsigned jitter;
-
-	if (o->state == UP)
-		cl_warn("MDF %s: connection lost: %s; %llu bytes to resend",
-		    o->peer, what, (unsigned long long)(o->q_end - o->acked));
-	else
-		cl_warn("MDF %s: %s; retrying in %u ms", o->peer, what,
-		    o->backoff_ms);
-	if (o->state != UP)
-		o->st.connect_failures++;
-	conn_close(o);
-	jitter = (unsigned)(now_ms % 1000) * o->backoff_ms / 2000;
-	o->next_attempt_ms =
-	    now_ms + o->backoff_ms / 2 + jitter + o->backoff_ms / 4;
-	o->backoff_ms = o->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-							   : o->backoff_ms * 2;
+	if (!is_up(o))
+		return;
+	cl_warn("MDF %s: connection lost: %s; %llu bytes to resend", o->peer,
+	    what, (unsigned long long)(o->q_end - o->acked));
+	o->st.disconnects++;
+	cl_client_drop(o->cl, (uint64_t)now_ms);
+	o->want_write = false;
+	cl_buf_reset(&o->rbuf);
 }
 
 static void
@@ -514,179 +503,44 @@ up(struct cl_out *o, int64_t now_ms)
 {
 	size_t i;
 
-	o->state = UP;
 	o->st.connects++;
-	o->backoff_ms = BACKOFF_MIN_MS;
+	o->want_write = false;
+	cl_buf_reset(&o->rbuf);
 	/* Resend everything the MDF has not confirmed. */
 	o->sent = o->acked;
 	for (i = 0; i < o->ka_n; i++)
 		o->kas[(o->ka_head + i) % KA_MAX].sent_ms = 0;
-	if (o->ssl != NULL)
-		cl_info("connected to MDF %s (%s, %s; connect and handshake "
-			"in %lld ms)",
-		    o->peer, SSL_get_version(o->ssl),
-		    SSL_get_cipher_name(o->ssl),
-		    (long long)(now_ms - o->attempt_ms));
-	else
-		cl_info("connected to MDF %s without TLS", o->peer);
 	send_keepalive(o, now_ms);
-}
-
-static void
-start_connect(struct cl_out *o, int64_t now_ms)
-{
-	struct addrinfo hints, *res = NULL;
-	int fd = -1, on = 1, r;
-
-	snprintf(o->peer, sizeof(o->peer), "%s:%s", o->cfg.host, o->cfg.port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((r = getaddrinfo(o->cfg.host, o->cfg.port, &hints, &res)) != 0) {
-		fail(o, now_ms, gai_strerror(r));
-		return;
-	}
-	fd = socket(
-	    res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		freeaddrinfo(res);
-		fail(o, now_ms, strerror(errno));
-		return;
-	}
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	o->fd = fd;
-	r = connect(fd, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	if (r == -1 && errno != EINPROGRESS) {
-		fail(o, now_ms, strerror(errno));
-		return;
-	}
-	o->state = CONNECTING;
-	o->attempt_ms = now_ms;
-	o->want_write = true;
-}
-
-static void
-handshake(struct cl_out *o, int64_t now_ms)
-{
-	char err[512] = "";
-	int r, e;
-
-	o->want_read = o->want_write = false;
-	ERR_clear_error(); /* for SSL_get_error() */
-	if ((r = SSL_connect(o->ssl)) == 1) {
-		up(o, now_ms);
-		return;
-	}
-	e = SSL_get_error(o->ssl, r);
-	if (e == SSL_ERROR_WANT_READ) {
-		o->want_read = true;
-		return;
-	}
-	if (e == SSL_ERROR_WANT_WRITE) {
-		o->want_write = true;
-		return;
-	}
-	if (cl_tls_refusal(o->ssl, err, sizeof(err))) {
-		char msg[600];
-
-		snprintf(msg, sizeof(msg), "refused: %s", err);
-		fail(o, now_ms, msg);
-		return;
-	}
-	snprintf(err, sizeof(err), "TLS handshake failed: ");
-	cl_tls_errors(err, sizeof(err));
-	fail(o, now_ms, err);
-}
-
-static void
-connected(struct cl_out *o, int64_t now_ms)
-{
-	socklen_t sl = sizeof(int);
-	int soerr = 0;
-
-	if (getsockopt(o->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1 ||
-	    soerr != 0) {
-		fail(o, now_ms, strerror(soerr != 0 ? soerr : errno));
-		return;
-	}
-	if (o->cfg.tls == NULL) {
-		up(o, now_ms);
-		return;
-	}
-	if ((o->ssl = SSL_new(o->cfg.tls)) == NULL ||
-	    SSL_set_fd(o->ssl, o->fd) != 1) {
-		fail(o, now_ms, "cannot create TLS session");
-		return;
-	}
-	/* The MDF certificate must name the configured host (DNS name or IP
-	 * address). */
-	if (cl_tls_expect_name(o->ssl, o->cfg.servername) != 0) {
-		fail(o, now_ms, "bad server name");
-		return;
-	}
-	o->state = HANDSHAKE;
-	handshake(o, now_ms);
 }
 
 /* Reads what the MDF sent: keepalive acks, and its own keepalives. */
 static void
 do_read(struct cl_out *o, int64_t now_ms)
 {
+	struct cl_conn *conn = cl_client_conn(o->cl);
 	struct cl_x2x3_pdu pdu;
+	enum cl_conn_res res;
 	const char *why;
 	uint8_t *w;
-	size_t consumed;
-	int n, r, e;
+	size_t consumed, n;
+	int r;
 
 	for (;;) {
-		if (cl_buf_reserve(&o->rbuf, 16384, &w) != 0) {
+		if (cl_buf_reserve(&o->rbuf, READ_CHUNK, &w) != 0) {
 			fail(o, now_ms, "MDF sent an oversized PDU");
 			return;
 		}
-		o->rbuf.len -= 16384;
-		if (o->ssl != NULL) {
-			ERR_clear_error(); /* for SSL_get_error() */
-			n = SSL_read(o->ssl, w, 16384);
-			if (n <= 0) {
-				e = SSL_get_error(o->ssl, n);
-				if (e == SSL_ERROR_WANT_READ)
-					break;
-				if (e == SSL_ERROR_WANT_WRITE) {
-					o->want_write = true;
-					break;
-				}
-				if (e == SSL_ERROR_ZERO_RETURN) {
-					fail(o, now_ms, "closed by the MDF");
-					return;
-				}
-				/* An alert says why: the MDF refused our
-				 * certificate, for one. */
-				{
-					char te[300] = "", msg[320];
-
-					cl_tls_errors(te, sizeof(te));
-					snprintf(msg, sizeof(msg),
-					    "TLS read error%s%s",
-					    te[0] != '\0' ? ": " : "", te);
-					fail(o, now_ms, msg);
-				}
-				return;
-			}
-		} else {
-			ssize_t k = read(o->fd, w, 16384);
-
-			if (k == -1 && (errno == EAGAIN || errno == EINTR))
-				break;
-			if (k <= 0) {
-				fail(o, now_ms,
-				    k == 0 ? "closed by the MDF"
-					   : strerror(errno));
-				return;
-			}
-			n = (int)k;
+		o->rbuf.len -= READ_CHUNK;
+		res = cl_conn_read(conn, &o->rbuf, READ_CHUNK, &n);
+		if (res == CL_CONN_AGAIN) {
+			if (cl_conn_events(conn) & POLLOUT)
+				o->want_write = true;
+			break;
 		}
-		o->rbuf.len += (size_t)n;
+		if (res != CL_CONN_DATA) {
+			fail(o, now_ms, cl_conn_why(conn));
+			return;
+		}
 		while (o->rbuf.len > 0) {
 			r = cl_x2x3_decode(
 			    o->rbuf.d, o->rbuf.len, &pdu, &consumed, &why);
@@ -741,9 +595,10 @@ chunk_at(struct cl_out *o, uint64_t off)
 static void
 do_write(struct cl_out *o, int64_t now_ms)
 {
+	struct cl_conn *conn = cl_client_conn(o->cl);
 	struct chunk *c = NULL;
-	size_t off, n, i;
-	int w, e;
+	enum cl_conn_res res;
+	size_t off, n, i, w;
 
 	o->want_write = false;
 	while (o->sent < o->q_end) {
@@ -764,32 +619,15 @@ do_write(struct cl_out *o, int64_t now_ms)
 		n = c->len - off;
 		if (n > WRITE_MAX)
 			n = WRITE_MAX;
-		if (o->ssl != NULL) {
-			ERR_clear_error(); /* for SSL_get_error() */
-			w = SSL_write(o->ssl, c->data + off, (int)n);
-			if (w <= 0) {
-				e = SSL_get_error(o->ssl, w);
-				if (e == SSL_ERROR_WANT_WRITE) {
-					o->want_write = true;
-					break;
-				}
-				if (e == SSL_ERROR_WANT_READ)
-					break;
-				fail(o, now_ms, "TLS write error");
-				return;
-			}
-		} else {
-			ssize_t k = write(o->fd, c->data + off, n);
-
-			if (k == -1 && (errno == EAGAIN || errno == EINTR)) {
+		res = cl_conn_write(conn, c->data + off, n, &w);
+		if (res == CL_CONN_AGAIN) {
+			if (cl_conn_events(conn) & POLLOUT)
 				o->want_write = true;
-				break;
-			}
-			if (k <= 0) {
-				fail(o, now_ms, strerror(errno));
-				return;
-			}
-			w = (int)k;
+			break;
+		}
+		if (res != CL_CONN_DATA) {
+			fail(o, now_ms, cl_conn_why(conn));
+			return;
 		}
 		o->sent += (uint64_t)w;
 		if (o->sent > o->st.sent_bytes)
@@ -808,20 +646,15 @@ do_write(struct cl_out *o, int64_t now_ms)
 bool
 cl_out_pollfd(struct cl_out *o, struct pollfd *pfd)
 {
-	if (o->fd == -1)
-		return false;
-	pfd->fd = o->fd;
-	pfd->events = 0;
-	if (o->state == UP) {
-		pfd->events |= POLLIN;
-		if (o->sent < o->q_end || o->want_write)
-			pfd->events |= POLLOUT;
-	} else {
-		if (o->want_read)
-			pfd->events |= POLLIN;
-		if (o->want_write)
-			pfd->events |= POLLOUT;
-	}
+	struct cl_conn *conn = cl_client_conn(o->cl);
+
+	if (conn == NULL)
+		return cl_client_pollfd(o->cl, pfd);
+	pfd->fd = conn->fd;
+	pfd->events = POLLIN;
+	pfd->revents = 0;
+	if (o->sent < o->q_end || o->want_write)
+		pfd->events |= POLLOUT;
 	return true;
 }
 
@@ -830,13 +663,13 @@ cl_out_timeout(struct cl_out *o, int64_t now_ms)
 {
 	int64_t t;
 
-	if (o->state == DOWN)
-		t = o->next_attempt_ms - now_ms;
-	else if (o->state == UP)
+	if (is_up(o))
 		t = o->last_ka_ms + o->cfg.keepalive_ms - now_ms;
 	else
-		t = o->attempt_ms + CONNECT_TIMEOUT_MS - now_ms;
-	return t < 0 ? 0 : (int)t;
+		t = (int64_t)cl_client_next_ms(o->cl) - now_ms;
+	if (is_up(o) && cl_conn_pending(cl_client_conn(o->cl)))
+		t = 0; /* decrypted bytes the socket does not show */
+	return t < 0 ? 0 : t > INT_MAX ? INT_MAX : (int)t;
 }
 
 void
@@ -844,40 +677,28 @@ cl_out_run(struct cl_out *o, short revents, int64_t now_ms)
 {
 	struct ka *k;
 
-	switch (o->state) {
-	case DOWN:
-		if (now_ms >= o->next_attempt_ms)
-			start_connect(o, now_ms);
-		if (o->state == CONNECTING)
+	if (!is_up(o)) {
+		switch (cl_client_run(o->cl, revents, (uint64_t)now_ms)) {
+		case CL_CLIENT_FAILED:
+			o->st.connect_failures++;
+			return;
+		case CL_CLIENT_WENT_UP:
+			up(o, now_ms);
 			break;
-		return;
-	case CONNECTING:
-	case HANDSHAKE:
-		if (now_ms - o->attempt_ms >= CONNECT_TIMEOUT_MS) {
-			fail(o, now_ms,
-			    o->state == CONNECTING ? "connect timed out"
-						   : "TLS handshake timed out");
+		case CL_CLIENT_NONE:
 			return;
 		}
-		if (o->state == CONNECTING &&
-		    (revents & (POLLOUT | POLLERR | POLLHUP)))
-			connected(o, now_ms);
-		else if (o->state == HANDSHAKE && revents != 0)
-			handshake(o, now_ms);
-		return;
-	case UP:
-		break;
+		revents = 0;
 	}
-	if (o->state != UP)
-		return;
-	if (revents & (POLLIN | POLLERR | POLLHUP))
+	if (revents & (POLLIN | POLLERR | POLLHUP) ||
+	    cl_conn_pending(cl_client_conn(o->cl)))
 		do_read(o, now_ms);
-	if (o->state != UP)
+	if (!is_up(o))
 		return;
 	if (now_ms - o->last_ka_ms >= (int64_t)o->cfg.keepalive_ms)
 		send_keepalive(o, now_ms);
 	do_write(o, now_ms);
-	if (o->state != UP)
+	if (!is_up(o))
 		return;
 	if (o->ka_n > 0) {
 		k = &o->kas[o->ka_head];
@@ -894,5 +715,5 @@ cl_out_stats(const struct cl_out *o, struct cl_out_stats *st)
 	st->mem_bytes = o->mem;
 	st->spool_bytes = o->spool_used;
 	st->unacked_bytes = o->q_end - o->acked;
-	st->connected = o->state == UP;
+	st->connected = is_up(o);
 }

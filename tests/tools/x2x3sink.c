@@ -15,16 +15,13 @@
  * it).  --close-after N closes each connection after N PDUs (fault tests).
  * Like the MDF it requires a POI's certificate and presents one of role
  * mdf; --role ROLE makes it present one of another role, to show that the
- * POI refuses it.  A refused POI certificate is logged, as the MDF does.
+ * POI refuses it.  Connections are accepted and authenticated by lib/front
+ * and read and written through lib/conn, as in the MDF, so a refused POI
+ * certificate is logged as the MDF logs it.
  * SIGTERM ends it; it prints "pdus N dups N bytes N" to stdout.
  */
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,20 +29,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-
+#include "conn.h"
+#include "front.h"
 #include "htab.h"
 #include "log.h"
 #include "net.h"
 #include "tls.h"
 #include "x2x3.h"
 
-#define MAXC 16
+#define MAXC       16
+#define READ_CHUNK 65536
 
 struct client {
-	int fd;
-	SSL *ssl;
-	bool handshaking;
+	struct cl_conn conn; /* fd -1: a free slot */
 	struct cl_buf in;
 	struct cl_buf outq;
 	uint64_t pdus;
@@ -74,71 +70,65 @@ seen_eq(const void *v, const void *k, size_t len)
 	return len == 20 && memcmp(((const struct seen *)v)->key, k, 20) == 0;
 }
 
+static struct client cl[MAXC];
+
+static int handle(struct client *c);
+
 static void
-drop_client(struct client *c)
+drop_client(struct client *c, const char *why)
 {
-	if (c->ssl != NULL)
-		SSL_free(c->ssl);
-	close(c->fd);
+	if (why != NULL)
+		cl_info("POI %s (%s): connection closed: %s", c->conn.peer,
+		    c->conn.addrstr, why);
+	cl_conn_close(&c->conn);
 	cl_buf_release(&c->in);
 	cl_buf_release(&c->outq);
-	c->fd = -1;
-	c->ssl = NULL;
 }
 
+/* A POI has authenticated (lib/front): it gets a slot. */
 static int
-cread(struct client *c, uint8_t *p, size_t n)
+client_up(void *arg, struct cl_front_conn *fc)
 {
-	char why[512];
-	ssize_t k;
-	int r;
+	int i;
 
-	if (c->ssl == NULL) {
-		k = read(c->fd, p, n);
-		if (k < 0 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		return k <= 0 ? -1 : (int)k;
+	(void)arg;
+	for (i = 0; i < MAXC && cl[i].conn.fd != -1; i++)
+		;
+	if (i == MAXC)
+		return -1;
+	memset(&cl[i], 0, sizeof(cl[i]));
+	if (cl_conn_from_front(&cl[i].conn, fc, "POI") != 0) {
+		cl_warn("POI %s: certificate without a common name; closing",
+		    fc->peer);
+		cl[i].conn.fd = -1;
+		return -1;
 	}
-	ERR_clear_error(); /* for SSL_get_error() */
-	r = SSL_read(c->ssl, p, (int)n);
-	if (r > 0)
-		return r;
-	r = SSL_get_error(c->ssl, r);
-	if (r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE)
-		return 0;
-	if (cl_tls_refusal(c->ssl, why, sizeof(why)))
-		cl_warn("refused POI connection: %s", why);
-	return -1;
-}
-
-static int
-cflush(struct client *c)
-{
-	ssize_t k;
-	int r;
-
-	while (c->outq.len > 0) {
-		if (c->ssl == NULL) {
-			k = write(c->fd, c->outq.d, c->outq.len);
-			if (k < 0 && (errno == EAGAIN || errno == EINTR))
-				return 0;
-			if (k <= 0)
-				return -1;
-		} else {
-			ERR_clear_error(); /* for SSL_get_error() */
-			r = SSL_write(c->ssl, c->outq.d, (int)c->outq.len);
-			if (r <= 0) {
-				r = SSL_get_error(c->ssl, r);
-				return r == SSL_ERROR_WANT_WRITE ||
-					r == SSL_ERROR_WANT_READ
-				    ? 0
-				    : -1;
-			}
-			k = r;
-		}
-		(void)cl_buf_consume(&c->outq, (size_t)k);
-	}
+	cl_buf_init(&cl[i].in, 2u * 1024 * 1024);
+	cl_buf_init(&cl[i].outq, 1024 * 1024);
+	cl_info("POI %s (%s): connected", cl[i].conn.peer, cl[i].conn.addrstr);
 	return 0;
+}
+
+/* Reads and handles what c sent; -1 closes it (why set). */
+static int
+serve(struct client *c, const char **why)
+{
+	enum cl_conn_res res;
+	size_t n;
+
+	for (;;) {
+		res = cl_conn_read(&c->conn, &c->in, READ_CHUNK, &n);
+		if (res == CL_CONN_AGAIN)
+			return 0;
+		if (res != CL_CONN_DATA) {
+			*why = cl_conn_why(&c->conn);
+			return -1;
+		}
+		if (handle(c) != 0) {
+			*why = "closed by the receiver";
+			return -1;
+		}
+	}
 }
 
 /* Handles the PDUs buffered from one client; -1 closes it. */
@@ -214,14 +204,17 @@ main(int argc, char **argv)
 	const char *listen_on = "127.0.0.1:0", *portfile = NULL;
 	const char *cert = NULL, *key = NULL, *ca = NULL, *outpath = NULL;
 	struct cl_tls_cfg tc = {.self = CL_ROLE_MDF, .peer = CL_ROLE_POI};
-	struct client cl[MAXC];
-	struct pollfd pfd[MAXC + 1];
+	struct cl_front_opts fo;
+	struct cl_front *front = NULL;
+	struct pollfd *pfd;
+	size_t nf, nfmax;
+	uint64_t now, next;
 	SSL_CTX *ctx = NULL;
 	bool plain = false;
 	char err[512], host[256];
 	unsigned bound;
 	uint16_t port;
-	int ch, lfd, i, n;
+	int ch, lfd, i, n, to;
 	struct sigaction sa;
 	FILE *pf;
 
@@ -301,70 +294,63 @@ main(int argc, char **argv)
 		rename(tmp, portfile); /* appears whole */
 	}
 	for (i = 0; i < MAXC; i++)
-		cl[i].fd = -1;
+		cl[i].conn.fd = -1;
+	cl_front_defaults(&fo);
+	fo.what = "POI";
+	fo.ctx = ctx;
+	if (cl_front_new(lfd, &fo, client_up, NULL, &front) != 0)
+		cl_fatal("cannot set up the listener");
+	nfmax = cl_front_npollfds(front);
+	if ((pfd = calloc(nfmax + MAXC, sizeof(*pfd))) == NULL)
+		cl_fatal("out of memory");
 	while (!stop) {
-		n = 0;
-		pfd[n].fd = lfd;
-		pfd[n++].events = POLLIN;
+		now = cl_mono_ms();
+		next = now + 200;
+		nf = cl_front_pollfds(front, pfd, nfmax, now, &next);
+		n = (int)nf;
 		for (i = 0; i < MAXC; i++) {
-			pfd[n].fd = cl[i].fd;
-			pfd[n].events =
-			    POLLIN | (cl[i].outq.len > 0 ? POLLOUT : 0);
+			pfd[n].fd = cl[i].conn.fd;
+			pfd[n].events = (short)(POLLIN |
+			    (cl[i].outq.len > 0 ? POLLOUT : 0) |
+			    (cl[i].conn.fd != -1 ? cl_conn_events(&cl[i].conn)
+						 : 0));
 			pfd[n++].revents = 0;
 		}
-		if (poll(pfd, (nfds_t)n, 200) < 0 && errno != EINTR)
+		to = next <= now       ? 0
+		    : next - now > 200 ? 200
+				       : (int)(next - now);
+		if (poll(pfd, (nfds_t)n, to) < 0 && errno != EINTR)
 			break;
-		if (pfd[0].revents & POLLIN) {
-			int fd = accept4(
-			    lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-			for (i = 0; fd != -1 && i < MAXC; i++) {
-				if (cl[i].fd != -1)
-					continue;
-				memset(&cl[i], 0, sizeof(cl[i]));
-				cl[i].fd = fd;
-				cl_buf_init(&cl[i].in, 2u * 1024 * 1024);
-				cl_buf_init(&cl[i].outq, 1024 * 1024);
-				if (ctx != NULL) {
-					cl[i].ssl = SSL_new(ctx);
-					SSL_set_fd(cl[i].ssl, fd);
-					SSL_set_accept_state(cl[i].ssl);
-				}
-				fd = -1;
-			}
-			if (fd != -1)
-				close(fd);
-		}
+		now = cl_mono_ms();
+		cl_front_handle(front, pfd, nf, now);
 		for (i = 0; i < MAXC; i++) {
-			uint8_t *w;
+			const char *why = NULL;
+			struct client *c = &cl[i];
 			int k;
 
-			if (cl[i].fd == -1 || pfd[i + 1].revents == 0)
+			if (c->conn.fd == -1 ||
+			    (pfd[nf + (size_t)i].revents == 0 &&
+				!cl_conn_pending(&c->conn)))
 				continue;
-			for (;;) {
-				if (cl_buf_reserve(&cl[i].in, 65536, &w)) {
-					k = -1;
-					break;
-				}
-				cl[i].in.len -= 65536;
-				if ((k = cread(&cl[i], w, 65536)) <= 0)
-					break;
-				cl[i].in.len += (size_t)k;
-				if (handle(&cl[i]) != 0) {
-					k = -1;
-					break;
-				}
-			}
+			k = serve(c, &why);
 			/* Acknowledgements queued before a close still go
 			 * out: they confirm what was written. */
-			if (cflush(&cl[i]) != 0 || k < 0)
-				drop_client(&cl[i]);
+			if (c->outq.len > 0 &&
+			    cl_conn_flush(&c->conn, &c->outq) ==
+				CL_CONN_ERROR &&
+			    k == 0) {
+				k = -1;
+				why = cl_conn_why(&c->conn);
+			}
+			if (k < 0)
+				drop_client(c, why);
 		}
 	}
 	for (i = 0; i < MAXC; i++)
-		if (cl[i].fd != -1)
-			drop_client(&cl[i]);
-	close(lfd);
+		if (cl[i].conn.fd != -1)
+			drop_client(&cl[i], NULL);
+	cl_front_free(front);
+	free(pfd);
 	SSL_CTX_free(ctx);
 	{
 		struct seen *sv;
