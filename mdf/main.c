@@ -1029,7 +1029,8 @@ tick(void *arg)
 		if (m->pois[i] != NULL) {
 			mdf_poi_acks(m->pois[i], committed);
 			if (mdf_poi_flush(m->pois[i]) != 0)
-				mdf_poi_close(m, i, "write error");
+				mdf_poi_close(
+				    m, i, cl_conn_why(&m->pois[i]->c));
 		}
 	if (now >= ml->last_slow + 1000) {
 		unsigned nf;
@@ -1099,14 +1100,13 @@ tick(void *arg)
 		if (p->io == NULL) {
 			p->m = m;
 			if ((p->io = cl_loop_io_new(
-				 ml->l, p->fd, mdf_poi_io, p)) == NULL)
+				 ml->l, p->c.fd, mdf_poi_io, p)) == NULL)
 				watch_fail("a POI connection");
 		}
 		if (p->paused_until != 0 && p->paused_until <= now) {
 			p->paused_until = 0;
 			cl_loop_io_kick(p->io, CL_LOOP_READ);
-		} else if (p->ssl != NULL && p->paused_until <= now &&
-		    SSL_has_pending(p->ssl)) {
+		} else if (p->paused_until <= now && cl_conn_pending(&p->c)) {
 			/* Bytes TLS holds already (read with the
 			 * handshake): the descriptor does not show them. */
 			cl_loop_io_kick(p->io, CL_LOOP_READ);
@@ -1115,7 +1115,7 @@ tick(void *arg)
 			w = CL_LOOP_READ;
 		else if (p->paused_until < next)
 			next = p->paused_until;
-		if (p->out.len > 0)
+		if (p->out.len > 0 || (cl_conn_events(&p->c) & POLLOUT))
 			w |= CL_LOOP_WRITE;
 		if (cl_loop_io_set(p->io, w) != 0)
 			watch_fail("a POI connection");

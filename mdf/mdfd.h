@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
+#include "conn.h"
 #include "front.h"
 #include "log.h"
 #include "loop.h"
@@ -73,10 +74,9 @@ struct mdf;
 struct mdf_loop;
 
 struct poi {
-	int fd;
-	SSL *ssl;
-	char name[128]; /* certificate CN (escaped), or "plain:<address>" */
-	char peer[64];
+	struct cl_conn c;            /* c.addrstr: "ADDR:PORT" */
+	char name[CL_CONN_NAME_MAX]; /* certificate CN (escaped), or
+					"plain:<address>" */
 	struct cl_buf in, out;
 	struct ackw acks[ACKQ_MAX];
 	size_t nacks;

@@ -7,13 +7,10 @@
  * the spool.  Pauses a POI while the spool is full or its share of
  * communications is used up, and closes it on a malformed PDU.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "err.h"
@@ -38,10 +35,7 @@ poi_free(struct poi *p)
 	if (p == NULL)
 		return;
 	cl_loop_io_free(p->io);
-	if (p->ssl != NULL)
-		SSL_free(p->ssl);
-	if (p->fd != -1)
-		close(p->fd);
+	cl_conn_close(&p->c);
 	cl_buf_release(&p->in);
 	cl_buf_release(&p->out);
 	free(p);
@@ -55,7 +49,7 @@ mdf_poi_close(struct mdf *m, size_t i, const char *why)
 	if (why != NULL)
 		cl_info("POI %s (%s): connection closed: %s (%llu PDUs, %llu "
 			"repeats dropped)",
-		    p->name[0] ? p->name : "?", p->peer, why,
+		    p->name[0] ? p->name : "?", p->c.addrstr, why,
 		    (unsigned long long)p->pdus, (unsigned long long)p->dups);
 	poi_free(p);
 	m->pois[i] = NULL;
@@ -63,50 +57,54 @@ mdf_poi_close(struct mdf *m, size_t i, const char *why)
 
 /* A POI has authenticated (lib/front): it gets a slot of its own. */
 int
-mdf_poi_up(void *arg, struct cl_front_conn *c)
+mdf_poi_up(void *arg, struct cl_front_conn *fc)
 {
 	struct mdf *m = arg;
 	struct poi *p = NULL;
+	struct cl_conn c;
 	char name[sizeof(p->name)];
 	size_t i;
 
-	if (c->ssl == NULL) {
+	if (cl_conn_from_front(&c, fc, "POI") != 0) {
+		cl_log_rl(&m->slot_rl, cl_mono_ms(), CL_LOG_WARN,
+		    "POI %s: certificate without a common name; closing",
+		    fc->peer);
+		return -1;
+	}
+	if (c.ssl == NULL) {
 		/* Named by its address, not its port: the name keys the
 		 * duplicate filter, the CIN and the share, which must outlive
 		 * a reconnection. */
-		const char *colon = strrchr(c->peer, ':');
-		int hl = colon != NULL ? (int)(colon - c->peer)
-				       : (int)strlen(c->peer);
+		const char *colon = strrchr(c.addrstr, ':');
+		int hl = colon != NULL ? (int)(colon - c.addrstr)
+				       : (int)strlen(c.addrstr);
 
-		snprintf(name, sizeof(name), "plain:%.*s", hl, c->peer);
-	} else if (cl_tls_peer_cn(c->ssl, name, sizeof(name)) != 0) {
-		cl_log_rl(&m->slot_rl, cl_mono_ms(), CL_LOG_WARN,
-		    "POI %s: certificate without a common name; closing",
-		    c->peer);
-		return -1;
-	}
+		snprintf(name, sizeof(name), "plain:%.*s", hl, c.addrstr);
+	} else
+		snprintf(name, sizeof(name), "%s", c.peer);
 	for (i = 0; i < MAX_POIS && m->pois[i] != NULL; i++)
 		;
 	if (i == MAX_POIS || (p = calloc(1, sizeof(*p))) == NULL) {
 		cl_log_rl(&m->slot_rl, cl_mono_ms(), CL_LOG_ERR,
 		    "POI %s (%s) refused: %d POIs connected already", name,
-		    c->peer, MAX_POIS);
+		    c.addrstr, MAX_POIS);
+		/* Back to the front, which closes it. */
+		fc->fd = c.fd;
+		fc->ssl = c.ssl;
 		return -1;
 	}
-	p->fd = c->fd;
-	p->ssl = c->ssl;
+	p->c = c;
 	memcpy(p->name, name, sizeof(p->name));
-	snprintf(p->peer, sizeof(p->peer), "%s", c->peer);
 	cl_buf_init(&p->in, IN_MAX);
 	cl_buf_init(&p->out, 1024 * 1024);
-	if (p->ssl != NULL)
+	if (p->c.ssl != NULL)
 		cl_info("POI %s (%s): connected (%s, %s; authenticated in "
 			"%llu ms)",
-		    p->name, p->peer, SSL_get_version(p->ssl),
-		    SSL_get_cipher_name(p->ssl),
-		    (unsigned long long)c->elapsed_ms);
+		    p->name, p->c.addrstr, SSL_get_version(p->c.ssl),
+		    SSL_get_cipher_name(p->c.ssl),
+		    (unsigned long long)fc->elapsed_ms);
 	else
-		cl_info("POI %s: connected without TLS", p->peer);
+		cl_info("POI %s: connected without TLS", p->c.addrstr);
 	m->pois[i] = p;
 	return 0;
 }
@@ -114,31 +112,9 @@ mdf_poi_up(void *arg, struct cl_front_conn *c)
 int
 mdf_poi_flush(struct poi *p)
 {
-	ssize_t k;
-	int r;
-
-	while (p->out.len > 0) {
-		if (p->ssl == NULL) {
-			k = write(p->fd, p->out.d, p->out.len);
-			if (k < 0 && (errno == EAGAIN || errno == EINTR))
-				return 0;
-			if (k <= 0)
-				return -1;
-		} else {
-			ERR_clear_error(); /* for SSL_get_error() */
-			r = SSL_write(p->ssl, p->out.d, (int)p->out.len);
-			if (r <= 0) {
-				r = SSL_get_error(p->ssl, r);
-				return r == SSL_ERROR_WANT_WRITE ||
-					r == SSL_ERROR_WANT_READ
-				    ? 0
-				    : -1;
-			}
-			k = r;
-		}
-		(void)cl_buf_consume(&p->out, (size_t)k);
-	}
-	return 0;
+	if (p->out.len == 0)
+		return 0;
+	return cl_conn_flush(&p->c, &p->out) == CL_CONN_ERROR ? -1 : 0;
 }
 
 /* What made a spool call fail: the call, the path and the errno text
@@ -176,7 +152,8 @@ limit_refused(struct mdf *m, struct poi *p, uint64_t now)
 		       "they stay on the POI. Raise --max-flows-per-poi / "
 		       "--max-flows and restart (%llu refusals since the last "
 		       "line)",
-		    p->name, p->peer, (unsigned long long)st->max_flows_poi,
+		    p->name, p->c.addrstr,
+		    (unsigned long long)st->max_flows_poi,
 		    (unsigned long long)st->max_flows,
 		    (unsigned long long)(st->refused - m->limit_seen));
 		m->limit_logged_ms = now;
@@ -258,7 +235,7 @@ poi_handle(struct mdf *m, struct poi *p, uint64_t now)
 			m->malformed++;
 			cl_err("POI %s (%s): malformed X2/X3 PDU at stream "
 			       "offset %llu: %s (%s); closing the connection",
-			    p->name, p->peer,
+			    p->name, p->c.addrstr,
 			    (unsigned long long)(p->consumed + off), why,
 			    cl_err_str(r));
 			ret = -1;
@@ -301,7 +278,8 @@ poi_handle(struct mdf *m, struct poi *p, uint64_t now)
 				       "sequence number %u) cannot be stored: "
 				       "%s; closing the connection without "
 				       "acknowledging it",
-				    p->name, p->peer, pdu.seqno, cl_err_str(r));
+				    p->name, p->c.addrstr, pdu.seqno,
+				    cl_err_str(r));
 				ret = -1;
 				break;
 			}
@@ -345,8 +323,7 @@ poi_handle(struct mdf *m, struct poi *p, uint64_t now)
 static int
 poi_read(struct mdf *m, struct poi *p, uint64_t now)
 {
-	uint8_t *w;
-	int k, r;
+	int r;
 
 	if (p->paused_until > now)
 		return 0;
@@ -354,29 +331,14 @@ poi_read(struct mdf *m, struct poi *p, uint64_t now)
 	if ((r = poi_handle(m, p, now)) != 0)
 		goto paused;
 	for (;;) {
-		if (cl_buf_reserve(&p->in, READ_CHUNK, &w) != 0)
-			return -1;
-		p->in.len -= READ_CHUNK;
-		if (p->ssl == NULL) {
-			ssize_t n = read(p->fd, w, READ_CHUNK);
+		enum cl_conn_res res;
+		size_t k;
 
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
-				return 0;
-			if (n <= 0)
-				return -1;
-			k = (int)n;
-		} else {
-			ERR_clear_error(); /* for SSL_get_error() */
-			k = SSL_read(p->ssl, w, READ_CHUNK);
-			if (k <= 0) {
-				k = SSL_get_error(p->ssl, k);
-				return k == SSL_ERROR_WANT_READ ||
-					k == SSL_ERROR_WANT_WRITE
-				    ? 0
-				    : -1;
-			}
-		}
-		p->in.len += (size_t)k;
+		res = cl_conn_read(&p->c, &p->in, READ_CHUNK, &k);
+		if (res == CL_CONN_AGAIN)
+			return 0;
+		if (res != CL_CONN_DATA)
+			return -1;
 		if ((r = poi_handle(m, p, now)) != 0)
 			goto paused;
 	}
@@ -426,10 +388,12 @@ mdf_poi_io(void *arg, int fd, unsigned what)
 			mdf_poi_close(m, i,
 			    p->limited ? "at its flow share; nothing from the "
 					 "refused PDU on acknowledged"
-				       : "closed");
+				: cl_conn_why(&p->c)[0] != '\0'
+				? cl_conn_why(&p->c)
+				: "closed");
 			return;
 		}
 	}
 	if ((what & CL_LOOP_WRITE) && mdf_poi_flush(p) != 0)
-		mdf_poi_close(m, i, "write error");
+		mdf_poi_close(m, i, cl_conn_why(&p->c));
 }
