@@ -150,6 +150,7 @@ cl_conn_read(struct cl_conn *c, struct cl_buf *b, size_t max, size_t *n)
 	}
 	b->len += (size_t)k;
 	*n = (size_t)k;
+	c->nread += (uint64_t)k;
 	return CL_CONN_DATA;
 }
 
@@ -428,7 +429,8 @@ went_up(struct cl_client *c, uint64_t now_ms)
 	}
 	c->attempts = 0;
 	c->logged[0] = '\0';
-	c->backoff_ms = c->backoff_min_ms;
+	/* The back-off starts again only once the peer has said something
+	 * (cl_client_drop()). */
 	return CL_CLIENT_WENT_UP;
 }
 
@@ -592,5 +594,11 @@ cl_client_drop(struct cl_client *c, uint64_t now_ms)
 {
 	if (c->state != CL_CLIENT_UP)
 		return;
+	/* A peer that completed the handshake but then dropped the
+	 * connection before sending a byte (a certificate revoked, a server
+	 * that refuses this client after the handshake) is retried with a
+	 * growing back-off, like one that cannot be reached. */
+	if (c->conn.nread > 0)
+		c->backoff_ms = c->backoff_min_ms;
 	schedule(c, now_ms);
 }

@@ -60,6 +60,7 @@ struct cl_conn {
 	char why[512];               /* the reason of the last end */
 	short events;                /* what the last would-block waits for */
 	bool broken;                 /* no close_notify on close */
+	uint64_t nread;              /* octets read since it was made */
 };
 
 enum cl_conn_res {
@@ -123,10 +124,11 @@ void cl_conn_close(struct cl_conn *c);
  * context was made for (struct cl_tls_cfg.peer) and name name.  A failed
  * attempt waits backoff_min_ms, doubled after each failure up to
  * backoff_max_ms, each wait drawn at random within +-25 %.  The back-off
- * starts again from its minimum once a connection is up (the handshake
- * done, the server authenticated): a connection the peer drops later is
- * retried promptly, and only peers that cannot be reached wait longer and
- * longer.
+ * starts again from its minimum when an up connection that has received
+ * data from the peer is dropped: a connection the peer ends later is
+ * retried promptly.  One dropped before the peer sent a byte (a client
+ * certificate the server refuses after the TLS 1.3 handshake, a server
+ * that closes at once) counts as a failed attempt: its retries back off.
  *
  * Log lines, one per change, never one per retry: the first failure
  * ("MDF 127.0.0.1:4000: Connection refused; retrying with back-off"), a

@@ -619,6 +619,19 @@ CL_TEST(buffer_full)
  * due; one log line for all the failures.  Then the port listens: "up
  * after N attempts", and the back-off is back at its minimum.
  */
+/* True if the accepted socket a is the other end of c's connection. */
+static bool
+peer_of(int a, struct cl_client *c)
+{
+	struct sockaddr_storage x, y;
+	socklen_t xl = sizeof(x), yl = sizeof(y);
+
+	if (getpeername(a, (struct sockaddr *)&x, &xl) != 0 ||
+	    getsockname(cl_client_conn(c)->fd, (struct sockaddr *)&y, &yl) != 0)
+		return false;
+	return xl == yl && memcmp(&x, &y, xl) == 0;
+}
+
 CL_TEST(backoff)
 {
 	struct sockaddr_in sin;
@@ -690,11 +703,44 @@ CL_TEST(backoff)
 	}
 	CHECK(strstr(log, "without TLS; up after 11 attempts") != NULL);
 	CHECK_INT_EQ(cl_client_attempts(c), 0);
-	CHECK_INT_EQ(cl_client_backoff_ms(c), 100);
 	CHECK_INT_EQ(cl_client_up_ms(c), now);
+	/* Dropped before the peer said a thing: still backing off. */
+	CHECK_INT_EQ(cl_client_backoff_ms(c), 3200);
+	cl_client_drop(c, now);
+	t = cl_client_next_ms(c) - now;
+	CHECK(t >= 2400 && t < 4000);
+	/* Up again, and this time the peer sends a byte: a drop then
+	 * retries after the minimum. */
+	now += t;
+	{
+		uint64_t end = cl_mono_ms() + WAIT_MS;
+
+		while (cl_client_state(c) != CL_CLIENT_UP && cl_mono_ms() < end)
+			(void)turn(NULL, c, &now);
+	}
+	CHECK(cl_client_state(c) == CL_CLIENT_UP);
+	{
+		struct cl_buf in;
+		int a = -1;
+
+		/* Two connections wait in the backlog: the one dropped, which
+		 * reads as ended, and this one. */
+		while (a == -1 || !peer_of(a, c)) {
+			if (a != -1)
+				close(a);
+			UNTIL((a = accept(fd, NULL, NULL)) != -1,
+			    (void)poll(NULL, 0, 5));
+		}
+		CHECK(write(a, "x", 1) == 1);
+		cl_buf_init(&in, 64);
+		CHECK(read_until(cl_client_conn(c), &in, 1) == CL_CONN_DATA);
+		cl_buf_release(&in);
+		close(a);
+	}
 	cl_client_drop(c, now);
 	t = cl_client_next_ms(c) - now;
 	CHECK(t >= 75 && t < 125);
+	CHECK_INT_EQ(cl_client_backoff_ms(c), 200);
 	cl_client_free(c);
 	close(fd);
 }
