@@ -86,9 +86,8 @@ usage(FILE *f)
 	    "      --tls-ca FILE         CA certificates that sign the MDFs' "
 	    "certificates\n"
 	    "      --tls-crl FILE        revocation lists of those CAs (PEM; "
-	    "read again\n"
-	    "                            when the file "
-	    "changes)\n" CL_FRONT_USAGE
+	    "read at\n"
+	    "                            start)\n" CL_FRONT_USAGE
 	    "      --insecure-plaintext  accept TCP without TLS (command line "
 	    "only; warns)\n"
 	    "  -o, --out-dir DIR         output directory (required)\n"
@@ -311,6 +310,9 @@ front_main(void *varg, int sock)
 	uint32_t port;
 	int r, status = 1;
 
+	/* It opens no file: the lists read at start stay in force. */
+	if (a->ctx != NULL)
+		(void)cl_tls_crl_freeze(a->ctx);
 	if (lemf_recv_new(a->pub, 0, &rv) != 0) {
 		cl_err("front role: out of memory");
 		return 1;
@@ -813,6 +815,10 @@ main(int argc, char **argv)
 		cl_err("TLS: %s", err);
 		goto out;
 	}
+	if (ctx != NULL && o.crl != NULL && !o.check)
+		cl_info("%s: the revocation lists read now stay in force until "
+			"a restart (the front process opens no file)",
+		    o.crl);
 	if (o.integrity_key != NULL &&
 	    (pub = lemf_load_pubkey(o.integrity_key, err, sizeof(err))) ==
 		NULL) {
