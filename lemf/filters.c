@@ -65,9 +65,11 @@ lemf_filter_front(char *err, size_t errlen)
 int
 lemf_filter_writer(char *err, size_t errlen)
 {
+	/* rseq and set_robust_list: the start of the sync worker's
+	 * thread, which prepare() made and may start to run only now. */
 	static const int calls[] = {NR(pread64), NR(pwrite64), NR(lseek),
 	    NR(fsync), NR(fdatasync), NR(syncfs), NR(ftruncate), NR(fstat),
-	    NR(newfstatat)};
+	    NR(newfstatat), NR(rseq), NR(set_robust_list)};
 	struct cl_sandbox *sb;
 	int r;
 

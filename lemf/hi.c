@@ -34,6 +34,10 @@
 #define READ_CHUNK 65536
 #define IN_MAX     (CL_PSDU_DEC_MAX + 2 * READ_CHUNK)
 #define OUTQ_MAX   (1024u * 1024)
+/* Records queued for the writer: above HIGH no connection is read until
+ * the queue is down to LOW (the writer is slower than the network). */
+#define LINK_HIGH (8u * 1024 * 1024)
+#define LINK_LOW  (1024u * 1024)
 
 struct lemf_hi;
 
@@ -61,7 +65,8 @@ struct lemf_hi {
 	bool stopping; /* lemf_hi_free(): no further sync */
 	struct cl_front *front;
 	struct cl_loop_pollset *ps;
-	bool busy; /* a sync asked for and not yet answered */
+	bool busy;      /* a sync asked for and not yet answered */
+	bool throttled; /* connections are not read (LINK_HIGH) */
 	unsigned port;
 	unsigned nconn;
 	struct conn cl[MAX_CONN];
@@ -363,6 +368,39 @@ synced(void *arg, bool ok)
 
 /* ---- reading and writing ---- */
 
+static void resume(void *arg);
+
+/* Too much waits for the writer: no connection is read until it took
+ * most of it. */
+static void
+throttle(struct lemf_hi *h)
+{
+	unsigned i;
+
+	if (h->throttled || lemf_link_queued(h->k) <= LINK_HIGH)
+		return;
+	h->throttled = true;
+	for (i = 0; i < MAX_CONN; i++)
+		if (h->cl[i].fd != -1)
+			conn_watch(&h->cl[i]);
+	lemf_link_when_below(h->k, LINK_LOW, resume, h);
+}
+
+static void
+resume(void *arg)
+{
+	struct lemf_hi *h = arg;
+	unsigned i;
+
+	h->throttled = false;
+	for (i = 0; i < MAX_CONN; i++)
+		if (h->cl[i].fd != -1) {
+			conn_watch(&h->cl[i]);
+			if (h->cl[i].fd != -1)
+				cl_loop_io_kick(h->cl[i].io, CL_LOOP_READ);
+		}
+}
+
 /* Reads what is available; -1 when the connection is finished. */
 static int
 conn_read(struct conn *c)
@@ -375,7 +413,7 @@ conn_read(struct conn *c)
 	 * go out (conn_flush() after this) and other connections get their
 	 * turn even while the sender keeps the socket full; the loop brings
 	 * us back for the rest. */
-	for (rounds = 0; rounds < 16; rounds++) {
+	for (rounds = 0; rounds < 16 && !h->throttled; rounds++) {
 		if (cl_buf_reserve(&c->in, READ_CHUNK, &w) != 0)
 			return -1; /* cannot happen: a PDU is at most 1 MiB */
 		c->in.len -= READ_CHUNK;
@@ -446,6 +484,7 @@ conn_read(struct conn *c)
 		 * writer in batches: the link writes what was queued when the
 		 * loop finds its socket writable. */
 		sync_kick(h);
+		throttle(h);
 		if (c->closing || h->failed)
 			return -1;
 	}
@@ -483,11 +522,13 @@ conn_flush(struct conn *c)
 	return 0;
 }
 
-/* Reads always; writes while answers wait in outq. */
+/* Reads unless the writer has too much to do; writes while answers wait
+ * in outq. */
 static void
 conn_watch(struct conn *c)
 {
-	unsigned what = CL_LOOP_READ | (c->outq.len > 0 ? CL_LOOP_WRITE : 0);
+	unsigned what = (c->h->throttled ? 0 : CL_LOOP_READ) |
+	    (c->outq.len > 0 ? CL_LOOP_WRITE : 0);
 
 	if (cl_loop_io_set(c->io, what) != 0) {
 		cl_warn("%s: cannot watch the connection: %s; closing", c->peer,
@@ -521,7 +562,8 @@ on_conn(void *arg, int fd, unsigned what)
 	conn_watch(c);
 	/* conn_read() stops after some rounds: TLS may hold decrypted bytes
 	 * that the descriptor does not show. */
-	if (c->fd != -1 && c->ssl != NULL && SSL_has_pending(c->ssl))
+	if (c->fd != -1 && c->ssl != NULL && !c->h->throttled &&
+	    SSL_has_pending(c->ssl))
 		cl_loop_io_kick(c->io, CL_LOOP_READ);
 }
 

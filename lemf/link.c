@@ -52,6 +52,9 @@ struct lemf_link {
 	void *arg;
 	uint64_t token; /* of the last sync asked for */
 	bool dead;
+	void (*below_fn)(void *); /* lemf_link_when_below() */
+	void *below_arg;
+	size_t below;
 };
 
 int
@@ -153,6 +156,15 @@ on_link(void *arg, int fd, unsigned what)
 		if (r != 0 && r != CL_ERR_AGAIN) {
 			link_dead(k, "its socket closed");
 			return;
+		}
+		if (k->below_fn != NULL &&
+		    cl_imsg_queued(k->ib) <= k->below) {
+			void (*fn)(void *) = k->below_fn;
+
+			k->below_fn = NULL;
+			fn(k->below_arg);
+			if (k->dead)
+				return;
 		}
 	}
 	if (what & CL_LOOP_READ) {
@@ -306,6 +318,26 @@ lemf_link_summary(struct lemf_link *k, const struct lemf_counts *c, bool final)
 	return queued(k,
 	    cl_imsg_compose(k->ib, final ? LEMF_W_FINAL : LEMF_W_SUMMARY, -1, c,
 		sizeof(*c)));
+}
+
+size_t
+lemf_link_queued(const struct lemf_link *k)
+{
+	return cl_imsg_queued(k->ib);
+}
+
+void
+lemf_link_when_below(
+    struct lemf_link *k, size_t low, void (*fn)(void *), void *arg)
+{
+	if (k->dead || cl_imsg_queued(k->ib) <= low) {
+		if (!k->dead)
+			fn(arg);
+		return;
+	}
+	k->below = low;
+	k->below_fn = fn;
+	k->below_arg = arg;
 }
 
 int

@@ -132,6 +132,12 @@ int lemf_link_bad(struct lemf_link *k, const char *peer, uint64_t offset,
 int lemf_link_sync(struct lemf_link *k);
 int lemf_link_summary(
     struct lemf_link *k, const struct lemf_counts *c, bool final);
+/* Octets queued for the writer and not yet written. */
+size_t lemf_link_queued(const struct lemf_link *k);
+/* Calls fn(arg) once, in the loop, when no more than low octets are
+ * queued (at once if that is so now). */
+void lemf_link_when_below(
+    struct lemf_link *k, size_t low, void (*fn)(void *), void *arg);
 /* Writes what is queued, as far as the socket takes it (0), or
  * CL_ERR_CLOSED / CL_ERR_SYSTEM. */
 int lemf_link_flush(struct lemf_link *k);
