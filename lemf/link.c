@@ -157,8 +157,7 @@ on_link(void *arg, int fd, unsigned what)
 			link_dead(k, "its socket closed");
 			return;
 		}
-		if (k->below_fn != NULL &&
-		    cl_imsg_queued(k->ib) <= k->below) {
+		if (k->below_fn != NULL && cl_imsg_queued(k->ib) <= k->below) {
 			void (*fn)(void *) = k->below_fn;
 
 			k->below_fn = NULL;
