@@ -18,7 +18,9 @@
 #define REC_MIN sizeof(struct lemf_m_rec)
 
 const struct cl_imsg_type lemf_to_writer[] = {
-    {LEMF_W_REC, "record", REC_MIN, REC_MIN + CL_PSDU_DEC_MAX, 1, false, 0},
+    {LEMF_W_REC, "record", REC_MIN,
+	REC_MIN + 32 + sizeof(((struct lemf_result *)0)->why) + CL_PSDU_DEC_MAX,
+	1, false, 0},
     {LEMF_W_BAD, "bad", sizeof(struct lemf_m_bad), sizeof(struct lemf_m_bad), 0,
 	false, 0},
     {LEMF_W_SYNC, "sync", 8, 8, 0, false, 0},
@@ -52,6 +54,8 @@ struct lemf_link {
 	void *arg;
 	uint64_t token; /* of the last sync asked for */
 	bool dead;
+	uint8_t *scratch; /* a record being built */
+	size_t scap;
 	void (*below_fn)(void *); /* lemf_link_when_below() */
 	void *below_arg;
 	size_t below;
@@ -235,6 +239,7 @@ lemf_link_free(struct lemf_link *k)
 	cl_loop_io_free(k->io);
 	cl_imsg_free(k->ib);
 	close(k->fd);
+	free(k->scratch);
 	free(k);
 }
 
@@ -257,29 +262,50 @@ lemf_link_rec(struct lemf_link *k, unsigned op, const struct cl_psdu_info *in,
     const uint8_t hash[static 32], const struct lemf_result *res,
     const struct timespec *rx)
 {
-	struct {
-		struct lemf_m_rec h;
-		uint8_t pdu[];
-	} * m;
-	size_t len = sizeof(struct lemf_m_rec) + in->pdu.len;
-	int r;
+	struct lemf_m_rec h;
+	size_t len, why_len = 0, off;
+	uint8_t *p;
 
 	if (k->dead)
 		return CL_ERR_CLOSED;
 	if (in->pdu.len > CL_PSDU_DEC_MAX)
 		return CL_ERR_TOOBIG;
-	if ((m = calloc(1, len)) == NULL)
-		return CL_ERR_NOMEM;
-	m->h.op = op;
-	m->h.rx_sec = rx->tv_sec;
-	m->h.rx_nsec = rx->tv_nsec;
-	memcpy(m->h.hash, hash, 32);
-	if (res != NULL)
-		m->h.res = *res;
-	memcpy(m->pdu, in->pdu.p, in->pdu.len);
-	r = cl_imsg_compose(k->ib, LEMF_W_REC, -1, m, len);
-	free(m);
-	return queued(k, r);
+	memset(&h, 0, sizeof(h));
+	h.op = op;
+	h.kind = -1;
+	h.verified = -1;
+	if (res != NULL) {
+		h.verdict = (uint32_t)res->verdict;
+		h.kind = res->kind;
+		h.verified = res->verified;
+		h.expected = res->expected;
+		h.has_stored = res->has_stored;
+		if (res->verified == 0)
+			why_len = strnlen(res->why, sizeof(res->why) - 1);
+	}
+	h.why_len = (uint16_t)why_len;
+	h.rx_sec = rx->tv_sec;
+	h.rx_nsec = rx->tv_nsec;
+	memcpy(h.hash, hash, 32);
+	/* Built in a buffer kept from one record to the next. */
+	len = sizeof(h) + (h.has_stored ? 32 : 0) + why_len + in->pdu.len;
+	if (len > k->scap) {
+		if ((p = realloc(k->scratch, len)) == NULL)
+			return CL_ERR_NOMEM;
+		k->scratch = p;
+		k->scap = len;
+	}
+	p = k->scratch;
+	memcpy(p, &h, sizeof(h));
+	off = sizeof(h);
+	if (h.has_stored) {
+		memcpy(p + off, res->stored, 32);
+		off += 32;
+	}
+	memcpy(p + off, res != NULL ? res->why : "", why_len);
+	off += why_len;
+	memcpy(p + off, in->pdu.p, in->pdu.len);
+	return queued(k, cl_imsg_compose(k->ib, LEMF_W_REC, -1, p, len));
 }
 
 int

@@ -59,13 +59,21 @@ enum {
 #define LEMF_REC_CONFLICT 3 /* lemf_out_conflict() */
 #define LEMF_REC_OTHER    4 /* lemf_out_pdu() without a result */
 
-/* The head of a LEMF_W_REC; the PS-PDU's encoding follows. */
+/* The head of a LEMF_W_REC, the fields of struct lemf_result that every
+ * PDU has; then the hash held for a conflict (stored, 32 octets, if
+ * has_stored), why an IntegrityCheck failed (why_len octets, no NUL) and
+ * the PS-PDU's encoding. */
 struct lemf_m_rec {
 	uint32_t op;
-	uint32_t pad;
+	uint32_t verdict;
+	int32_t kind;
+	int32_t verified;
+	uint64_t expected;
 	int64_t rx_sec, rx_nsec;
 	uint8_t hash[32];
-	struct lemf_result res;
+	uint16_t why_len;
+	uint8_t has_stored;
+	uint8_t pad[5];
 };
 
 struct lemf_m_bad {

@@ -174,19 +174,41 @@ static void
 rec(const struct cl_imsg *m)
 {
 	struct lemf_m_rec h;
+	struct lemf_result res;
 	struct cl_psdu_info in;
 	struct timespec rx;
+	const uint8_t *p;
 	const char *why;
-	size_t used;
+	size_t used, off, n;
 	int r;
 
 	memcpy(&h, m->data, sizeof(h));
+	off = sizeof(h) + (h.has_stored ? 32 : 0) + h.why_len;
+	if (h.why_len >= sizeof(res.why) || off > m->len) {
+		cl_err("writer role: a record from the front that does not add "
+		       "up");
+		failed("record", CL_ERR_FORMAT);
+		return;
+	}
+	memset(&res, 0, sizeof(res));
+	res.verdict = (enum lemf_verdict)h.verdict;
+	res.kind = h.kind;
+	res.verified = h.verified;
+	res.expected = h.expected;
+	res.has_stored = h.has_stored != 0;
+	p = m->data + sizeof(h);
+	if (res.has_stored) {
+		memcpy(res.stored, p, 32);
+		p += 32;
+	}
+	memcpy(res.why, p, h.why_len);
+	res.why[h.why_len] = '\0';
 	rx.tv_sec = (time_t)h.rx_sec;
 	rx.tv_nsec = (long)h.rx_nsec;
 	/* The front decoded and checked it: the same decoder must agree. */
-	r = cl_psdu_decode(
-	    m->data + sizeof(h), m->len - sizeof(h), &in, &used, &why);
-	if (r != 0 || used != m->len - sizeof(h)) {
+	n = m->len - off;
+	r = cl_psdu_decode(m->data + off, n, &in, &used, &why);
+	if (r != 0 || used != n) {
 		cl_err("writer role: a record from the front does not decode "
 		       "(%s)",
 		    r != 0 ? why : "trailing octets");
@@ -195,18 +217,18 @@ rec(const struct cl_imsg *m)
 	}
 	switch (h.op) {
 	case LEMF_REC_GAP:
-		if ((r = lemf_out_gap(w.out, &in, &h.res, &rx)) != 0)
+		if ((r = lemf_out_gap(w.out, &in, &res, &rx)) != 0)
 			break;
-		r = lemf_out_pdu(w.out, &in, h.hash, &h.res, &rx);
+		r = lemf_out_pdu(w.out, &in, h.hash, &res, &rx);
 		break;
 	case LEMF_REC_PDU:
-		r = lemf_out_pdu(w.out, &in, h.hash, &h.res, &rx);
+		r = lemf_out_pdu(w.out, &in, h.hash, &res, &rx);
 		break;
 	case LEMF_REC_OTHER:
 		r = lemf_out_pdu(w.out, &in, h.hash, NULL, &rx);
 		break;
 	case LEMF_REC_CONFLICT:
-		r = lemf_out_conflict(w.out, &in, h.hash, &h.res, &rx);
+		r = lemf_out_conflict(w.out, &in, h.hash, &res, &rx);
 		break;
 	default:
 		cl_err("writer role: a record of unknown kind %u from the "
