@@ -9,6 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -16,6 +19,7 @@
 #include "err.h"
 #include "front.h"
 #include "hi.h"
+#include "link.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
@@ -30,7 +34,10 @@
 #define READ_CHUNK 65536
 #define IN_MAX     (CL_PSDU_DEC_MAX + 2 * READ_CHUNK)
 #define OUTQ_MAX   (1024u * 1024)
-#define FLUSH_MS   100 /* buffered output waits at most about this */
+/* Records queued for the writer: above HIGH no connection is read until
+ * the queue is down to LOW (the writer is slower than the network). */
+#define LINK_HIGH (8u * 1024 * 1024)
+#define LINK_LOW  (1024u * 1024)
 
 struct lemf_hi;
 
@@ -48,28 +55,18 @@ struct conn {
 	bool closing;
 };
 
-/* A sync of the output, run by the worker: lemf_sync_run() touches only
- * the job (descriptors lemf_out_sync_begin() duplicated). */
-struct sync_work {
-	struct cl_work w; /* first: the container cast */
-	struct lemf_hi *h;
-	struct lemf_sync_job job;
-};
-
 struct lemf_hi {
 	struct cl_loop *l;
 	struct lemf_recv *rv;
-	struct lemf_out *out;
+	struct lemf_link *k; /* to the writer */
 	bool ack;
 	struct cl_psheader ans;
 	bool failed;   /* output failed: stop without acknowledging */
 	bool stopping; /* lemf_hi_free(): no further sync */
 	struct cl_front *front;
 	struct cl_loop_pollset *ps;
-	struct cl_loop_timer *flush_t;
-	struct cl_workq *wq;
-	struct sync_work sw;
-	bool busy; /* a sync pushed and not yet collected */
+	bool busy;      /* a sync asked for and not yet answered */
+	bool throttled; /* connections are not read (LINK_HIGH) */
 	unsigned port;
 	unsigned nconn;
 	struct conn cl[MAX_CONN];
@@ -120,10 +117,10 @@ out_failed(struct lemf_hi *h, const char *what, int r)
 {
 	if (h->failed)
 		return;
-	cl_err("cannot write the output (%s: %s%s%s): stopping; nothing more "
-	       "is acknowledged, the MDF keeps and resends what was not",
-	    what, cl_err_str(r), r == CL_ERR_SYSTEM ? ": " : "",
-	    r == CL_ERR_SYSTEM ? strerror(errno) : "");
+	cl_err("cannot hand the output to the writer (%s: %s): stopping; "
+	       "nothing more is acknowledged, the MDF keeps and resends what "
+	       "was not",
+	    what, cl_err_str(r));
 	h->failed = true;
 	cl_loop_stop(h->l);
 }
@@ -200,8 +197,9 @@ data(struct conn *c, const struct cl_psdu_info *in, const struct timespec *rx)
 	lemf_liid_text(in->liid.p, in->liid.len, liid, sizeof(liid));
 	if (lemf_kind_of(in) < 0) {
 		lemf_recv_other(h->rv);
-		if ((r = lemf_out_pdu(h->out, in, hash, NULL, rx)) != 0)
-			out_failed(h, "pdus.jsonl", r);
+		if ((r = lemf_link_rec(
+			 h->k, LEMF_REC_OTHER, in, hash, NULL, rx)) != 0)
+			out_failed(h, "record", r);
 		return;
 	}
 	if ((r = lemf_recv_pdu(h->rv, in, hash, &res)) != 0)
@@ -214,8 +212,6 @@ data(struct conn *c, const struct cl_psdu_info *in, const struct timespec *rx)
 		    lemf_kind_name(res.kind), liid, in->cin, c->peer,
 		    (unsigned long long)res.expected, in->seq,
 		    (unsigned long long)(in->seq - res.expected));
-		if ((r = lemf_out_gap(h->out, in, &res, rx)) != 0)
-			out_failed(h, "pdus.jsonl", r);
 		__attribute__((fallthrough));
 	case LEMF_NEW:
 		if (res.verified == 0)
@@ -226,8 +222,10 @@ data(struct conn *c, const struct cl_psdu_info *in, const struct timespec *rx)
 			cl_debug("integrity ok: LIID %s CIN %u integrity seq "
 				 "%u covers %zu PDUs",
 			    liid, in->cin, in->seq, in->tri.nseqs);
-		if ((r = lemf_out_pdu(h->out, in, hash, &res, rx)) != 0)
-			out_failed(h, "output", r);
+		if ((r = lemf_link_rec(h->k,
+			 res.verdict == LEMF_GAP ? LEMF_REC_GAP : LEMF_REC_PDU,
+			 in, hash, &res, rx)) != 0)
+			out_failed(h, "record", r);
 		break;
 	case LEMF_DUP:
 		cl_debug("exact repeat dropped: %s LIID %s CIN %u seq %u",
@@ -245,8 +243,9 @@ data(struct conn *c, const struct cl_psdu_info *in, const struct timespec *rx)
 		       "%u differs from the PDU received before; the first is "
 		       "kept",
 		    c->peer, lemf_kind_name(res.kind), liid, in->cin, in->seq);
-		if ((r = lemf_out_conflict(h->out, in, hash, &res, rx)) != 0)
-			out_failed(h, "pdus.jsonl", r);
+		if ((r = lemf_link_rec(
+			 h->k, LEMF_REC_CONFLICT, in, hash, &res, rx)) != 0)
+			out_failed(h, "record", r);
 		break;
 	}
 }
@@ -274,9 +273,9 @@ handle(struct conn *c)
 			    c->peer, (unsigned long long)(c->offset + off), why,
 			    cl_err_str(r));
 			lemf_recv_counts(h->rv)->bad++;
-			if ((r = lemf_out_bad(h->out, c->peer, c->offset + off,
+			if ((r = lemf_link_bad(h->k, c->peer, c->offset + off,
 				 r, why, &rx)) != 0)
-				out_failed(h, "pdus.jsonl", r);
+				out_failed(h, "record", r);
 			c->closing = true;
 			break;
 		}
@@ -291,18 +290,13 @@ handle(struct conn *c)
 	c->offset += off;
 }
 
-/* ---- syncs ---- */
+/* ---- syncs (in the writer) ---- */
 
-/* In the worker. */
-static int
-sync_run(struct cl_work *w)
-{
-	return lemf_sync_run(&((struct sync_work *)w)->job);
-}
+static int conn_flush(struct conn *c);
+static void conn_watch(struct conn *c);
 
-static void sync_done(struct cl_work *w, int r);
-
-/* Begins a sync if none is running and answers wait for one. */
+/* Asks the writer for a sync if none is running and answers wait for
+ * one. */
 static void
 sync_kick(struct lemf_hi *h)
 {
@@ -322,7 +316,7 @@ sync_kick(struct lemf_hi *h)
 		}
 	if (!want)
 		return;
-	if ((r = lemf_out_sync_begin(h->out, &h->sw.job)) != 0) {
+	if ((r = lemf_link_sync(h->k)) != 0) {
 		out_failed(h, "sync", r);
 		return;
 	}
@@ -331,28 +325,21 @@ sync_kick(struct lemf_hi *h)
 			seen++;
 			h->cl[i].covered = h->cl[i].answers.len;
 		}
-	h->sw.h = h;
-	h->sw.w.run = sync_run;
-	h->sw.w.done = sync_done;
 	h->busy = true;
-	cl_workq_push(h->wq, &h->sw.w);
 }
 
-static int conn_flush(struct conn *c);
-static void conn_watch(struct conn *c);
-
-/* In the loop: a sync ended; its answers go out, the next one begins if
- * answers wait. */
+/* In the loop: the writer synced what was sent before the sync asked
+ * for (ok), its answers go out and the next sync is asked for if answers
+ * wait; or the writer is gone (!ok). */
 static void
-sync_done(struct cl_work *w, int r)
+synced(void *arg, bool ok)
 {
-	struct lemf_hi *h = ((struct sync_work *)w)->h;
+	struct lemf_hi *h = arg;
 	unsigned i;
 
 	h->busy = false;
-	if (r != 0) {
-		errno = h->sw.job.err;
-		out_failed(h, "sync", r);
+	if (!ok) {
+		out_failed(h, "writer", CL_ERR_CLOSED);
 		return;
 	}
 	if (h->stopping)
@@ -379,18 +366,40 @@ sync_done(struct cl_work *w, int r)
 	sync_kick(h);
 }
 
-/* Buffered records go to the kernel at least every FLUSH_MS. */
-static void
-on_flush_timer(void *arg)
-{
-	struct lemf_hi *h = arg;
-	int r;
+/* ---- reading and writing ---- */
 
-	if (!h->failed && (r = lemf_out_flush(h->out)) != 0)
-		out_failed(h, "flush", r);
+static void resume(void *arg);
+
+/* Too much waits for the writer: no connection is read until it took
+ * most of it. */
+static void
+throttle(struct lemf_hi *h)
+{
+	unsigned i;
+
+	if (h->throttled || lemf_link_queued(h->k) <= LINK_HIGH)
+		return;
+	h->throttled = true;
+	for (i = 0; i < MAX_CONN; i++)
+		if (h->cl[i].fd != -1)
+			conn_watch(&h->cl[i]);
+	lemf_link_when_below(h->k, LINK_LOW, resume, h);
 }
 
-/* ---- reading and writing ---- */
+static void
+resume(void *arg)
+{
+	struct lemf_hi *h = arg;
+	unsigned i;
+
+	h->throttled = false;
+	for (i = 0; i < MAX_CONN; i++)
+		if (h->cl[i].fd != -1) {
+			conn_watch(&h->cl[i]);
+			if (h->cl[i].fd != -1)
+				cl_loop_io_kick(h->cl[i].io, CL_LOOP_READ);
+		}
+}
 
 /* Reads what is available; -1 when the connection is finished. */
 static int
@@ -404,7 +413,7 @@ conn_read(struct conn *c)
 	 * go out (conn_flush() after this) and other connections get their
 	 * turn even while the sender keeps the socket full; the loop brings
 	 * us back for the rest. */
-	for (rounds = 0; rounds < 16; rounds++) {
+	for (rounds = 0; rounds < 16 && !h->throttled; rounds++) {
 		if (cl_buf_reserve(&c->in, READ_CHUNK, &w) != 0)
 			return -1; /* cannot happen: a PDU is at most 1 MiB */
 		c->in.len -= READ_CHUNK;
@@ -471,11 +480,11 @@ conn_read(struct conn *c)
 		}
 		c->in.len += (size_t)k;
 		handle(c);
-		/* A sync begins if answers wait (it hands what was written to
-		 * the kernel first).  Otherwise records stay buffered, up to a
-		 * size lemf_out bounds or until the flush timer: a write after
-		 * every read meant a write() per record with many LIIDs. */
+		/* A sync is asked for if answers wait.  Records go to the
+		 * writer in batches: the link writes what was queued when the
+		 * loop finds its socket writable. */
 		sync_kick(h);
+		throttle(h);
 		if (c->closing || h->failed)
 			return -1;
 	}
@@ -513,11 +522,13 @@ conn_flush(struct conn *c)
 	return 0;
 }
 
-/* Reads always; writes while answers wait in outq. */
+/* Reads unless the writer has too much to do; writes while answers wait
+ * in outq. */
 static void
 conn_watch(struct conn *c)
 {
-	unsigned what = CL_LOOP_READ | (c->outq.len > 0 ? CL_LOOP_WRITE : 0);
+	unsigned what = (c->h->throttled ? 0 : CL_LOOP_READ) |
+	    (c->outq.len > 0 ? CL_LOOP_WRITE : 0);
 
 	if (cl_loop_io_set(c->io, what) != 0) {
 		cl_warn("%s: cannot watch the connection: %s; closing", c->peer,
@@ -551,7 +562,8 @@ on_conn(void *arg, int fd, unsigned what)
 	conn_watch(c);
 	/* conn_read() stops after some rounds: TLS may hold decrypted bytes
 	 * that the descriptor does not show. */
-	if (c->fd != -1 && c->ssl != NULL && SSL_has_pending(c->ssl))
+	if (c->fd != -1 && c->ssl != NULL && !c->h->throttled &&
+	    SSL_has_pending(c->ssl))
 		cl_loop_io_kick(c->io, CL_LOOP_READ);
 }
 
@@ -627,7 +639,7 @@ front_handle(void *arg, struct pollfd *pfd, size_t n, uint64_t now)
 
 int
 lemf_hi_new(struct cl_loop *l, const struct lemf_hi_opts *o,
-    struct lemf_recv *rv, struct lemf_out *out, struct lemf_hi **hp)
+    struct lemf_recv *rv, struct lemf_hi **hp)
 {
 	struct cl_psh_ids ids = {
 	    .liid = (const uint8_t *)"-",
@@ -636,39 +648,37 @@ lemf_hi_new(struct cl_loop *l, const struct lemf_hi_opts *o,
 	    .operator_id_len = 4,
 	    .cin = 0,
 	};
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
 	struct lemf_hi *h;
-	unsigned port;
-	int lfd, r, i;
+	unsigned port = 0;
+	int lfd = o->listen_fd, r, i;
 
 	*hp = NULL;
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		cl_err("out of memory");
+		close(o->writer_fd);
+		close(lfd);
 		return -1;
 	}
 	h->l = l;
 	h->rv = rv;
-	h->out = out;
 	h->ack = o->ack;
 	for (i = 0; i < MAX_CONN; i++)
 		h->cl[i].fd = -1;
 	if (cl_psheader_init(&h->ans, &ids) != 0)
 		cl_fatal("cannot build the answer header");
 	h->ans.tsq = CL_PSDU_TSQ_MEDIATION;
-	if ((r = cl_workq_new(1, &h->wq)) != 0) {
-		h->wq = NULL;
-		cl_err("cannot start the sync worker: %s%s%s", cl_err_str(r),
-		    r == CL_ERR_SYSTEM ? ": " : "",
-		    r == CL_ERR_SYSTEM ? strerror(errno) : "");
+	if (lemf_link_new(l, o->writer_fd, synced, h, &h->k) != 0) {
+		close(lfd);
 		goto fail;
 	}
-	if ((r = cl_loop_workq(l, h->wq)) != 0 ||
-	    (h->flush_t = cl_loop_timer_new(l, on_flush_timer, h)) == NULL ||
-	    cl_loop_timer_every(h->flush_t, FLUSH_MS) != 0) {
-		cl_err("cannot set up the loop: %s", strerror(errno));
-		goto fail;
+	if (getsockname(lfd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET)
+			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		else if (ss.ss_family == AF_INET6)
+			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
-	if ((lfd = cl_net_listen(o->listen, &port)) < 0)
-		goto fail;
 	o->front->what = "MDF";
 	o->front->ctx = o->ctx;
 	r = cl_front_new(lfd, o->front, conn_up, h, &h->front);
@@ -683,20 +693,28 @@ lemf_hi_new(struct cl_loop *l, const struct lemf_hi_opts *o,
 		cl_err("cannot watch the listener: %s", strerror(errno));
 		goto fail;
 	}
-	if (o->port_file != NULL && cl_net_port_file(o->port_file, port) != 0) {
-		cl_err("%s: %s", o->port_file, strerror(errno));
-		goto fail;
-	}
 	h->port = port;
 	*hp = h;
 	return 0;
 fail:
-	lemf_hi_free(h);
+	lemf_hi_free(h, false);
 	return -1;
 }
 
+int
+lemf_hi_summary(struct lemf_hi *h)
+{
+	int r;
+
+	if (h->failed)
+		return CL_ERR_CLOSED;
+	if ((r = lemf_link_summary(h->k, lemf_recv_counts(h->rv), false)) != 0)
+		out_failed(h, "summary", r);
+	return r;
+}
+
 bool
-lemf_hi_free(struct lemf_hi *h)
+lemf_hi_free(struct lemf_hi *h, bool final)
 {
 	bool failed;
 	int i;
@@ -706,14 +724,18 @@ lemf_hi_free(struct lemf_hi *h)
 	h->stopping = true;
 	cl_loop_pollset_free(h->ps);
 	cl_front_free(h->front);
-	cl_loop_timer_free(h->flush_t);
-	if (h->wq != NULL) {
-		cl_loop_workq_detach(h->l, h->wq);
-		cl_workq_free(h->wq); /* a sync in progress ends first */
-	}
 	for (i = 0; i < MAX_CONN; i++)
 		if (h->cl[i].fd != -1)
 			conn_free(&h->cl[i]);
+	/* The counters end the writer: it syncs what it has, writes
+	 * summary.json and exits. */
+	if (final && !h->failed && h->k != NULL &&
+	    (lemf_link_summary(h->k, lemf_recv_counts(h->rv), true) != 0 ||
+		lemf_link_drain(h->k) != 0)) {
+		cl_err("front role: the writer did not take the last records");
+		h->failed = true;
+	}
+	lemf_link_free(h->k);
 	failed = h->failed;
 	free(h);
 	return failed;

@@ -3,16 +3,18 @@
 #define LEMF_HI_H
 
 /*
- * The LEMF's HI server on lib/loop: it listens, admits and authenticates
- * MDFs (lib/front), reads and decodes their PS-PDUs, hands each to the
- * receive state and the writer (lemf/recv, lemf/out), answers keep-alives
- * and acknowledgement requests, and sends each answer only after what
- * came before it is on disk: a sync of the output runs in a worker
- * (lib/loop's worker queue), one at a time, while reading goes on; the
- * answers queued before a sync began go out when it ends.
+ * The LEMF's HI server on lib/loop, in the front role (link.h): it
+ * admits and authenticates MDFs (lib/front) on its listener, reads and
+ * decodes their PS-PDUs, checks each against the receive state
+ * (lemf/recv) and sends the records to the writer role (lemf/link),
+ * answers keep-alives and acknowledgement requests, and sends each
+ * answer only after what came before it is on disk: the writer syncs
+ * when asked, one sync at a time, while reading goes on; the answers
+ * queued before a sync was asked for go out when the writer says it
+ * ended.
  *
- * If the output cannot be written the server stops the loop, and nothing
- * more is acknowledged (the MDF keeps and resends what was not).
+ * If the writer is gone the server stops the loop, and nothing more is
+ * acknowledged (the MDF keeps and resends what was not).
  */
 
 #include <stdbool.h>
@@ -21,30 +23,31 @@
 
 #include "front.h"
 #include "loop.h"
-#include "out.h"
 #include "recv.h"
 
 /* Authenticated MDFs served at once; more are refused (logged). */
 #define LEMF_HI_MAX_CONN 256
 
 struct lemf_hi_opts {
-	const char *listen;    /* ADDR:PORT (port 0: any) */
-	const char *port_file; /* the bound port is written here; or NULL */
-	SSL_CTX *ctx;          /* NULL: plain TCP */
-	bool ack;              /* accept the pDUAcknowledgement option */
+	int listen_fd;               /* the listener (taken over) */
+	int writer_fd;               /* the socket to the writer (taken over) */
+	SSL_CTX *ctx;                /* NULL: plain TCP */
+	bool ack;                    /* accept the pDUAcknowledgement option */
 	struct cl_front_opts *front; /* what and ctx are set here */
 };
 
 struct lemf_hi;
 
 /*
- * Listens on o->listen and serves connections on l from then on: records
- * go to rv and out (borrowed; they must outlive the server).  Returns 0
- * and *hp, or non-zero after logging why (a listener that cannot be
- * opened, out of memory).
+ * Serves connections on o->listen_fd on l from then on: PDUs are checked
+ * against rv (borrowed; it must outlive the server) and go to the writer
+ * on o->writer_fd.  Returns 0 and *hp, or non-zero after logging why.
  */
 int lemf_hi_new(struct cl_loop *l, const struct lemf_hi_opts *o,
-    struct lemf_recv *rv, struct lemf_out *out, struct lemf_hi **hp);
+    struct lemf_recv *rv, struct lemf_hi **hp);
+
+/* Sends the counters to the writer, for summary.json. */
+int lemf_hi_summary(struct lemf_hi *h);
 
 /* The port listened on. */
 unsigned lemf_hi_port(const struct lemf_hi *h);
@@ -53,11 +56,12 @@ unsigned lemf_hi_port(const struct lemf_hi *h);
 bool lemf_hi_failed(const struct lemf_hi *h);
 
 /*
- * Lets a sync in progress end (a failure is logged), closes every
- * connection and the listener and frees h.  Answers waiting for a sync
- * are dropped with their connections: the MDF sends those PDUs again.
- * Returns true if writing the output failed, now or before.  NULL ok.
+ * Closes every connection and the listener and, with final, sends the
+ * counters that end the writer (it syncs, writes summary.json and
+ * exits), then frees h.  Answers waiting for a sync are dropped with
+ * their connections: the MDF sends those PDUs again.  Returns true if
+ * the writer failed, now or before.  NULL ok.
  */
-bool lemf_hi_free(struct lemf_hi *h);
+bool lemf_hi_free(struct lemf_hi *h, bool final);
 
 #endif /* LEMF_HI_H */

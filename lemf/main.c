@@ -6,10 +6,18 @@
  * exact repeats, verifies integrity PDUs, writes JSON lines and per-LIID
  * pcap files, and answers keep-alives and acknowledgement requests only
  * after what came before is on disk.  See clearli-lemf(8).
+ *
+ * Three processes (link.h): this one, the parent, starts the front
+ * (the TLS key, the listener, the MDFs' connections, the checks) and the
+ * writer (the output directory) and watches them; main() is options,
+ * setup, the roles and the parent's loop.
  */
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,15 +33,21 @@
 #include "conf.h"
 #include "digest.h"
 #include "err.h"
+#include "filters.h"
 #include "front.h"
+#include "fsutil.h"
 #include "hi.h"
+#include "imsg.h"
+#include "link.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
 #include "out.h"
+#include "privsep.h"
 #include "psdu_dec.h"
 #include "recv.h"
 #include "tls.h"
+#include "writer.h"
 
 struct opts {
 	char *listen;
@@ -47,15 +61,9 @@ struct opts {
 	bool check;
 	char *decode;
 	bool raw; /* keep the raw PS-PDUs in pdus.ber */
+	char *user;
 	struct cl_front_opts front;
 };
-
-static struct {
-	struct opts *o;
-	struct lemf_recv *rv;
-	struct lemf_out *out;
-	bool failed; /* output failed: stop without acknowledging */
-} g;
 
 static void
 usage(FILE *f)
@@ -78,9 +86,8 @@ usage(FILE *f)
 	    "      --tls-ca FILE         CA certificates that sign the MDFs' "
 	    "certificates\n"
 	    "      --tls-crl FILE        revocation lists of those CAs (PEM; "
-	    "read again\n"
-	    "                            when the file "
-	    "changes)\n" CL_FRONT_USAGE
+	    "read at\n"
+	    "                            start)\n" CL_FRONT_USAGE
 	    "      --insecure-plaintext  accept TCP without TLS (command line "
 	    "only; warns)\n"
 	    "  -o, --out-dir DIR         output directory (required)\n"
@@ -98,6 +105,9 @@ usage(FILE *f)
 	    "      --raw                 also keep every accepted PS-PDU, as "
 	    "received,\n"
 	    "                            in OUT-DIR/pdus.ber\n"
+	    "      --user NAME           user of the processes when started "
+	    "as root\n"
+	    "                            (default _clearli, else nobody)\n"
 	    "  -v, --verbose             debug logging\n"
 	    "  -h, --help                this text\n"
 	    "      --version             print the version\n");
@@ -140,6 +150,8 @@ set_opt(void *arg, const char *k, const char *v, char *err, size_t errlen)
 		return set_str(&o->crl, v);
 	if (strcmp(k, "out-dir") == 0)
 		return set_str(&o->out_dir, v);
+	if (strcmp(k, "user") == 0)
+		return set_str(&o->user, v);
 	if (strcmp(k, "integrity-key") == 0)
 		return set_str(&o->integrity_key, v);
 	if (strcmp(k, "ack") == 0) {
@@ -240,48 +252,271 @@ out:
 	return rc;
 }
 
+/* ---- the front role ---- */
+
+struct front_arg {
+	struct opts *o;
+	SSL_CTX *ctx;
+	EVP_PKEY *pub;
+};
+
+static struct {
+	struct cl_loop *l;
+	struct lemf_hi *hi;
+	struct cl_imsgbuf *ib; /* to the parent */
+	struct cl_loop_io *io;
+} fr;
+
+/* The parent: a summary asked for, or its end (stop). */
 static void
-write_summary(bool log)
+on_parent(void *arg, int fd, unsigned what)
 {
-	char line[512];
+	struct cl_imsg m;
+	char err[256];
 	int r;
 
-	lemf_summary_line(lemf_recv_counts(g.rv), line, sizeof(line));
-	if (log)
-		cl_info("%s", line);
-	if ((r = lemf_out_summary(g.out, lemf_recv_counts(g.rv))) != 0)
-		cl_err("summary.json: %s: %s", cl_err_str(r), strerror(errno));
+	(void)arg;
+	(void)fd;
+	(void)what;
+	r = cl_imsg_read(fr.ib);
+	if (r == CL_ERR_AGAIN)
+		return;
+	if (r < 0) {
+		cl_loop_stop(fr.l); /* the parent closed its socket: stop */
+		return;
+	}
+	while ((r = cl_imsg_get(fr.ib, &m, err, sizeof(err))) == 1)
+		(void)lemf_hi_summary(fr.hi); /* LEMF_P_SUMMARY alone */
+	if (r < 0) {
+		cl_err("front role: from the parent: %s", err);
+		cl_loop_stop(fr.l);
+	}
+}
+
+static int
+front_main(void *varg, int sock)
+{
+	struct front_arg *a = varg;
+	struct opts *o = a->o;
+	struct lemf_restore_stats rs;
+	struct lemf_recv *rv = NULL;
+	struct lemf_hi_opts ho = {
+	    .listen_fd = LEMF_FRONT_LISTEN,
+	    .writer_fd = LEMF_FRONT_WRITER,
+	    .ctx = a->ctx,
+	    .ack = o->ack,
+	    .front = &o->front,
+	};
+	uint32_t port;
+	int r, status = 1;
+
+	/* It opens no file: the lists read at start stay in force. */
+	if (a->ctx != NULL)
+		(void)cl_tls_crl_freeze(a->ctx);
+	if (lemf_recv_new(a->pub, 0, &rv) != 0) {
+		cl_err("front role: out of memory");
+		return 1;
+	}
+	/* The state pdus.jsonl holds, from the writer, before any MDF is
+	 * read: repeats of what was written are known as such. */
+	if (lemf_link_restore(LEMF_FRONT_WRITER, rv, &rs) != 0)
+		goto out;
+	if (rs.lines > 0)
+		cl_info(
+		    "restart: %zu streams restored", lemf_recv_nstreams(rv));
+	if (fcntl(LEMF_FRONT_WRITER, F_SETFL, O_NONBLOCK) != 0 ||
+	    fcntl(sock, F_SETFL, O_NONBLOCK) != 0) {
+		cl_err("front role: fcntl: %s", strerror(errno));
+		goto out;
+	}
+	if ((r = cl_loop_new(&fr.l)) != 0) {
+		cl_err("front role: event loop: %s", cl_err_str(r));
+		goto out;
+	}
+	if (lemf_hi_new(fr.l, &ho, rv, &fr.hi) != 0)
+		goto out;
+	port = lemf_hi_port(fr.hi);
+	if (cl_imsg_new(sock, lemf_to_front, lemf_to_front_n, &fr.ib) != 0 ||
+	    (fr.io = cl_loop_io_new(fr.l, sock, on_parent, NULL)) == NULL ||
+	    cl_loop_io_set(fr.io, CL_LOOP_READ) != 0 ||
+	    cl_imsg_compose(fr.ib, LEMF_P_READY, -1, &port, sizeof(port)) !=
+		0 ||
+	    cl_imsg_flush(fr.ib) != 0) {
+		cl_err("front role: cannot reach the parent");
+		goto out;
+	}
+	if (cl_loop_run(fr.l) != 0) {
+		cl_err("front role: event loop: %s", strerror(errno));
+		goto out;
+	}
+	status = 0;
+out:
+	if (lemf_hi_free(fr.hi, true))
+		status = 1;
+	cl_loop_io_free(fr.io);
+	cl_imsg_free(fr.ib);
+	cl_loop_free(fr.l);
+	lemf_recv_free(rv);
+	return status;
+}
+
+static const struct cl_privsep_role front_role = {
+    .name = "front",
+    .flags = 0, /* it writes its log: stderr may be a file */
+    .root = NULL,
+    .prepare = NULL,
+    .sandbox = lemf_filter_front,
+    .main = front_main,
+};
+
+/* ---- the parent ---- */
+
+static const struct cl_privsep_role parent_role = {
+    .name = "parent",
+    .flags = 0, /* it writes its log: stderr may be a file */
+    .root = NULL,
+    .prepare = NULL,
+    .sandbox = lemf_filter_parent,
+    .main = NULL,
+};
+
+static struct {
+	struct cl_loop *l;
+	pid_t front, writer;
+	int front_fd, writer_fd;
+	struct cl_imsgbuf *ib; /* to the front */
+	bool stopping;
+	bool lost;    /* a role ended on its own */
+	bool dropped; /* under its filter: it ends with _exit() */
+} pa;
+
+/*
+ * Started as root: the output directory and the files in it are given to
+ * the user the writer runs as (it creates files there); links are not
+ * followed and other kinds of entries are left alone.
+ */
+static int
+give_dir(int dfd, const char *dir, uid_t uid, gid_t gid)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	if (fstat(dfd, &st) != 0 ||
+	    ((st.st_uid != uid || st.st_gid != gid) &&
+		fchown(dfd, uid, gid) != 0)) {
+		cl_err("output: %s: chown to uid %u: %s", dir, (unsigned)uid,
+		    strerror(errno));
+		return -1;
+	}
+	if ((fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0)) < 0 ||
+	    (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		cl_err("output: %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) ||
+		    (st.st_uid == uid && st.st_gid == gid))
+			continue;
+		if (fchownat(dfd, de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) !=
+		    0) {
+			cl_err("output: %s/%s: chown to uid %u: %s", dir,
+			    de->d_name, (unsigned)uid, strerror(errno));
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/* A role ended (SIGCHLD): named in the log by cl_privsep_reap(). */
+static void
+reap(void)
+{
+	bool front, writer;
+
+	if (cl_privsep_reap() == 0)
+		return;
+	front = pa.front > 0 && !cl_privsep_alive(pa.front);
+	writer = pa.writer > 0 && !cl_privsep_alive(pa.writer);
+	if ((front || writer) && !pa.stopping) {
+		pa.lost = true;
+		cl_err("the %s role ended: clearli-lemf stops (the MDF resends "
+		       "what was not acknowledged)",
+		    front ? "front" : "writer");
+		pa.stopping = true;
+		if (writer && !front)
+			(void)kill(pa.front, SIGKILL); /* holds nothing */
+		/* Without its front the writer syncs what it has and ends at
+		 * the end of its socket. */
+		cl_imsg_free(pa.ib);
+		pa.ib = NULL;
+		close(pa.front_fd);
+		pa.front_fd = -1;
+	}
+	if (front)
+		pa.front = -1;
+	if (writer)
+		pa.writer = -1;
+	if (pa.front < 0 && pa.writer < 0)
+		cl_loop_stop(pa.l);
 }
 
 static void
 on_signal(void *arg, int sig)
 {
-	struct cl_loop *l = arg;
+	(void)arg;
+	if (sig == SIGCHLD) {
+		reap();
+		return;
+	}
+	if (sig == SIGUSR1) {
+		if (pa.ib != NULL &&
+		    (cl_imsg_compose(pa.ib, LEMF_P_SUMMARY, -1, NULL, 0) != 0 ||
+			cl_imsg_flush(pa.ib) != 0))
+			cl_warn("cannot ask the front for a summary");
+		return;
+	}
+	if (pa.stopping)
+		return;
+	/* SIGTERM, SIGINT: the front ends at the end of its socket, after
+	 * its last records; then the writer, after its last sync. */
+	pa.stopping = true;
+	cl_imsg_free(pa.ib);
+	pa.ib = NULL;
+	close(pa.front_fd);
+	pa.front_fd = -1;
+}
 
-	if (sig == SIGUSR1)
-		write_summary(false);
-	else
-		cl_loop_stop(l);
+/* Whether role pid ended with status 0. */
+static bool
+ended_ok(pid_t pid)
+{
+	int st;
+
+	return cl_privsep_status(pid, &st) && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0;
 }
 
 static int
-run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
+run(struct opts *o, SSL_CTX **ctxp, EVP_PKEY **pubp)
 {
-	const struct lemf_restore_stats *rs;
-	struct lemf_hi_opts ho = {
-	    .listen = o->listen,
-	    .port_file = o->port_file,
-	    .ctx = ctx,
-	    .ack = o->ack,
-	    .front = &o->front,
-	};
-	struct cl_loop *l = NULL;
-	struct lemf_hi *hi = NULL;
+	struct front_arg fa = {o, *ctxp, *pubp};
+	struct lemf_writer_arg wa = {o->out_dir, o->raw};
+	struct cl_imsg m;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	pid_t front = -1, writer = -1;
+	int lfd = -1, dfd = -1, sv[2] = {-1, -1}, keep[2], r, status = 1;
+	unsigned port;
 	char err[1024];
-	int r, status = 1;
 
-	if ((r = lemf_recv_new(pub, 0, &g.rv)) != 0)
-		cl_fatal("out of memory");
+	pa.front_fd = pa.writer_fd = -1;
 	{
 		/* One pcap file per LIID is kept open when the limit allows,
 		 * and unauthenticated connections have their own limit. */
@@ -293,57 +528,128 @@ run(struct opts *o, SSL_CTX *ctx, EVP_PKEY *pub)
 			    "connections",
 			    (unsigned long long)nofile, o->front.admit.full);
 	}
-	if (lemf_out_open(o->out_dir, g.rv, &g.out, err, sizeof(err)) != 0 ||
-	    (o->raw &&
-		lemf_out_keep_raw(g.out, o->out_dir, err, sizeof(err)) != 0)) {
+	if (geteuid() == 0 &&
+	    cl_privsep_user(o->user, &uid, &gid, err, sizeof(err)) != 0) {
+		cl_err("%s", err);
+		goto out;
+	}
+	/* The output directory: checked here, handed to the writer. */
+	if (mkdir(o->out_dir, 0750) != 0 && errno != EEXIST) {
+		cl_err("output: %s: %s", o->out_dir, strerror(errno));
+		goto out;
+	}
+	if (cl_dir_open_private_owner(
+		o->out_dir, uid, &dfd, err, sizeof(err)) != 0) {
 		cl_err("output: %s", err);
 		goto out;
 	}
-	rs = lemf_out_restored(g.out);
-	if (rs->lines > 0)
-		cl_info("restart: %llu lines of pdus.jsonl read, %llu PDUs in "
-			"%zu streams restored, %llu unreadable lines ignored",
-		    (unsigned long long)rs->lines, (unsigned long long)rs->pdus,
-		    lemf_recv_nstreams(g.rv),
-		    (unsigned long long)rs->bad_lines);
-	if ((r = cl_loop_new(&l)) != 0) {
-		cl_err("event loop: %s: %s", cl_err_str(r), strerror(errno));
+	if (uid != (uid_t)-1 && give_dir(dfd, o->out_dir, uid, gid) != 0)
+		goto out;
+	if ((lfd = cl_net_listen(o->listen, &port)) < 0)
+		goto out;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		cl_err("socketpair: %s", strerror(errno));
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if ((r = cl_loop_signal(l, SIGTERM, on_signal, l)) != 0 ||
-	    (r = cl_loop_signal(l, SIGINT, on_signal, l)) != 0 ||
-	    (r = cl_loop_signal(l, SIGUSR1, on_signal, l)) != 0) {
-		cl_err("signals: %s: %s", cl_err_str(r), strerror(errno));
+	keep[0] = sv[1];
+	keep[1] = dfd;
+	if (cl_privsep_start(&lemf_writer_role, &wa, keep, 2, o->user, &writer,
+		&pa.writer_fd, err, sizeof(err)) != 0) {
+		cl_err("%s", err);
 		goto out;
 	}
-	if (lemf_hi_new(l, &ho, g.rv, g.out, &hi) != 0)
+	close(dfd);
+	dfd = -1;
+	close(sv[1]);
+	sv[1] = -1;
+	keep[0] = lfd;
+	keep[1] = sv[0];
+	if (cl_privsep_start(&front_role, &fa, keep, 2, o->user, &front,
+		&pa.front_fd, err, sizeof(err)) != 0) {
+		cl_err("%s", err);
 		goto out;
+	}
+	close(lfd);
+	lfd = -1;
+	close(sv[0]);
+	sv[0] = -1;
+	/* The key is the front's alone. */
+	SSL_CTX_free(*ctxp);
+	*ctxp = NULL;
+	EVP_PKEY_free(*pubp);
+	*pubp = NULL;
+	pa.front = front;
+	pa.writer = writer;
+	if (cl_imsg_new(
+		pa.front_fd, lemf_to_parent, lemf_to_parent_n, &pa.ib) != 0) {
+		cl_err("out of memory");
+		goto out;
+	}
+	if ((r = cl_imsg_wait(pa.ib, &m, err, sizeof(err))) != 1) {
+		cl_err("the front role did not start: %s",
+		    r == CL_ERR_CLOSED ? "it ended (its log line says why)"
+				       : err);
+		goto out;
+	}
+	if (o->port_file != NULL && cl_net_port_file(o->port_file, port) != 0) {
+		cl_err("%s: %s", o->port_file, strerror(errno));
+		goto out;
+	}
 	cl_info("listening on %s (port %u, %s), writing to %s%s", o->listen,
-	    lemf_hi_port(hi), ctx != NULL ? "TLS 1.3" : "PLAIN TCP", o->out_dir,
-	    pub != NULL ? ", verifying integrity PDUs" : "");
-	if ((r = cl_loop_run(l)) != 0) {
-		cl_err("event loop: %s", strerror(errno));
+	    port, o->insecure ? "PLAIN TCP" : "TLS 1.3", o->out_dir,
+	    o->integrity_key != NULL ? ", verifying integrity PDUs" : "");
+	if ((r = cl_loop_new(&pa.l)) != 0 ||
+	    (r = cl_loop_signal(pa.l, SIGTERM, on_signal, NULL)) != 0 ||
+	    (r = cl_loop_signal(pa.l, SIGINT, on_signal, NULL)) != 0 ||
+	    (r = cl_loop_signal(pa.l, SIGUSR1, on_signal, NULL)) != 0 ||
+	    (r = cl_loop_signal(pa.l, SIGCHLD, on_signal, NULL)) != 0) {
+		cl_err("event loop: %s: %s", cl_err_str(r), strerror(errno));
 		goto out;
 	}
-	status = 0;
-out:
-	if (lemf_hi_free(hi)) /* lets a sync in progress end */
-		g.failed = true;
-	cl_loop_free(l);
-	if (g.out != NULL) {
-		if (!g.failed && (r = lemf_out_sync(g.out)) != 0) {
-			cl_err("final sync: %s: %s", cl_err_str(r),
-			    strerror(errno));
-			status = 1;
-		}
-		write_summary(true);
-		if (lemf_out_close(g.out) != 0 && !g.failed)
-			status = 1;
+	if (fcntl(pa.front_fd, F_SETFL, O_NONBLOCK) != 0) {
+		cl_err("fcntl: %s", strerror(errno));
+		goto out;
 	}
-	if (g.failed)
+	/* The parent keeps nothing it needs privileges for. */
+	pa.dropped = true; /* also when a step failed half-way */
+	if (cl_privsep_drop(&parent_role, o->user, err, sizeof(err)) != 0) {
+		cl_err("parent: %s", err);
+		goto out;
+	}
+	reap(); /* a role that ended before the loop heard SIGCHLD */
+	if (pa.front > 0 || pa.writer > 0) {
+		if (cl_loop_run(pa.l) != 0) {
+			cl_err("event loop: %s", strerror(errno));
+			goto out;
+		}
+	}
+	status = !pa.lost && ended_ok(front) && ended_ok(writer) ? 0 : 1;
+out:
+	cl_imsg_free(pa.ib);
+	if (pa.front_fd >= 0)
+		close(pa.front_fd);
+	/* A role still running after a failure here: the front is stopped,
+	 * the writer ends at the end of its socket. */
+	if (front > 0 && cl_privsep_alive(front)) {
+		(void)kill(front, SIGKILL);
+		(void)cl_privsep_wait(front);
+	}
+	if (pa.writer_fd >= 0)
+		close(pa.writer_fd);
+	if (writer > 0 && cl_privsep_alive(writer))
+		(void)cl_privsep_wait(writer);
+	if (status == 0 && (!ended_ok(front) || !ended_ok(writer)))
 		status = 1;
-	lemf_recv_free(g.rv);
+	cl_loop_free(pa.l);
+	if (lfd >= 0)
+		close(lfd);
+	if (dfd >= 0)
+		close(dfd);
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
 	return status;
 }
 
@@ -379,6 +685,7 @@ main(int argc, char **argv)
 	    {"version", no_argument, NULL, 2},
 	    {"decode", required_argument, NULL, 3},
 	    {"raw", no_argument, NULL, 4},
+	    {"user", required_argument, NULL, 0},
 	    {"port-file", required_argument, NULL, 0},
 	    {"tls-cert", required_argument, NULL, 0},
 	    {"tls-key", required_argument, NULL, 0},
@@ -404,7 +711,6 @@ main(int argc, char **argv)
 	o.level = CL_LOG_INFO;
 	cl_front_defaults(&o.front);
 	cl_log_init("clearli-lemf", CL_LOG_INFO, false);
-	g.o = &o;
 
 	/* The config file first, so the command line overrides it. */
 	for (i = 1; i < (size_t)argc; i++) {
@@ -511,6 +817,10 @@ main(int argc, char **argv)
 		cl_err("TLS: %s", err);
 		goto out;
 	}
+	if (ctx != NULL && o.crl != NULL && !o.check)
+		cl_info("%s: the revocation lists read now stay in force until "
+			"a restart (the front process opens no file)",
+		    o.crl);
 	if (o.integrity_key != NULL &&
 	    (pub = lemf_load_pubkey(o.integrity_key, err, sizeof(err))) ==
 		NULL) {
@@ -525,7 +835,7 @@ main(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	status = run(&o, ctx, pub);
+	status = run(&o, &ctx, &pub);
 out:
 	SSL_CTX_free(ctx);
 	EVP_PKEY_free(pub);
@@ -538,5 +848,12 @@ out:
 	free(o.out_dir);
 	free(o.integrity_key);
 	free(o.decode);
+	free(o.user);
+	/* Under the filter: no atexit handler (a leak checker would need
+	 * calls the filter refuses), as the roles. */
+	if (pa.dropped) {
+		fflush(NULL);
+		_exit(status);
+	}
 	return status;
 }

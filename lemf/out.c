@@ -64,6 +64,8 @@ struct lemf_out {
 	int rfd; /* pdus.ber (lemf_out_keep_raw()), or -1 */
 	bool rdirty;
 	struct cl_buf rbuf;
+	lemf_restore_fn *restore_fn; /* each PDU line read at open */
+	void *restore_arg;
 };
 
 /* ---- JSON ---- */
@@ -1240,6 +1242,7 @@ restore_line(struct lemf_out *o, struct lemf_recv *rv, const uint8_t *p,
 	struct lemf_jline l;
 	int r;
 
+	(void)rv; /* handed on through o->restore_fn */
 	o->rs.lines++;
 	if ((r = lemf_jline_parse(p, len, &l, err, sizeof(err))) != 0) {
 		if (r == CL_ERR_NOMEM)
@@ -1259,8 +1262,8 @@ restore_line(struct lemf_out *o, struct lemf_recv *rv, const uint8_t *p,
 		    o->dir, (unsigned long long)lineno);
 		return;
 	}
-	if (lemf_recv_restore(rv, l.kind, l.liid, l.liid_len, (uint32_t)l.cin,
-		(uint32_t)l.seq, l.hash) != 0)
+	if (o->restore_fn(o->restore_arg, l.kind, l.liid, l.liid_len,
+		(uint32_t)l.cin, (uint32_t)l.seq, l.hash) != 0)
 		cl_fatal("out of memory rebuilding the stream state");
 	o->rs.pdus++;
 }
@@ -1329,19 +1332,47 @@ out:
 	return r;
 }
 
+static int
+recv_restore(void *arg, int kind, const uint8_t *liid, size_t liid_len,
+    uint32_t cin, uint32_t seq, const uint8_t hash[static 32])
+{
+	return lemf_recv_restore(arg, kind, liid, liid_len, cin, seq, hash);
+}
+
 int
 lemf_out_open(const char *dir, struct lemf_recv *rv, struct lemf_out **out,
     char *err, size_t errlen)
+{
+	int dfd, r;
+
+	*out = NULL;
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return CL_ERR_SYSTEM;
+	}
+	/* Owned by us or root, not writable by others, nor its parents. */
+	if ((r = cl_dir_open_private(dir, &dfd, err, errlen)) != 0)
+		return r;
+	return lemf_out_open_with(dfd, dir, recv_restore, rv, out, err, errlen);
+}
+
+int
+lemf_out_open_with(int dfd, const char *dir, lemf_restore_fn *fn, void *arg,
+    struct lemf_out **out, char *err, size_t errlen)
 {
 	struct lemf_out *o;
 	int r = CL_ERR_SYSTEM;
 
 	*out = NULL;
 	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		close(dfd);
 		snprintf(err, errlen, "out of memory");
 		return CL_ERR_NOMEM;
 	}
-	o->dfd = o->jfd = o->rfd = -1;
+	o->dfd = dfd;
+	o->restore_fn = fn;
+	o->restore_arg = arg;
+	o->jfd = o->rfd = -1;
 	cl_buf_init(&o->rbuf, BUF_MAX);
 	{
 		/* Leave room for connections and everything else. */
@@ -1360,18 +1391,11 @@ lemf_out_open(const char *dir, struct lemf_recv *rv, struct lemf_out **out,
 		r = CL_ERR_NOMEM;
 		goto fail;
 	}
-	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		goto fail;
-	}
 	if ((o->dir = strdup(dir)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		r = CL_ERR_NOMEM;
 		goto fail;
 	}
-	/* Owned by us or root, not writable by others, nor its parents. */
-	if ((r = cl_dir_open_private(dir, &o->dfd, err, errlen)) != 0)
-		goto fail;
 	r = CL_ERR_SYSTEM;
 	if ((o->jfd = cl_openat_nofollow(
 		 o->dfd, JSONL, O_RDWR | O_CREAT | O_APPEND, 0640)) < 0) {
@@ -1379,7 +1403,7 @@ lemf_out_open(const char *dir, struct lemf_recv *rv, struct lemf_out **out,
 		    cl_fs_strerror(errno));
 		goto fail;
 	}
-	if ((r = restore(o, rv)) != 0) {
+	if ((r = restore(o, NULL)) != 0) {
 		snprintf(err, errlen, "%s/" JSONL ": %s", dir, strerror(errno));
 		goto fail;
 	}

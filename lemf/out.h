@@ -74,6 +74,19 @@ int lemf_out_open(const char *dir, struct lemf_recv *rv, struct lemf_out **out,
     char *err, size_t errlen);
 
 /*
+ * lemf_out_open() for a process that holds no receive state and opens no
+ * path (the writer role): the output is the directory open on dfd (taken
+ * over, checked by the caller: cl_dir_open_private()), named dir in
+ * messages; every file is opened relative to dfd.  Each PDU line of
+ * pdus.jsonl is handed to fn(arg, ...) (the arguments of
+ * lemf_recv_restore()); a non-zero return is fatal.
+ */
+typedef int lemf_restore_fn(void *arg, int kind, const uint8_t *liid,
+    size_t liid_len, uint32_t cin, uint32_t seq, const uint8_t hash[static 32]);
+int lemf_out_open_with(int dfd, const char *dir, lemf_restore_fn *fn, void *arg,
+    struct lemf_out **out, char *err, size_t errlen);
+
+/*
  * Also keeps the raw PS-PDUs of lemf_out_pdu() in dir/pdus.ber (appended
  * to), written before and synced with the JSON lines that describe them.
  * After a crash of the LEMF itself pdus.ber may end with PDUs no line

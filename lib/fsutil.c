@@ -107,9 +107,11 @@ cl_path_split(
 }
 
 /* Owner and write bits of one directory; what names it in messages. */
+/* The directory itself may also belong to owner ((uid_t)-1: nobody
+ * else). */
 static int
 check_dir_st(const struct stat *st, const char *what, const char *path,
-    bool parent, char *err, size_t errlen)
+    bool parent, uid_t owner, char *err, size_t errlen)
 {
 	uid_t uid = geteuid();
 	unsigned m = (unsigned)st->st_mode & 07777;
@@ -119,7 +121,8 @@ check_dir_st(const struct stat *st, const char *what, const char *path,
 		snprintf(err, errlen, "%s%s: not a directory", what, path);
 		return CL_ERR_PERM;
 	}
-	if (st->st_uid != uid && st->st_uid != 0) {
+	if (st->st_uid != uid && st->st_uid != 0 &&
+	    (owner == (uid_t)-1 || st->st_uid != owner)) {
 		snprintf(err, errlen,
 		    "%s%s: owned by uid %u, not by uid %u (this daemon's user) "
 		    "or root",
@@ -138,8 +141,8 @@ check_dir_st(const struct stat *st, const char *what, const char *path,
 	return 0;
 }
 
-int
-cl_dir_check_private(const char *path, char *err, size_t errlen)
+static int
+check_private(const char *path, uid_t owner, char *err, size_t errlen)
 {
 	char buf[PATH_MAX], *slash;
 	struct stat st;
@@ -159,8 +162,8 @@ cl_dir_check_private(const char *path, char *err, size_t errlen)
 		    path);
 		return CL_ERR_PERM;
 	}
-	if ((r = check_dir_st(&st, "directory ", path, false, err, errlen)) !=
-	    0)
+	if ((r = check_dir_st(
+		 &st, "directory ", path, false, owner, err, errlen)) != 0)
 		return r;
 	if (realpath(path, buf) == NULL) {
 		snprintf(err, errlen, "directory %s: realpath: %s", path,
@@ -181,21 +184,34 @@ cl_dir_check_private(const char *path, char *err, size_t errlen)
 			    buf, strerror(errno));
 			return CL_ERR_SYSTEM;
 		}
-		if ((r = check_dir_st(&st, "parent directory ", buf, true, err,
-			 errlen)) != 0)
+		if ((r = check_dir_st(&st, "parent directory ", buf, true,
+			 (uid_t)-1, err, errlen)) != 0)
 			return r;
 	}
 	return 0;
 }
 
 int
+cl_dir_check_private(const char *path, char *err, size_t errlen)
+{
+	return check_private(path, (uid_t)-1, err, errlen);
+}
+
+int
 cl_dir_open_private(const char *path, int *dfd, char *err, size_t errlen)
+{
+	return cl_dir_open_private_owner(path, (uid_t)-1, dfd, err, errlen);
+}
+
+int
+cl_dir_open_private_owner(
+    const char *path, uid_t owner, int *dfd, char *err, size_t errlen)
 {
 	struct stat st;
 	int fd, r;
 
 	*dfd = -1;
-	if ((r = cl_dir_check_private(path, err, errlen)) != 0)
+	if ((r = check_private(path, owner, err, errlen)) != 0)
 		return r;
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
 	    0) {
@@ -210,8 +226,8 @@ cl_dir_open_private(const char *path, int *dfd, char *err, size_t errlen)
 		return CL_ERR_SYSTEM;
 	}
 	/* It may have been replaced between the check and the open. */
-	if ((r = check_dir_st(&st, "directory ", path, false, err, errlen)) !=
-	    0) {
+	if ((r = check_dir_st(
+		 &st, "directory ", path, false, owner, err, errlen)) != 0) {
 		(void)close(fd);
 		return r;
 	}

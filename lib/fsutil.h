@@ -71,6 +71,12 @@ int cl_dir_check_private(const char *path, char *err, size_t errlen);
  */
 int cl_dir_open_private(const char *path, int *dfd, char *err, size_t errlen);
 
+/* cl_dir_open_private() of a directory that may also belong to owner
+ * (the user a role of the daemon runs as), not only to the effective
+ * user or root. */
+int cl_dir_open_private_owner(
+    const char *path, uid_t owner, int *dfd, char *err, size_t errlen);
+
 /*
  * Checks the private key file open on fd (named path in messages), as ssh
  * checks an identity file: a regular file owned by the effective user with

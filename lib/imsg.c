@@ -442,6 +442,12 @@ cl_imsg_pending(const struct cl_imsgbuf *b)
 	return b->wpos < b->wlen;
 }
 
+size_t
+cl_imsg_queued(const struct cl_imsgbuf *b)
+{
+	return b->wlen - b->wpos;
+}
+
 int
 cl_imsg_wait(struct cl_imsgbuf *b, struct cl_imsg *m, char *err, size_t errlen)
 {

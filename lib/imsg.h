@@ -118,6 +118,9 @@ int cl_imsg_flush(struct cl_imsgbuf *b);
 /* Whether octets are queued for writing. */
 bool cl_imsg_pending(const struct cl_imsgbuf *b);
 
+/* How many octets are queued for writing. */
+size_t cl_imsg_queued(const struct cl_imsgbuf *b);
+
 /*
  * Writes everything queued and waits for one message: for a blocking
  * request and answer on a blocking socket.  Returns 1 with *m, or an

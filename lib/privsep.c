@@ -32,6 +32,13 @@ static struct {
 	const char *name;
 } roles[ROLES_MAX];
 
+/* How the last roles ended (cl_privsep_status()), a ring. */
+static struct {
+	pid_t pid;
+	int status;
+} ends[ROLES_MAX];
+static size_t nends;
+
 /* The user's ids, looked up before the fork (NSS may need files the
  * role will not see). */
 static int
@@ -57,6 +64,13 @@ lookup_user(const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
 	return 0;
+}
+
+int
+cl_privsep_user(
+    const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen)
+{
+	return lookup_user(user, uid, gid, err, errlen);
 }
 
 /* chroot into a fresh empty directory and remove it: nothing can be
@@ -326,6 +340,9 @@ ended(size_t i, pid_t p, int st)
 		cl_err("%s role (pid %ld) exited with status %d", roles[i].name,
 		    (long)p, WEXITSTATUS(st));
 	roles[i].pid = 0;
+	ends[nends % ROLES_MAX].pid = p;
+	ends[nends % ROLES_MAX].status = st;
+	nends++;
 }
 
 static size_t
@@ -370,6 +387,19 @@ cl_privsep_wait(pid_t pid)
 		return CL_ERR_SYSTEM;
 	ended(i, p, st);
 	return 0;
+}
+
+bool
+cl_privsep_status(pid_t pid, int *status)
+{
+	size_t i;
+
+	for (i = 0; i < ROLES_MAX; i++)
+		if (pid > 0 && ends[i].pid == pid) {
+			*status = ends[i].status;
+			return true;
+		}
+	return false;
 }
 
 bool

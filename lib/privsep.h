@@ -97,4 +97,15 @@ int cl_privsep_wait(pid_t pid);
 /* Whether pid is a role started here and still running. */
 bool cl_privsep_alive(pid_t pid);
 
+/* How role pid ended (its wait status), once cl_privsep_reap() or
+ * cl_privsep_wait() saw it: true with *status, or false. */
+bool cl_privsep_status(pid_t pid, int *status);
+
+/* The ids of the user roles run as (NULL: CL_PRIVSEP_USER if it exists,
+ * else "nobody"), as cl_privsep_start() looks them up: for files a role
+ * must own.  Returns 0, or CL_ERR_NOT_FOUND or CL_ERR_INVALID_ARG (uid
+ * or gid 0) described in err. */
+int cl_privsep_user(
+    const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen);
+
 #endif /* CL_PRIVSEP_H */

@@ -93,6 +93,11 @@ cl_sandbox_new(struct cl_sandbox **out)
 		sb->ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) != 0 &&
 	    sb->err == 0)
 		sb->err = -EINVAL;
+	/* Every thread of the process gets the filter: a role may start a
+	 * worker before its privileges go (RLIMIT_NPROC 0 forbids it after). */
+	if (seccomp_attr_set(sb->ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0 &&
+	    sb->err == 0)
+		sb->err = -EINVAL;
 	for (i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		(void)cl_sandbox_allow(sb, base[i], -1);
 	allow_noexec(sb, SCMP_SYS(mmap));

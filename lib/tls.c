@@ -121,6 +121,7 @@ struct policy {
 	uint64_t checked_ms;       /* last look at the file */
 	uint64_t stale_warned_ms;  /* last "expired" warning */
 	bool stale_warned;
+	bool frozen; /* cl_tls_crl_freeze(): the file is not looked at */
 };
 
 static void
@@ -469,7 +470,7 @@ crl_refresh(struct policy *p)
 	struct stat st;
 	char err[512];
 
-	if (p->checked_ms != 0 && now - p->checked_ms < 1000)
+	if (p->frozen || (p->checked_ms != 0 && now - p->checked_ms < 1000))
 		return;
 	p->checked_ms = now;
 	if (stat(p->crl_path, &st) != 0) {
@@ -486,6 +487,18 @@ crl_refresh(struct policy *p)
 	if (crl_load(p, false, err, sizeof(err)) != 0)
 		cl_warn("CRL %s: %s; the lists read before stay in force",
 		    p->crl_path, err);
+}
+
+bool
+cl_tls_crl_freeze(SSL_CTX *ctx)
+{
+	struct policy *p;
+
+	p = X509_STORE_get_ex_data(SSL_CTX_get_cert_store(ctx), store_idx);
+	if (p == NULL || p->crl_path == NULL)
+		return false;
+	p->frozen = true;
+	return true;
 }
 
 /* X509_STORE lookup_crls: the current lists of the CA named nm. */

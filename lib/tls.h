@@ -77,6 +77,13 @@ struct cl_tls_cfg {
 };
 
 /*
+ * The revocation lists of ctx stay those read so far: the file is not
+ * looked at again (for a process that may open no file, such as the
+ * LEMF's front).  Returns false if ctx has no revocation list.
+ */
+bool cl_tls_crl_freeze(SSL_CTX *ctx);
+
+/*
  * A client context (TLS 1.3 only) presenting cfg->cert and cfg->key,
  * trusting only cfg->ca, and refusing a server whose certificate does not
  * hold the role cfg->peer or is revoked.  Returns NULL and writes a reason

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: ISC
 # Two destinations, each with its own LIIDs: lea1 receives LIID-A and
 # LIID-B, lea2 only LIID-C.  In the middle of the stream lea2 stops
-# reading (SIGSTOP: its connection stays up, its socket fills).  The POI
+# reading (SIGSTOP of its processes: its connection stays up, its socket
+# fills).  The POI
 # must still finish (the MDF stores and acknowledges everything) and lea1
 # must still get all of its PDUs while lea2 is frozen.  Once lea2 reads
 # again it gets its backlog in order, with no gap.  Neither LEMF receives
@@ -25,7 +26,9 @@ start_mdf mdf 0 --tasks "$T/tasks" --integrity-interval 1 --ack-timeout 300 \
     --destination "lea2 127.0.0.1:$P2 tls LIID-C name=localhost"
 run_poi poi
 wait_for 60 lemf_has lea2 cc 300 || fail "nothing reached lea2"
-kill -STOP "$L2"
+# The LEMF is a parent and its roles (clearli-lemf(8)): all of them.
+L2_ALL="$L2 $(cat /proc/"$L2"/task/*/children)"
+kill -STOP $L2_ALL
 echo "lea2 frozen with $(lemf_count lea2 cc) CC PDUs written"
 
 # The POI ends once the MDF has stored and acknowledged all of it.
@@ -37,7 +40,7 @@ n2=$(lemf_count lea2 cc)
 [ "$n2" -lt "$CC_C" ] || fail "lea2 had all its PDUs before it was frozen"
 echo "lea1 complete while lea2 frozen at $n2 of $CC_C"
 
-kill -CONT "$L2"
+kill -CONT $L2_ALL
 wait_for 60 lemf_has lea2 cc "$CC_C" ||
     fail "lea2 has $(lemf_count lea2 cc) of $CC_C after it reads again"
 stop_pid "$MDF_PID"

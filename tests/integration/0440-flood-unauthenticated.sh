@@ -27,8 +27,15 @@ FLOOD_PID=$!
 PIDS+=("$FLOOD_PID")
 wait_for 60 test -s "$T/flood.ready" || fail "the flood did not start"
 
-# The flood as the daemons see it (descriptors open).
-nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+# The flood as the daemons see it (descriptors open, in the daemon's
+# process and its roles: the LEMF's front holds its connections).
+nfds() {
+	local p kids
+	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
+	for p in "$1" $kids; do
+		find "/proc/$p/fd" -mindepth 1 -maxdepth 1 2>/dev/null
+	done | wc -l
+}
 # Both daemons must hold 1,000 and more of them (not refuse them, which
 # is what locked the POIs out before).
 held() { [ "$(nfds "$MDF_PID")" -ge 1000 ] && [ "$(nfds "$LEMF_PID")" -ge 1000 ]; }
