@@ -17,6 +17,7 @@
 
 #include "digest.h"
 #include "err.h"
+#include "conn.h"
 #include "front.h"
 #include "hi.h"
 #include "link.h"
@@ -43,10 +44,9 @@ struct lemf_hi;
 
 struct conn {
 	struct lemf_hi *h;
-	int fd;
-	SSL *ssl;
+	struct cl_conn cn; /* cn.fd -1: the slot is free */
 	struct cl_loop_io *io;
-	char peer[80];
+	char peer[80];   /* "ADDR:PORT" */
 	uint64_t offset; /* stream bytes consumed */
 	struct cl_buf in;
 	struct cl_buf answers; /* waiting for a sync to end */
@@ -99,17 +99,12 @@ conn_free(struct conn *c)
 	/* The watcher goes before the descriptor (see loop.h). */
 	cl_loop_io_free(c->io);
 	c->io = NULL;
-	if (c->ssl != NULL)
-		SSL_free(c->ssl);
-	if (c->fd >= 0) {
-		close(c->fd);
+	if (c->cn.fd >= 0)
 		c->h->nconn--;
-	}
+	cl_conn_close(&c->cn);
 	cl_buf_release(&c->in);
 	cl_buf_release(&c->answers);
 	cl_buf_release(&c->outq);
-	c->fd = -1;
-	c->ssl = NULL;
 }
 
 static void
@@ -307,7 +302,7 @@ sync_kick(struct lemf_hi *h)
 	if (h->busy || h->failed || h->stopping)
 		return;
 	for (i = 0, seen = 0; i < MAX_CONN && seen < h->nconn; i++)
-		if (h->cl[i].fd != -1) {
+		if (h->cl[i].cn.fd != -1) {
 			seen++;
 			if (h->cl[i].answers.len > h->cl[i].covered) {
 				want = true;
@@ -321,7 +316,7 @@ sync_kick(struct lemf_hi *h)
 		return;
 	}
 	for (i = 0, seen = 0; i < MAX_CONN && seen < h->nconn; i++)
-		if (h->cl[i].fd != -1) {
+		if (h->cl[i].cn.fd != -1) {
 			seen++;
 			h->cl[i].covered = h->cl[i].answers.len;
 		}
@@ -347,7 +342,7 @@ synced(void *arg, bool ok)
 	for (i = 0; i < MAX_CONN; i++) {
 		struct conn *c = &h->cl[i];
 
-		if (c->fd == -1 || c->covered == 0)
+		if (c->cn.fd == -1 || c->covered == 0)
 			continue;
 		if (c->outq.len + c->covered > OUTQ_MAX ||
 		    cl_buf_put(&c->outq, c->answers.d, c->covered) != 0) {
@@ -381,7 +376,7 @@ throttle(struct lemf_hi *h)
 		return;
 	h->throttled = true;
 	for (i = 0; i < MAX_CONN; i++)
-		if (h->cl[i].fd != -1)
+		if (h->cl[i].cn.fd != -1)
 			conn_watch(&h->cl[i]);
 	lemf_link_when_below(h->k, LINK_LOW, resume, h);
 }
@@ -394,9 +389,9 @@ resume(void *arg)
 
 	h->throttled = false;
 	for (i = 0; i < MAX_CONN; i++)
-		if (h->cl[i].fd != -1) {
+		if (h->cl[i].cn.fd != -1) {
 			conn_watch(&h->cl[i]);
-			if (h->cl[i].fd != -1)
+			if (h->cl[i].cn.fd != -1)
 				cl_loop_io_kick(h->cl[i].io, CL_LOOP_READ);
 		}
 }
@@ -406,79 +401,33 @@ static int
 conn_read(struct conn *c)
 {
 	struct lemf_hi *h = c->h;
-	uint8_t *w;
-	int k, e, rounds;
+	int rounds;
 
 	/* A bounded number of reads, so that the answers to what was read
 	 * go out (conn_flush() after this) and other connections get their
 	 * turn even while the sender keeps the socket full; the loop brings
 	 * us back for the rest. */
 	for (rounds = 0; rounds < 16 && !h->throttled; rounds++) {
-		if (cl_buf_reserve(&c->in, READ_CHUNK, &w) != 0)
-			return -1; /* cannot happen: a PDU is at most 1 MiB */
-		c->in.len -= READ_CHUNK;
-		if (c->ssl == NULL) {
-			ssize_t n = read(c->fd, w, READ_CHUNK);
+		enum cl_conn_res r;
+		size_t n;
 
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
-				return 0;
-			if (n == 0) {
-				if (c->in.len > 0)
-					cl_warn("%s closed the connection "
-						"inside a PDU (%zu bytes "
-						"discarded)",
-					    c->peer, c->in.len);
-				else
-					cl_info("%s closed the connection",
-					    c->peer);
-				return -1;
-			}
-			if (n < 0) {
-				cl_warn(
-				    "%s: read: %s", c->peer, strerror(errno));
-				return -1;
-			}
-			k = (int)n;
-		} else {
-			ERR_clear_error(); /* for SSL_get_error() */
-			k = SSL_read(c->ssl, w, READ_CHUNK);
-			if (k <= 0) {
-				char err[512] = "";
-
-				e = SSL_get_error(c->ssl, k);
-				if (e == SSL_ERROR_WANT_READ ||
-				    e == SSL_ERROR_WANT_WRITE)
-					return 0;
-				/* A peer that closes without close_notify
-				 * loses nothing we did not see. */
-				if (e == SSL_ERROR_ZERO_RETURN ||
-				    (e == SSL_ERROR_SYSCALL &&
-					ERR_peek_error() == 0) ||
-				    (e == SSL_ERROR_SSL &&
-					ERR_GET_REASON(ERR_peek_error()) ==
-					    SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
-					if (c->in.len > 0)
-						cl_warn("%s closed the "
-							"connection inside a "
-							"PDU (%zu bytes "
-							"discarded)",
-						    c->peer, c->in.len);
-					else
-						cl_info("%s closed the "
-							"connection",
-						    c->peer);
-				} else {
-					cl_tls_errors(err, sizeof(err));
-					cl_warn("%s: TLS read failed: %s",
-					    c->peer,
-					    err[0] != '\0' ? err
-							   : "connection lost");
-				}
-				ERR_clear_error();
-				return -1;
-			}
+		r = cl_conn_read(&c->cn, &c->in, READ_CHUNK, &n);
+		if (r == CL_CONN_AGAIN)
+			return 0;
+		if (r != CL_CONN_DATA) {
+			/* A peer that closes, with or without close_notify,
+			 * loses nothing we did not acknowledge. */
+			if (r == CL_CONN_CLOSED && c->in.len == 0)
+				cl_info("%s: connection ended: %s", c->peer,
+				    cl_conn_why(&c->cn));
+			else
+				cl_warn("%s: connection ended: %s%s", c->peer,
+				    cl_conn_why(&c->cn),
+				    c->in.len > 0 ? " (inside a PDU; its "
+						    "bytes discarded)"
+						  : "");
+			return -1;
 		}
-		c->in.len += (size_t)k;
 		handle(c);
 		/* A sync is asked for if answers wait.  Records go to the
 		 * writer in batches: the link writes what was queued when the
@@ -494,32 +443,9 @@ conn_read(struct conn *c)
 static int
 conn_flush(struct conn *c)
 {
-	ssize_t k;
-	int r;
-
-	while (c->outq.len > 0) {
-		if (c->ssl == NULL) {
-			k = write(c->fd, c->outq.d, c->outq.len);
-			if (k < 0 && (errno == EAGAIN || errno == EINTR))
-				return 0;
-			if (k <= 0)
-				return -1;
-		} else {
-			ERR_clear_error(); /* for SSL_get_error() */
-			r = SSL_write(c->ssl, c->outq.d, (int)c->outq.len);
-			if (r <= 0) {
-				r = SSL_get_error(c->ssl, r);
-				ERR_clear_error();
-				return r == SSL_ERROR_WANT_WRITE ||
-					r == SSL_ERROR_WANT_READ
-				    ? 0
-				    : -1;
-			}
-			k = r;
-		}
-		(void)cl_buf_consume(&c->outq, (size_t)k);
-	}
-	return 0;
+	if (c->outq.len == 0)
+		return 0;
+	return cl_conn_flush(&c->cn, &c->outq) == CL_CONN_ERROR ? -1 : 0;
 }
 
 /* Reads unless the writer has too much to do; writes while answers wait
@@ -528,7 +454,9 @@ static void
 conn_watch(struct conn *c)
 {
 	unsigned what = (c->h->throttled ? 0 : CL_LOOP_READ) |
-	    (c->outq.len > 0 ? CL_LOOP_WRITE : 0);
+	    (c->outq.len > 0 || (cl_conn_events(&c->cn) & POLLOUT)
+		    ? CL_LOOP_WRITE
+		    : 0);
 
 	if (cl_loop_io_set(c->io, what) != 0) {
 		cl_warn("%s: cannot watch the connection: %s; closing", c->peer,
@@ -546,7 +474,7 @@ on_conn(void *arg, int fd, unsigned what)
 	(void)fd;
 	if (what & CL_LOOP_READ)
 		done = conn_read(c);
-	if (c->fd == -1) /* closed by a sync that ended meanwhile */
+	if (c->cn.fd == -1) /* closed by a sync that ended meanwhile */
 		return;
 	/* Answers released by a sync still go out before a close; those
 	 * waiting for one are dropped with the connection (the MDF sends
@@ -562,8 +490,7 @@ on_conn(void *arg, int fd, unsigned what)
 	conn_watch(c);
 	/* conn_read() stops after some rounds: TLS may hold decrypted bytes
 	 * that the descriptor does not show. */
-	if (c->fd != -1 && c->ssl != NULL && !c->h->throttled &&
-	    SSL_has_pending(c->ssl))
+	if (c->cn.fd != -1 && !c->h->throttled && cl_conn_pending(&c->cn))
 		cl_loop_io_kick(c->io, CL_LOOP_READ);
 }
 
@@ -574,10 +501,9 @@ conn_up(void *arg, struct cl_front_conn *fc)
 	static struct cl_log_rl rl = CL_LOG_RL_INIT(10000, 5);
 	struct lemf_hi *h = arg;
 	struct conn *c;
-	char subj[512];
 	int i;
 
-	for (i = 0; i < MAX_CONN && h->cl[i].fd != -1; i++)
+	for (i = 0; i < MAX_CONN && h->cl[i].cn.fd != -1; i++)
 		;
 	if (i == MAX_CONN) {
 		cl_log_rl(&rl, cl_loop_now_ms(), CL_LOG_WARN,
@@ -588,31 +514,37 @@ conn_up(void *arg, struct cl_front_conn *fc)
 	c = &h->cl[i];
 	memset(c, 0, sizeof(*c));
 	c->h = h;
-	c->fd = -1;
-	if ((c->io = cl_loop_io_new(h->l, fc->fd, on_conn, c)) == NULL ||
+	c->cn.fd = -1;
+	snprintf(c->peer, sizeof(c->peer), "%s", fc->peer);
+	if (cl_conn_from_front(&c->cn, fc, "MDF") != 0) {
+		cl_log_rl(&rl, cl_loop_now_ms(), CL_LOG_WARN,
+		    "%s: certificate without a common name: refusing it",
+		    fc->peer);
+		return -1;
+	}
+	if ((c->io = cl_loop_io_new(h->l, c->cn.fd, on_conn, c)) == NULL ||
 	    cl_loop_io_set(c->io, CL_LOOP_READ) != 0) {
 		cl_loop_io_free(c->io);
 		c->io = NULL;
 		cl_log_rl(&rl, cl_loop_now_ms(), CL_LOG_WARN,
 		    "%s: cannot watch the connection: refusing it", fc->peer);
+		/* Back to the front, which closes it. */
+		fc->fd = c->cn.fd;
+		fc->ssl = c->cn.ssl;
+		c->cn.fd = -1;
+		c->cn.ssl = NULL;
 		return -1;
 	}
-	c->fd = fc->fd;
-	c->ssl = fc->ssl;
 	h->nconn++;
-	snprintf(c->peer, sizeof(c->peer), "%s", fc->peer);
 	cl_buf_init(&c->in, IN_MAX);
 	cl_buf_init(&c->answers, OUTQ_MAX);
 	cl_buf_init(&c->outq, OUTQ_MAX);
-	if (fc->ssl == NULL) {
+	if (c->cn.ssl == NULL)
 		cl_info("connection from %s (plain TCP)", c->peer);
-		return 0;
-	}
-	/* The name is the peer's to choose: escaped. */
-	if (cl_tls_peer_cn(fc->ssl, subj, sizeof(subj)) != 0)
-		snprintf(subj, sizeof(subj), "without a common name");
-	cl_info("%s: TLS established, peer %s (authenticated in %llu ms)",
-	    c->peer, subj, (unsigned long long)fc->elapsed_ms);
+	else
+		cl_info("%s: TLS established, peer %s (authenticated in %llu "
+			"ms)",
+		    c->peer, c->cn.peer, (unsigned long long)fc->elapsed_ms);
 	return 0;
 }
 
@@ -665,7 +597,7 @@ lemf_hi_new(struct cl_loop *l, const struct lemf_hi_opts *o,
 	h->rv = rv;
 	h->ack = o->ack;
 	for (i = 0; i < MAX_CONN; i++)
-		h->cl[i].fd = -1;
+		h->cl[i].cn.fd = -1;
 	if (cl_psheader_init(&h->ans, &ids) != 0)
 		cl_fatal("cannot build the answer header");
 	h->ans.tsq = CL_PSDU_TSQ_MEDIATION;
@@ -725,7 +657,7 @@ lemf_hi_free(struct lemf_hi *h, bool final)
 	cl_loop_pollset_free(h->ps);
 	cl_front_free(h->front);
 	for (i = 0; i < MAX_CONN; i++)
-		if (h->cl[i].fd != -1)
+		if (h->cl[i].cn.fd != -1)
 			conn_free(&h->cl[i]);
 	/* The counters end the writer: it syncs what it has, writes
 	 * summary.json and exits. */

@@ -445,10 +445,25 @@ reap(void)
 	front = pa.front > 0 && !cl_privsep_alive(pa.front);
 	writer = pa.writer > 0 && !cl_privsep_alive(pa.writer);
 	if ((front || writer) && !pa.stopping) {
+		const char *who = front ? "front role" : "writer role";
+
+		/* Both gone in one round: one ended because the other did
+		 * (its socket closed); the cause is the one killed. */
+		if (front && writer) {
+			int fs = 0, ws = 0;
+			bool fk =
+			    cl_privsep_status(pa.front, &fs) && WIFSIGNALED(fs);
+			bool wk = cl_privsep_status(pa.writer, &ws) &&
+			    WIFSIGNALED(ws);
+
+			who = fk == wk ? "front and writer roles"
+			    : fk       ? "front role"
+				       : "writer role";
+		}
 		pa.lost = true;
-		cl_err("the %s role ended: clearli-lemf stops (the MDF resends "
+		cl_err("the %s ended: clearli-lemf stops (the MDF resends "
 		       "what was not acknowledged)",
-		    front ? "front" : "writer");
+		    who);
 		pa.stopping = true;
 		if (writer && !front)
 			(void)kill(pa.front, SIGKILL); /* holds nothing */

@@ -82,7 +82,7 @@ fault_check lemf
 # about the POI's own session or the MDF-LEMF link.
 flood_lines() { # LOG FROM
 	tail -n +"$(($2 + 1))" "$1" | grep -cvE \
-	    'POI poi \(127\.0\.0\.1:|127\.0\.0\.1:[0-9]+: TLS established|LEMF lea1|connected to LEMF|127\.0\.0\.1:[0-9]+ closed the connection|127\.0\.0\.1:[0-9]+: option|terminating|summary|stored|releas|spool|integrity|shutting|exiting|PDUs sent' ||
+	    'POI poi \(127\.0\.0\.1:|127\.0\.0\.1:[0-9]+: TLS established|LEMF lea1|connected to LEMF|127\.0\.0\.1:[0-9]+: connection ended|127\.0\.0\.1:[0-9]+: option|terminating|summary|stored|releas|spool|integrity|shutting|exiting|PDUs sent' ||
 	    true
 }
 n_mdf=$(flood_lines "$T/mdf.log" "$LOG_MDF0")
