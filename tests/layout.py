@@ -18,6 +18,11 @@ its own folder and lib/; lib/ reaches into no program.  Checked:
     targets or dependencies (poi_dep, libmdf, lemf_src, ...) or a path
     string leading into its folder ('../poi', 'mdf/ingest.c').
 
+  - the connection code: TLS reads, writes and handshakes (SSL_read,
+    SSL_write, SSL_connect, SSL_accept, SSL_do_handshake and their _ex
+    forms) and connect() appear only in lib/conn.c and lib/front.c, the
+    one connection layer (lib/conn.h).
+
 tests/ and bench/ may use every program and are not checked.  Each
 violation is printed as FILE:LINE: reason; the exit status is 1 if there
 is any (or if no file was checked).
@@ -35,6 +40,10 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]')
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 STRING = re.compile(r"'((?:[^'\\]|\\.)*)'")
 EXECUTABLE = re.compile(r"executable\(\s*'clearli-")
+CONN_CALL = re.compile(r"\b(SSL_read|SSL_write|SSL_connect|SSL_accept|"
+                       r"SSL_do_handshake|SSL_read_ex|SSL_write_ex|"
+                       r"connect)\s*\(")
+CONN_LAYER = ("lib/conn.c", "lib/front.c")
 
 
 def programs(root):
@@ -127,6 +136,15 @@ def check_c(root, rel, owner, others, allowed):
                        "folder; shared code belongs in lib/)" %
                        (rel, n, owner + "/" if owner != SHARED else "lib/",
                         hit[0], hit[1]))
+    if rel.endswith(".c") and rel not in CONN_LAYER:
+        for n, line in enumerate(lines, 1):
+            code = re.sub(r"/\*.*?(\*/|$)", "", line)
+            if code.lstrip().startswith("*"):
+                continue
+            m = CONN_CALL.search(code)
+            if m:
+                bad.append("%s:%d: calls %s() (a copy of the connection "
+                           "code: use lib/conn)" % (rel, n, m.group(1)))
     return bad
 
 
@@ -199,6 +217,8 @@ def self_test():
         put("lib/meson.build", "lib_src = files('a.c')\n")
         put("lib/a.h", "int a(void);\n")
         put("lib/a.c", '#include "a.h"\n')
+        put("lib/conn.c", '#include "a.h"\n/* SSL_read() */\n'
+            'int c(void *s) { return SSL_read(s, 0, 0); }\n')
         put("poi/meson.build", "# links only lib\n"
             "libpoi = static_library('poi', 'p.c', dependencies: "
             "[clearli_dep])\npoi_exe = executable('clearli-poi', 'main.c')\n")
@@ -244,6 +264,10 @@ def self_test():
              "poi/meson.build:1:"),
             ("lib/meson.build", "lib_src = files('../poi/p.c')\n",
              "lib/meson.build:1:"),
+            ("poi/p.c", '#include "p.h"\nint f(void *s) {\n'
+             '  return SSL_write(s, "", 0);\n}\n', "poi/p.c:3:"),
+            ("lib/a.c", '#include "a.h"\nint g(int fd) { return '
+             'connect(fd, 0, 0); }\n', "lib/a.c:2:"),
         ]
         for rel, text, want in cases:
             p = os.path.join(root, rel)
