@@ -99,3 +99,20 @@ lemf_filter_parent(char *err, size_t errlen)
 	allow(sb, calls, sizeof(calls) / sizeof(calls[0]));
 	return cl_sandbox_load(sb, err, errlen);
 }
+
+int
+lemf_filter_parent_crl(char *err, size_t errlen)
+{
+	static const int calls[] = {
+	    NR(kill), NR(wait4), NR(waitid), NR(rt_sigaction)};
+	struct cl_sandbox *sb;
+	int r;
+
+	if ((r = start(&sb, err, errlen)) != 0)
+		return r;
+	allow(sb, loop_calls, sizeof(loop_calls) / sizeof(loop_calls[0]));
+	allow(sb, calls, sizeof(calls) / sizeof(calls[0]));
+	/* It reads the --tls-crl file when it changes. */
+	cl_sandbox_allow_read_files(sb);
+	return cl_sandbox_load(sb, err, errlen);
+}

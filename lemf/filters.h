@@ -20,7 +20,10 @@
  *         bind, execve, ptrace, kill, clone.
  * parent  its roles' sockets (read, write, recvmsg, sendmsg, close),
  *         signals (kill, wait4, waitid), its event loop.  No open,
- *         openat, socket, connect, accept, execve, ptrace.
+ *         openat, socket, connect, accept, execve, ptrace.  With
+ *         --tls-crl (lemf_filter_parent_crl): also openat for reading
+ *         only, and stat, to hand the CRL file to the front when it
+ *         changes.
  */
 
 #include <stddef.h>
@@ -33,5 +36,7 @@
 int lemf_filter_front(char *err, size_t errlen);
 int lemf_filter_writer(char *err, size_t errlen);
 int lemf_filter_parent(char *err, size_t errlen);
+/* The parent's with --tls-crl: also opens files for reading. */
+int lemf_filter_parent_crl(char *err, size_t errlen);
 
 #endif /* LEMF_FILTERS_H */

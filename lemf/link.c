@@ -36,6 +36,7 @@ const size_t lemf_to_writer_n =
  * lemf_link_new()). */
 const struct cl_imsg_type lemf_to_front[] = {
     {LEMF_P_SUMMARY, "summary", 0, 0, 0, false, 0},
+    {LEMF_P_CRL, "crl", 1, LEMF_CRL_MAX, 1, false, 0},
 };
 const size_t lemf_to_front_n = sizeof(lemf_to_front) / sizeof(lemf_to_front[0]);
 

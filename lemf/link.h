@@ -24,7 +24,9 @@
  * holds, as lists of struct lemf_m_restore) and LEMF_F_READY once; then
  * LEMF_F_SYNCED (the token of the last sync ended).
  *
- * parent -> front: LEMF_P_SUMMARY (SIGUSR1 came); the parent closing its
+ * parent -> front: LEMF_P_SUMMARY (SIGUSR1 came), LEMF_P_CRL (the
+ * --tls-crl file's new contents, which the front checks and applies);
+ * the parent closing its
  * socket stops the front.  front -> parent: LEMF_P_READY once, when the
  * restored state is in and connections are served.
  */
@@ -51,7 +53,11 @@ enum {
 	LEMF_F_SYNCED,
 	LEMF_P_SUMMARY = 40,
 	LEMF_P_READY,
+	LEMF_P_CRL,
 };
+
+/* Largest --tls-crl file the parent hands to the front. */
+#define LEMF_CRL_MAX (4u * 1024 * 1024)
 
 /* What the writer does with a LEMF_W_REC. */
 #define LEMF_REC_PDU      1 /* lemf_out_pdu() (res NULL: of no stream) */

@@ -265,6 +265,7 @@ static struct {
 	struct lemf_hi *hi;
 	struct cl_imsgbuf *ib; /* to the parent */
 	struct cl_loop_io *io;
+	SSL_CTX *ctx; /* the listener's: its revocation lists */
 } fr;
 
 /* The parent: a summary asked for, or its end (stop). */
@@ -285,8 +286,15 @@ on_parent(void *arg, int fd, unsigned what)
 		cl_loop_stop(fr.l); /* the parent closed its socket: stop */
 		return;
 	}
-	while ((r = cl_imsg_get(fr.ib, &m, err, sizeof(err))) == 1)
-		(void)lemf_hi_summary(fr.hi); /* LEMF_P_SUMMARY alone */
+	while ((r = cl_imsg_get(fr.ib, &m, err, sizeof(err))) == 1) {
+		if (m.type == LEMF_P_SUMMARY)
+			(void)lemf_hi_summary(fr.hi);
+		else if (m.type == LEMF_P_CRL && fr.ctx != NULL &&
+		    cl_tls_crl_set(fr.ctx, m.data, m.len, err, sizeof(err)) !=
+			0)
+			cl_warn("CRL: %s; the lists read before stay in force",
+			    err);
+	}
 	if (r < 0) {
 		cl_err("front role: from the parent: %s", err);
 		cl_loop_stop(fr.l);
@@ -310,7 +318,9 @@ front_main(void *varg, int sock)
 	uint32_t port;
 	int r, status = 1;
 
-	/* It opens no file: the lists read at start stay in force. */
+	/* It opens no file: the parent hands it the revocation lists when
+	 * their file changes. */
+	fr.ctx = a->ctx;
 	if (a->ctx != NULL)
 		(void)cl_tls_crl_freeze(a->ctx);
 	if (lemf_recv_new(a->pub, 0, &rv) != 0) {
@@ -380,15 +390,68 @@ static const struct cl_privsep_role parent_role = {
     .main = NULL,
 };
 
+/* With --tls-crl: it keeps its user to read the operator's file again. */
+static const struct cl_privsep_role parent_crl_role = {
+    .name = "parent",
+    .flags = CL_PRIVSEP_KEEPID,
+    .root = NULL,
+    .prepare = NULL,
+    .sandbox = lemf_filter_parent_crl,
+    .main = NULL,
+};
+
 static struct {
 	struct cl_loop *l;
 	pid_t front, writer;
 	int front_fd, writer_fd;
 	struct cl_imsgbuf *ib; /* to the front */
 	bool stopping;
-	bool lost;    /* a role ended on its own */
-	bool dropped; /* under its filter: it ends with _exit() */
+	bool lost;       /* a role ended on its own */
+	bool dropped;    /* under its filter: it ends with _exit() */
+	const char *crl; /* --tls-crl, handed to the front */
+	struct cl_file_seen crl_seen; /* as last handed over */
+	struct cl_loop_timer *crl_timer;
+	char crl_logged[256]; /* the last failure logged */
 } pa;
+
+/*
+ * Once a second with --tls-crl: a changed file goes to the front, which
+ * checks and applies it (the front opens no file).  A failure is logged
+ * when its reason changes; the lists in force stay.
+ */
+static void
+crl_check(void *arg)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char err[256];
+	int r;
+
+	(void)arg;
+	if (pa.ib == NULL)
+		return;
+	r = cl_file_reread(
+	    pa.crl, &pa.crl_seen, LEMF_CRL_MAX, &buf, &len, err, sizeof(err));
+	if (r < 0) {
+		if (strcmp(err, pa.crl_logged) != 0)
+			cl_warn("CRL %s: %s; the lists read before stay in "
+				"force",
+			    pa.crl, err);
+		snprintf(pa.crl_logged, sizeof(pa.crl_logged), "%s", err);
+	} else {
+		pa.crl_logged[0] = '\0';
+		if (r == 1 && len == 0)
+			cl_warn("CRL %s: empty; the lists read before stay in "
+				"force",
+			    pa.crl);
+		else if (r == 1 &&
+		    cl_imsg_compose(pa.ib, LEMF_P_CRL, -1, buf, len) != 0)
+			cl_warn("CRL %s: cannot hand it to the front", pa.crl);
+	}
+	free(buf);
+	if (cl_imsg_flush(pa.ib) != 0)
+		cl_warn("CRL %s: cannot hand it to the front", pa.crl);
+}
 
 /*
  * Started as root: the output directory and the files in it are given to
@@ -626,9 +689,20 @@ run(struct opts *o, SSL_CTX **ctxp, EVP_PKEY **pubp)
 		cl_err("fcntl: %s", strerror(errno));
 		goto out;
 	}
-	/* The parent keeps nothing it needs privileges for. */
+	if (o->crl != NULL && !o->insecure) {
+		pa.crl = o->crl;
+		if ((pa.crl_timer = cl_loop_timer_new(pa.l, crl_check, NULL)) ==
+			NULL ||
+		    cl_loop_timer_every(pa.crl_timer, 1000) != 0) {
+			cl_err("event loop: a timer: %s", strerror(errno));
+			goto out;
+		}
+	}
+	/* The parent keeps nothing it needs privileges for (with
+	 * --tls-crl, its user, to read that file again). */
 	pa.dropped = true; /* also when a step failed half-way */
-	if (cl_privsep_drop(&parent_role, o->user, err, sizeof(err)) != 0) {
+	if (cl_privsep_drop(pa.crl != NULL ? &parent_crl_role : &parent_role,
+		o->user, err, sizeof(err)) != 0) {
 		cl_err("parent: %s", err);
 		goto out;
 	}
@@ -656,6 +730,7 @@ out:
 		(void)cl_privsep_wait(writer);
 	if (status == 0 && (!ended_ok(front) || !ended_ok(writer)))
 		status = 1;
+	cl_loop_timer_free(pa.crl_timer);
 	cl_loop_free(pa.l);
 	if (lfd >= 0)
 		close(lfd);
@@ -828,14 +903,23 @@ main(int argc, char **argv)
 			"and forgeable on the network, and any host can "
 			"connect",
 		    o.listen);
-	else if ((ctx = tls_server_setup(&o, err, sizeof(err))) == NULL) {
+	else {
+		/* The CRL file as the context reads it now: a later change
+		 * goes to the front (crl_check()). */
+		if (o.crl != NULL) {
+			uint8_t *b = NULL;
+			size_t bl;
+
+			(void)cl_file_reread(o.crl, &pa.crl_seen, LEMF_CRL_MAX,
+			    &b, &bl, err, sizeof(err));
+			free(b);
+		}
+		ctx = tls_server_setup(&o, err, sizeof(err));
+	}
+	if (!o.insecure && ctx == NULL) {
 		cl_err("TLS: %s", err);
 		goto out;
 	}
-	if (ctx != NULL && o.crl != NULL && !o.check)
-		cl_info("%s: the revocation lists read now stay in force until "
-			"a restart (the front process opens no file)",
-		    o.crl);
 	if (o.integrity_key != NULL &&
 	    (pub = lemf_load_pubkey(o.integrity_key, err, sizeof(err))) ==
 		NULL) {

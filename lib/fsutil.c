@@ -355,3 +355,75 @@ cl_keyfile_free(uint8_t *p, size_t len)
 	explicit_bzero(p, len);
 	free(p);
 }
+
+int
+cl_file_reread(const char *path, struct cl_file_seen *seen, size_t max,
+    uint8_t **out, size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	*out = NULL;
+	*len = 0;
+	if (stat(path, &st) != 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (seen->ok && st.st_dev == seen->dev && st.st_ino == seen->ino &&
+	    st.st_size == seen->size &&
+	    st.st_mtim.tv_sec == seen->mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == seen->mtime.tv_nsec)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "not a regular file");
+		goto fail;
+	}
+	if ((uint64_t)st.st_size > max) {
+		snprintf(err, errlen, "larger than %zu octets", max);
+		goto fail;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	/* One more octet than its size: a file that grew meanwhile is read
+	 * again on the next look (its size differs). */
+	while (got <= (size_t)st.st_size &&
+	    (n = read(fd, buf + got, (size_t)st.st_size + 1 - got)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "%s", strerror(errno));
+			goto fail;
+		}
+		got += (size_t)n;
+	}
+	if (got != (size_t)st.st_size) {
+		snprintf(err, errlen, "changed while being read");
+		goto fail;
+	}
+	close(fd);
+	seen->dev = st.st_dev;
+	seen->ino = st.st_ino;
+	seen->size = st.st_size;
+	seen->mtime = st.st_mtim;
+	seen->ok = true;
+	*out = buf;
+	*len = got;
+	return 1;
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+}

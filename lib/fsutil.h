@@ -10,9 +10,11 @@
  * them.  Everything here is plain POSIX: no event loop, no OpenSSL.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* Largest private key file cl_keyfile_read() accepts. */
 #define CL_KEYFILE_MAX (64 * 1024)
@@ -101,5 +103,26 @@ int cl_keyfile_read(
 
 /* Wipes len bytes at p (explicit_bzero) and frees p; NULL is fine. */
 void cl_keyfile_free(uint8_t *p, size_t len);
+
+/* A file as last read by cl_file_reread(). */
+struct cl_file_seen {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	bool ok; /* the fields hold a file read */
+};
+
+/*
+ * Reads path (a regular file of at most max octets) into *out (malloc'd,
+ * *len octets) if it is not the file seen last (inode, size or time of
+ * modification differ), and records it in *seen.  Returns 1 (read), 0
+ * (unchanged: nothing read) or -1 with a reason in err (missing,
+ * unreadable, not a regular file, too large); *seen is then unchanged.
+ * For a process that hands an operator's file (a CRL) to one that opens
+ * none.
+ */
+int cl_file_reread(const char *path, struct cl_file_seen *seen, size_t max,
+    uint8_t **out, size_t *len, char *err, size_t errlen);
 
 #endif /* CL_FSUTIL_H */

@@ -155,7 +155,10 @@ drop(const struct cl_privsep_role *role, bool root, uid_t uid, gid_t gid,
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
 
-	if (root) {
+	if (root && (role->flags & CL_PRIVSEP_KEEPID) != 0) {
+		if (drop_caps(true, err, errlen) != 0)
+			return CL_ERR_SYSTEM;
+	} else if (root) {
 		if (role->root != NULL) {
 			if (chroot(role->root) != 0 || chdir("/") != 0) {
 				snprintf(err, errlen, "chroot %s: %s",

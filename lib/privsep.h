@@ -36,6 +36,10 @@
 #include <sys/types.h>
 
 #define CL_PRIVSEP_NOWRITE 0x01 /* RLIMIT_FSIZE 0: the role writes no file */
+/* Started as root, keeps uid 0 and the file system root (no chroot, no
+ * user change) but loses every capability and the bounding set: for a
+ * parent that must re-read an operator's root-owned files (a CRL). */
+#define CL_PRIVSEP_KEEPID 0x02
 
 #define CL_PRIVSEP_USER "_clearli" /* default user; else "nobody" */
 

@@ -3,6 +3,7 @@
  * seccomp allowlists (sandbox.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,25 @@ allow_noexec(struct cl_sandbox *sb, int nr)
 		sb->err = r;
 		sb->err_nr = nr;
 	}
+}
+
+void
+cl_sandbox_allow_read_files(struct cl_sandbox *sb)
+{
+	static const int stat_calls[] = {
+	    SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx)};
+	size_t i;
+	int r;
+
+	r = seccomp_rule_add(sb->ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ,
+		O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE, 0));
+	if (r != 0 && sb->err == 0) {
+		sb->err = r;
+		sb->err_nr = SCMP_SYS(openat);
+	}
+	for (i = 0; i < sizeof(stat_calls) / sizeof(stat_calls[0]); i++)
+		(void)cl_sandbox_allow(sb, stat_calls[i], -1);
 }
 
 int

@@ -38,6 +38,13 @@ int cl_sandbox_allow(struct cl_sandbox *sb, int nr, int fd);
 
 /* Installs the filter in the calling process (with PR_SET_NO_NEW_PRIVS)
  * and frees it.  Returns 0 or an error described in err. */
+/*
+ * Allows opening files for reading only (openat without O_WRONLY,
+ * O_RDWR, O_CREAT, O_TRUNC, O_APPEND or O_TMPFILE), fstat, newfstatat
+ * and statx: for a process that re-reads an operator's file.
+ */
+void cl_sandbox_allow_read_files(struct cl_sandbox *sb);
+
 int cl_sandbox_load(struct cl_sandbox *sb, char *err, size_t errlen);
 
 /* Frees a filter not loaded; sb may be NULL. */

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,7 +342,8 @@ fail:
  * signed by a CA of p->cas.  Returns them, or NULL with err set.
  */
 static STACK_OF(X509_CRL) *
-    read_crls(struct policy *p, FILE *f, char *err, size_t errlen)
+    read_crls(struct policy *p, FILE *f, const void *mem, size_t memlen,
+	char *err, size_t errlen)
 {
 	STACK_OF(X509_CRL) *sk = NULL;
 	X509_CRL *crl = NULL;
@@ -352,8 +354,11 @@ static STACK_OF(X509_CRL) *
 	bool signed_ok;
 	int i;
 
-	if ((bio = BIO_new_fp(f, BIO_NOCLOSE)) == NULL ||
-	    (sk = sk_X509_CRL_new_null()) == NULL) {
+	if (f != NULL)
+		bio = BIO_new_fp(f, BIO_NOCLOSE);
+	else if (memlen <= INT_MAX)
+		bio = BIO_new_mem_buf(mem, (int)memlen);
+	if (bio == NULL || (sk = sk_X509_CRL_new_null()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -446,7 +451,7 @@ crl_load(struct policy *p, bool first, char *err, size_t errlen)
 	}
 	p->seen = st;
 	p->seen_ok = true;
-	if ((sk = read_crls(p, f, err, errlen)) == NULL)
+	if ((sk = read_crls(p, f, NULL, 0, err, errlen)) == NULL)
 		goto out;
 	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
 	p->crls = sk;
@@ -487,6 +492,29 @@ crl_refresh(struct policy *p)
 	if (crl_load(p, false, err, sizeof(err)) != 0)
 		cl_warn("CRL %s: %s; the lists read before stay in force",
 		    p->crl_path, err);
+}
+
+int
+cl_tls_crl_set(
+    SSL_CTX *ctx, const void *pem, size_t len, char *err, size_t errlen)
+{
+	STACK_OF(X509_CRL) * sk;
+	struct policy *p;
+
+	err[0] = '\0';
+	p = X509_STORE_get_ex_data(SSL_CTX_get_cert_store(ctx), store_idx);
+	if (p == NULL || p->crl_path == NULL) {
+		snprintf(err, errlen, "no revocation list configured");
+		return CL_ERR_INVALID_ARG;
+	}
+	if ((sk = read_crls(p, NULL, pem, len, err, errlen)) == NULL)
+		return CL_ERR_FORMAT;
+	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
+	p->crls = sk;
+	p->stale_warned = false;
+	cl_info("CRL %s: read again: %d lists, %d revoked certificates",
+	    p->crl_path, sk_X509_CRL_num(sk), count_revoked(sk));
+	return 0;
 }
 
 bool

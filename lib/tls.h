@@ -84,6 +84,17 @@ struct cl_tls_cfg {
 bool cl_tls_crl_freeze(SSL_CTX *ctx);
 
 /*
+ * Replaces the revocation lists of ctx (one made with cfg->crl) by those
+ * in pem[0..len), the contents of the CRL file, read by another process
+ * for one that opens no file (with cl_tls_crl_freeze()).  The lists are
+ * checked as the file's are; on failure the last good lists stay in
+ * force and err says why.  Returns 0, CL_ERR_FORMAT or
+ * CL_ERR_INVALID_ARG (ctx has no revocation list).
+ */
+int cl_tls_crl_set(
+    SSL_CTX *ctx, const void *pem, size_t len, char *err, size_t errlen);
+
+/*
  * A client context (TLS 1.3 only) presenting cfg->cert and cfg->key,
  * trusting only cfg->ca, and refusing a server whose certificate does not
  * hold the role cfg->peer or is revoked.  Returns NULL and writes a reason

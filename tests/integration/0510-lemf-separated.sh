@@ -8,8 +8,10 @@
 # MDF's connection (and its socketpairs), and no descriptor of the
 # output; the writer no inet socket, and it is chrooted in the output
 # directory.  With --tls-crl the front (which opens no file) verifies
-# the MDF against the lists read at start.  A SIGTERM ends the roles and
-# the LEMF with status 0.
+# the MDF against the lists the parent hands it: read at start, and again
+# when the operator replaces the file (no restart) -- for that the parent
+# keeps its user (root here) without any capability.  A SIGTERM ends the
+# roles and the LEMF with status 0.
 . "$(dirname "$0")/lib.sh"
 gen_certs
 
@@ -28,7 +30,7 @@ wait_for 10 grep -q "TLS established, peer mdf" "$T/lemf.log" ||
     fail "no MDF connection"
 
 python3 "$CL_SRC/tests/integration/proccheck.py" "$LEMF_PID" \
-    --roles front,writer --key "$PKI/lemf.key" \
+    --roles front,writer --key "$PKI/lemf.key" --root-parent \
     --sockets "front=unix,tcp:$LEMF_PORT" --sockets writer=unix ||
     fail "the LEMF's processes are not separated"
 
@@ -58,6 +60,24 @@ if [ "$(id -u)" = 0 ]; then
 	    fail "writer root $(readlink "/proc/$WRITER/root"), not $T/lemf"
 	echo "ok: the writer is chrooted in $T/lemf"
 fi
+
+# The operator revokes the MDF's certificate: the parent hands the new
+# file to the front, which refuses the MDF's next connection; a list
+# without it lets the MDF in again, all without a restart.
+stop_pid "$MDF_PID"
+gen_crl "$PKI/crl.pem" mdf
+wait_for 10 grep -q "CRL .*/crl\.pem: read again: 1 lists, 1 revoked" \
+    "$T/lemf.log" || fail "the front did not apply the new CRL"
+start_mdf mdf2 0 --tasks "$T/tasks" \
+    --destination "lea1 127.0.0.1:$LEMF_PORT tls * name=localhost"
+wait_for 20 grep -Eq "refused MDF connection from 127\.0\.0\.1:[0-9]+: certificate /CN=mdf \(serial [0-9A-F]+\) is revoked" \
+    "$T/lemf.log" || fail "the LEMF did not refuse the revoked MDF"
+gen_crl "$PKI/crl.pem"
+wait_for 10 grep -q "CRL .*/crl\.pem: read again: 1 lists, 0 revoked" \
+    "$T/lemf.log" || fail "the front did not apply the list without it"
+established() { [ "$(grep -c "TLS established, peer mdf" "$T/lemf.log")" -ge 2 ]; }
+wait_for 40 established || fail "the MDF was not let in again"
+echo "ok: a replaced CRL is applied by the front without a restart"
 
 stop_pid "$MDF_PID"
 stop_pid "$LEMF_PID"

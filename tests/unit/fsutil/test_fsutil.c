@@ -91,6 +91,56 @@ opendir_fd(const char *d)
 	return fd;
 }
 
+/* cl_file_reread(): read when the file is new or changed, not when it
+ * is the one seen; refusals leave what was seen. */
+CL_TEST(file_reread)
+{
+	const char *d = newdir();
+	struct cl_file_seen seen = {0};
+	char p[PATH_MAX + NAME_MAX + 2], q[PATH_MAX + NAME_MAX + 2];
+	char err[256];
+	uint8_t *b = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	cpy(p, sizeof(p), pathof(d, "crl.pem"));
+	cpy(q, sizeof(q), pathof(d, "crl.new"));
+	CHECK_INT_EQ(
+	    cl_file_reread(p, &seen, 64, &b, &n, err, sizeof(err)), -1);
+	CHECK(strstr(err, "No such file") != NULL && b == NULL && !seen.ok);
+	CHECK((f = fopen(p, "w")) != NULL && fputs("one", f) >= 0);
+	fclose(f);
+	CHECK_INT_EQ(cl_file_reread(p, &seen, 64, &b, &n, err, sizeof(err)), 1);
+	CHECK(n == 3 && memcmp(b, "one", 3) == 0 && seen.ok);
+	free(b);
+	CHECK_INT_EQ(cl_file_reread(p, &seen, 64, &b, &n, err, sizeof(err)), 0);
+	CHECK(b == NULL && n == 0);
+	/* Replaced by rename, as an operator does: read again. */
+	CHECK((f = fopen(q, "w")) != NULL && fputs("two!", f) >= 0);
+	fclose(f);
+	CHECK(rename(q, p) == 0);
+	CHECK_INT_EQ(cl_file_reread(p, &seen, 64, &b, &n, err, sizeof(err)), 1);
+	CHECK(n == 4 && memcmp(b, "two!", 4) == 0);
+	free(b);
+	/* Too large: refused, the last seen stays (and so it is tried
+	 * again). */
+	CHECK((f = fopen(q, "w")) != NULL && fputs("0123456789", f) >= 0);
+	fclose(f);
+	CHECK(rename(q, p) == 0);
+	CHECK_INT_EQ(cl_file_reread(p, &seen, 8, &b, &n, err, sizeof(err)), -1);
+	CHECK(strstr(err, "larger than 8") != NULL && b == NULL);
+	CHECK_INT_EQ(cl_file_reread(p, &seen, 64, &b, &n, err, sizeof(err)), 1);
+	CHECK(n == 10);
+	free(b);
+	/* Not a regular file. */
+	CHECK(unlink(p) == 0 && mkfifo(p, 0600) == 0);
+	CHECK_INT_EQ(
+	    cl_file_reread(p, &seen, 64, &b, &n, err, sizeof(err)), -1);
+	CHECK(strstr(err, "not a regular file") != NULL);
+	CHECK(unlink(p) == 0);
+	CHECK(rmdir(d) == 0);
+}
+
 CL_TEST(open_plain_file)
 {
 	const char *d = newdir();
@@ -414,6 +464,7 @@ main(void)
 		return 1;
 	}
 	CL_RUN(open_plain_file);
+	CL_RUN(file_reread);
 	CL_RUN(symlink_refused);
 	CL_RUN(hardlink_fifo_and_names_refused);
 	CL_RUN(path_split);

@@ -21,6 +21,7 @@
 
 #include "err.h"
 #include "filters.h"
+#include "fsutil.h"
 #include "harness.h"
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
@@ -234,6 +235,28 @@ parent_own(void)
 		_exit(12);
 }
 
+/* The parent with --tls-crl: also reads a file (the CRL) when it
+ * changes. */
+static void
+parent_crl_own(void)
+{
+	struct cl_file_seen seen = {0};
+	uint8_t *b = NULL;
+	size_t n = 0;
+	char err[128];
+
+	parent_own();
+	if (cl_file_reread("/etc/passwd", &seen, 1u << 20, &b, &n, err,
+		sizeof(err)) != 1 ||
+	    n == 0)
+		_exit(20);
+	free(b);
+	/* unchanged: looked at, not read */
+	if (cl_file_reread(
+		"/etc/passwd", &seen, 1u << 20, &b, &n, err, sizeof(err)) != 0)
+		_exit(21);
+}
+
 CL_TEST(own_calls)
 {
 	struct stat st;
@@ -245,6 +268,8 @@ CL_TEST(own_calls)
 	snprintf(path, sizeof(path), "%s/summary.json", tmpdir);
 	CHECK(stat(path, &st) == 0 && st.st_size > 0);
 	ok(in_child(lemf_filter_parent, no_fds, parent_own), "parent");
+	ok(in_child(lemf_filter_parent_crl, no_fds, parent_crl_own),
+	    "parent with --tls-crl");
 }
 
 /* ---- what each must not do ---- */
@@ -268,6 +293,28 @@ do_openat_other_dir(void)
 {
 	/* a descriptor of a directory, not the output's */
 	syscall(SYS_openat, CL_SANDBOX_SOCK, "x", O_RDONLY);
+}
+static void
+do_openat_write(void)
+{
+	syscall(SYS_openat, AT_FDCWD, "/tmp/clearli-filter-probe", O_WRONLY);
+}
+static void
+do_openat_rdwr(void)
+{
+	syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDWR);
+}
+static void
+do_openat_creat(void)
+{
+	syscall(SYS_openat, AT_FDCWD, "/tmp/clearli-filter-probe",
+	    O_RDONLY | O_CREAT, 0600);
+}
+static void
+do_openat_trunc(void)
+{
+	syscall(SYS_openat, AT_FDCWD, "/tmp/clearli-filter-probe",
+	    O_RDONLY | O_TRUNC);
 }
 static void
 do_renameat_cwd(void)
@@ -447,6 +494,30 @@ CL_TEST(parent_kills_the_rest)
 	kills("parent", lemf_filter_parent, no_fds, p, N(p));
 }
 
+CL_TEST(parent_crl_kills_the_rest)
+{
+	static const struct probe p[] = {
+	    {"openat O_WRONLY", do_openat_write},
+	    {"openat O_RDWR", do_openat_rdwr},
+	    {"openat O_CREAT", do_openat_creat},
+	    {"openat O_TRUNC", do_openat_trunc},
+	    {"socket", do_socket},
+	    {"connect", do_connect},
+	    {"bind", do_bind},
+	    {"accept4", do_accept_other},
+	    {"execve", do_execve},
+	    {"ptrace", do_ptrace},
+	    {"clone (fork)", do_fork},
+	    {"mmap PROT_EXEC", do_mmap_exec},
+	    {"setuid", do_setuid},
+	    {"chdir", do_chdir},
+	    {"unlinkat", do_unlink_cwd},
+	    {"renameat", do_renameat_cwd},
+	};
+
+	kills("parent with --tls-crl", lemf_filter_parent_crl, no_fds, p, N(p));
+}
+
 int
 main(void)
 {
@@ -467,6 +538,7 @@ main(void)
 	CL_RUN(front_kills_the_rest);
 	CL_RUN(writer_kills_the_rest);
 	CL_RUN(parent_kills_the_rest);
+	CL_RUN(parent_crl_kills_the_rest);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	r = system(cmd);
 	(void)r;

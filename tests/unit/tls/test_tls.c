@@ -700,6 +700,74 @@ CL_TEST(revocation)
 	SSL_CTX_free(srv);
 }
 
+/*
+ * The lists handed over in memory (cl_tls_crl_set(), for a process that
+ * opens no file) are checked as the file's are and applied at once, with
+ * the file frozen; a bad set leaves the lists in force.
+ */
+CL_TEST(revocation_in_memory)
+{
+	const long revoked[] = {11};
+	SSL_CTX *srv, *cli, *cli2, *plain;
+	char err[256], *pem;
+	long n;
+	FILE *f;
+
+	cl_log_init("test-tls", CL_LOG_INFO, false);
+	mkcrl("ca.crl", &ca, NULL, 0, -60, 86400, false);
+	srv = ctx(true, "mdf", CL_ROLE_MDF, CL_ROLE_POI, NULL, "ca.crl");
+	cli = ctx(false, "poi", CL_ROLE_POI, CL_ROLE_MDF, NULL, NULL);
+	cli2 = ctx(false, "poi2", CL_ROLE_POI, CL_ROLE_MDF, NULL, NULL);
+	CHECK(cl_tls_crl_freeze(srv));
+	CHECK(handshake(srv, cli2, NULL).srv_ok);
+	/* The file changes; frozen, the context does not look at it. */
+	mkcrl("ca.crl", &ca, revoked, 1, -60, 86400, false);
+	CHECK(handshake(srv, cli2, NULL).srv_ok);
+	/* Handed over: poi2 is revoked now. */
+	CHECK((f = fopen(path("ca.crl"), "r")) != NULL);
+	CHECK(fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0);
+	rewind(f);
+	CHECK((pem = malloc((size_t)n)) != NULL);
+	CHECK(fread(pem, 1, (size_t)n, f) == (size_t)n);
+	fclose(f);
+	CHECK_INT_EQ(cl_tls_crl_set(srv, pem, (size_t)n, err, sizeof(err)), 0);
+	CHECK(!handshake(srv, cli2, NULL).srv_ok);
+	CHECK(handshake(srv, cli, NULL).srv_ok);
+	/* Garbage, a truncated list, nothing: refused, the lists stay. */
+	CHECK_INT_EQ(
+	    cl_tls_crl_set(srv, "garbage", 7, err, sizeof(err)), CL_ERR_FORMAT);
+	CHECK(strstr(err, "no revocation list") != NULL ||
+	    strstr(err, "not a PEM") != NULL);
+	CHECK_INT_EQ(cl_tls_crl_set(srv, pem, (size_t)n / 2, err, sizeof(err)),
+	    CL_ERR_FORMAT);
+	CHECK_INT_EQ(
+	    cl_tls_crl_set(srv, pem, 0, err, sizeof(err)), CL_ERR_FORMAT);
+	CHECK(!handshake(srv, cli2, NULL).srv_ok);
+	CHECK(handshake(srv, cli, NULL).srv_ok);
+	/* One signed by a stranger's CA. */
+	free(pem);
+	mkcrl("ca2.crl", &ca2, NULL, 0, -60, 86400, false);
+	CHECK((f = fopen(path("ca2.crl"), "r")) != NULL);
+	CHECK(fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0);
+	rewind(f);
+	CHECK((pem = malloc((size_t)n)) != NULL);
+	CHECK(fread(pem, 1, (size_t)n, f) == (size_t)n);
+	fclose(f);
+	CHECK_INT_EQ(cl_tls_crl_set(srv, pem, (size_t)n, err, sizeof(err)),
+	    CL_ERR_FORMAT);
+	CHECK(strstr(err, "is not signed by a CA of") != NULL);
+	CHECK(!handshake(srv, cli2, NULL).srv_ok);
+	/* A context without a list has none to replace. */
+	plain = ctx(true, "mdf", CL_ROLE_MDF, CL_ROLE_POI, NULL, NULL);
+	CHECK_INT_EQ(cl_tls_crl_set(plain, pem, (size_t)n, err, sizeof(err)),
+	    CL_ERR_INVALID_ARG);
+	free(pem);
+	SSL_CTX_free(plain);
+	SSL_CTX_free(cli);
+	SSL_CTX_free(cli2);
+	SSL_CTX_free(srv);
+}
+
 static void
 cleanup(void)
 {
@@ -742,6 +810,7 @@ main(void)
 	CL_RUN(roles_in_handshakes);
 	CL_RUN(expected_name);
 	CL_RUN(revocation);
+	CL_RUN(revocation_in_memory);
 	freeid(&ca);
 	freeid(&ca2);
 	freeid(&poi);
