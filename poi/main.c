@@ -4,12 +4,17 @@
  * file or a live interface, tracks subscriber sessions, matches packets
  * against the tasks and sends X2/X3 to the MDF.  See clearli-poi(8).
  */
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <netdb.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -25,12 +30,16 @@
 #include "conf.h"
 #include "decode.h"
 #include "err.h"
+#include "imsg.h"
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
 #include "net.h"
 #include "out.h"
 #include "pipeline.h"
 #include "privsep.h"
+#include "ring.h"
+#include "roles.h"
 #include "subscriber.h"
 #include "task.h"
 #include "tls.h"
@@ -56,17 +65,6 @@ struct opts {
 	bool print_summary;
 	bool pace;
 };
-
-static volatile sig_atomic_t got_term, got_hup;
-
-static void
-on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_term = 1;
-}
 
 static void
 usage(FILE *f)
@@ -229,241 +227,6 @@ set_opt(void *arg, const char *k, const char *v, char *err, size_t errlen)
 	return CL_ERR_NOT_FOUND;
 }
 
-/* Per-task summary and totals, for --summary and the demo. */
-static void
-print_summary(struct cl_pipeline *pl, struct cl_out *out,
-    uint64_t ts_normalised, uint64_t ts_invalid, bool read_incomplete)
-{
-	const struct cl_taskset *ts = cl_pipeline_tasks(pl);
-	struct cl_pipeline_stats ps;
-	struct cl_out_stats os;
-	struct cl_subs_stats ss;
-	char u[CL_UUID_STRLEN + 1];
-	size_t i, n = cl_taskset_count(ts);
-
-	cl_pipeline_stats(pl, &ps);
-	cl_subs_stats(cl_pipeline_subs(pl), &ss);
-	printf("packets %llu, non-IP %llu, malformed %llu, intercepted "
-	       "%llu\n",
-	    (unsigned long long)ps.packets, (unsigned long long)ps.nonip,
-	    (unsigned long long)ps.malformed, (unsigned long long)ps.matched);
-	printf("malformed but intercepted %llu; PDUs without capture time "
-	       "%llu\n",
-	    (unsigned long long)ps.malformed_matched,
-	    (unsigned long long)ps.ts_omitted);
-	printf("records with a repaired timestamp %llu, without a usable "
-	       "one %llu; capture file read %s\n",
-	    (unsigned long long)ts_normalised, (unsigned long long)ts_invalid,
-	    read_incomplete ? "only in part" : "to its end");
-	printf("link types not decoded:");
-	for (i = 0; i < ps.n_undecoded; i++)
-		printf(" %u (%s) %llu packets%s", ps.undecoded[i].linktype,
-		    cl_linktype_name(ps.undecoded[i].linktype),
-		    (unsigned long long)ps.undecoded[i].packets,
-		    i + 1 < ps.n_undecoded || ps.undecoded_other > 0 ? ","
-								     : "");
-	if (ps.undecoded_other > 0)
-		printf(" others %llu packets",
-		    (unsigned long long)ps.undecoded_other);
-	if (ps.n_undecoded == 0)
-		printf(" none");
-	printf("\n");
-	printf("signalling messages %llu (bad %llu); sessions started %llu, "
-	       "updated %llu, ended %llu, expired %llu\n",
-	    (unsigned long long)ps.signalling,
-	    (unsigned long long)ps.signalling_bad,
-	    (unsigned long long)ss.started, (unsigned long long)ss.updated,
-	    (unsigned long long)ss.stopped, (unsigned long long)ss.expired);
-	printf("X2 PDUs %llu, X3 PDUs %llu, dropped %llu\n",
-	    (unsigned long long)ps.x2, (unsigned long long)ps.x3,
-	    (unsigned long long)ps.emit_drops);
-	if (out != NULL) {
-		cl_out_stats(out, &os);
-		printf("bytes queued %llu, confirmed by the MDF %llu, "
-		       "unconfirmed %llu\n",
-		    (unsigned long long)os.bytes,
-		    (unsigned long long)os.acked_bytes,
-		    (unsigned long long)os.unacked_bytes);
-	}
-	for (i = 0; i < n && i < 100; i++) {
-		struct cl_task *t = cl_taskset_task(ts, i);
-
-		cl_format_uuid(t->xid, u);
-		printf("task %s liid %s: %llu PDUs, %llu payload bytes\n", u,
-		    t->liid, (unsigned long long)t->pdus,
-		    (unsigned long long)t->bytes);
-	}
-	fflush(stdout);
-}
-
-struct ctx {
-	struct opts *o;
-	struct cl_pipeline *pl;
-	struct cl_out *out;
-	pcap_t *pcap;
-	int64_t started;
-	bool read_incomplete; /* --read stopped before the file's end */
-	uint64_t ts_normalised, ts_invalid;
-};
-
-/* A record returned with a repaired timestamp: warned about once. */
-static void
-cap_flags(struct ctx *c, const struct cl_cap *cap, const struct cl_cap_pkt *p)
-{
-	if ((p->flags & CL_CAP_F_TS_NORMALISED) != 0 && c->ts_normalised++ == 0)
-		cl_warn("%s: record at offset %llu has a fraction of a second "
-			"of 1 s or more; the whole seconds were carried "
-			"(warned once; the count is in the summary)",
-		    c->o->read_file, (unsigned long long)cl_cap_offset(cap));
-	if ((p->flags & CL_CAP_F_TS_INVALID) != 0 && c->ts_invalid++ == 0)
-		cl_warn("%s: record at offset %llu has a timestamp beyond "
-			"64-bit seconds; it is read without one (warned "
-			"once; the count is in the summary)",
-		    c->o->read_file, (unsigned long long)cl_cap_offset(cap));
-}
-
-/* clearli_poi_packets_undecoded_total{linktype="N",name="..."}. */
-static void
-undecoded_metrics(struct cl_buf *b, const struct cl_pipeline_stats *ps)
-{
-	static const char head[] =
-	    "# HELP clearli_poi_packets_undecoded_total Frames of a link "
-	    "type the decoder does not know, per link type.\n"
-	    "# TYPE clearli_poi_packets_undecoded_total counter\n";
-	char line[160];
-	size_t i;
-	int n;
-
-	(void)cl_buf_put(b, head, sizeof(head) - 1);
-	for (i = 0; i < ps->n_undecoded; i++) {
-		n = snprintf(line, sizeof(line),
-		    "clearli_poi_packets_undecoded_total{linktype=\"%u\","
-		    "name=\"%s\"} %llu\n",
-		    ps->undecoded[i].linktype,
-		    cl_linktype_name(ps->undecoded[i].linktype),
-		    (unsigned long long)ps->undecoded[i].packets);
-		if (n > 0 && (size_t)n < sizeof(line))
-			(void)cl_buf_put(b, line, (size_t)n);
-	}
-	if (ps->undecoded_other > 0) {
-		n = snprintf(line, sizeof(line),
-		    "clearli_poi_packets_undecoded_total{linktype=\"other\"} "
-		    "%llu\n",
-		    (unsigned long long)ps->undecoded_other);
-		if (n > 0 && (size_t)n < sizeof(line))
-			(void)cl_buf_put(b, line, (size_t)n);
-	}
-}
-
-static void
-render(void *arg, struct cl_buf *b)
-{
-	struct ctx *c = arg;
-	struct cl_pipeline_stats ps;
-	struct cl_out_stats os;
-	struct cl_subs_stats ss;
-
-	cl_pipeline_stats(c->pl, &ps);
-	cl_out_stats(c->out, &os);
-	cl_subs_stats(cl_pipeline_subs(c->pl), &ss);
-#define C(n, h, v) cl_metric(b, "clearli_poi_" n, "counter", h, v)
-#define G(n, h, v) cl_metric(b, "clearli_poi_" n, "gauge", h, v)
-	C("packets_total", "Packets seen.", ps.packets);
-	C("bytes_total", "Bytes seen (captured length).", ps.bytes);
-	C("packets_nonip_total", "Frames without IP.", ps.nonip);
-	C("packets_malformed_total",
-	    "Frames the decoder rejected, or whose IP header is sound but "
-	    "the rest not.",
-	    ps.malformed);
-	C("packets_malformed_matched_total",
-	    "Malformed packets intercepted all the same.",
-	    ps.malformed_matched);
-	C("pdus_no_timestamp_total",
-	    "PDUs sent without a capture time X2/X3 could carry.",
-	    ps.ts_omitted);
-	undecoded_metrics(b, &ps);
-	C("packets_matched_total", "Packets intercepted (once per task).",
-	    ps.matched);
-	C("pdus_x2_total", "X2 PDUs emitted.", ps.x2);
-	C("pdus_x3_total", "X3 PDUs emitted.", ps.x3);
-	C("pdus_dropped_total", "PDUs dropped because the output was full.",
-	    ps.emit_drops);
-	C("signalling_total", "RADIUS/DHCP/DHCPv6 messages parsed.",
-	    ps.signalling);
-	C("signalling_bad_total", "Signalling messages rejected as malformed.",
-	    ps.signalling_bad);
-	C("fragments_total", "IP fragments offered to reassembly.",
-	    ps.frag_seen);
-	C("fragments_dropped_total", "Fragmented datagrams given up.",
-	    ps.frag_dropped);
-	G("sessions", "Subscriber sessions known.",
-	    cl_subs_count(cl_pipeline_subs(c->pl)));
-	C("sessions_started_total", "Sessions started.", ss.started);
-	C("sessions_ended_total", "Sessions stopped or replaced.",
-	    ss.stopped + ss.replaced);
-	C("sessions_expired_total", "Sessions expired.", ss.expired);
-	C("sessions_refused_total", "Sessions refused: table full.",
-	    ss.refused_full);
-	G("tasks", "Tasks loaded.", cl_taskset_count(cl_pipeline_tasks(c->pl)));
-	C("out_bytes_total", "PDU bytes queued for the MDF.", os.bytes);
-	C("out_sent_bytes_total", "PDU bytes written to the MDF.",
-	    os.sent_bytes);
-	C("out_acked_bytes_total", "PDU bytes confirmed by the MDF.",
-	    os.acked_bytes);
-	C("out_spilled_bytes_total", "PDU bytes spilled to the spool file.",
-	    os.spilled_bytes);
-	G("out_memory_bytes", "PDU bytes held in memory.", os.mem_bytes);
-	G("out_spool_bytes", "PDU bytes held in the spool file.",
-	    os.spool_bytes);
-	G("out_unacked_bytes", "PDU bytes not yet confirmed.",
-	    os.unacked_bytes);
-	G("mdf_connected", "1 if connected to the MDF.", os.connected);
-	C("mdf_connects_total", "Connections established.", os.connects);
-	C("mdf_connect_failures_total", "Failed connection attempts.",
-	    os.connect_failures);
-	C("keepalives_total", "Keepalives sent.", os.keepalives);
-	C("keepalive_acks_total", "Keepalive acknowledgements received.",
-	    os.keepalive_acks);
-#undef C
-#undef G
-}
-
-static int
-load_tasks(struct ctx *c, bool initial)
-{
-	struct cl_taskset *ts = NULL;
-	char err[512];
-	int r;
-
-	if ((r = cl_taskset_load(c->o->tasks, &ts, err, sizeof(err))) != 0) {
-		cl_err("task file %s rejected: %s%s", c->o->tasks, err,
-		    initial ? "" : "; the previous tasks stay active");
-		return r;
-	}
-	cl_info("loaded %zu tasks from %s", cl_taskset_count(ts), c->o->tasks);
-	if (c->pl != NULL)
-		cl_pipeline_set_tasks(c->pl, ts);
-	else
-		cl_taskset_free(ts);
-	return 0;
-}
-
-static void
-pcap_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
-{
-	struct ctx *c = (struct ctx *)arg;
-	struct cl_cap_pkt p;
-
-	p.data = bytes;
-	p.caplen = h->caplen;
-	p.wirelen = h->len;
-	p.ts_sec = h->ts.tv_sec;
-	p.ts_nsec = (uint32_t)h->ts.tv_usec * 1000;
-	p.linktype = (uint32_t)pcap_datalink(c->pcap);
-	p.ifindex = 0;
-	cl_pipeline_packet(c->pl, &p);
-}
-
 static pcap_t *
 open_live(const char *ifname)
 {
@@ -523,12 +286,6 @@ drop_privileges(const char *user)
 	return 0;
 }
 
-static int64_t
-wall_now(void)
-{
-	return (int64_t)time(NULL);
-}
-
 /*
  * --pace: a packet of the capture file is handled no earlier than
  * start + (its time stamp - the first one's), start being when the first
@@ -569,6 +326,644 @@ pace_wait(struct pace *p, const struct cl_cap_pkt *pkt)
 	return (int)((due - now + 999999) / 1000000);
 }
 
+struct ctx {
+	struct opts *o;
+	struct cl_loop *l;
+	struct cl_ring *pkt_ring, *pdu_ring;
+	pid_t match_pid, out_pid;
+	int match_fd, out_fd;
+	struct cl_imsgbuf *mib, *oib;
+	struct cl_loop_io *mio, *oio, *space_io, *pcap_io;
+	struct cl_loop_timer *feed_t, *stats_t;
+	struct cl_loop_pollset *metrics_ps;
+	struct cl_metrics *metrics;
+	struct cl_cap *cap;
+	pcap_t *pcap;
+	int linktype;
+	struct cl_cap_pkt pkt;
+	bool have_pkt;
+	struct pace pace;
+	bool eof, end_pending, end_sent, stopping, finished;
+	bool read_incomplete; /* --read stopped before the file's end */
+	bool match_done, out_done, lost;
+	struct poi_match_stats ms;
+	struct cl_out_stats os;
+	struct poi_out_done od;
+	struct poi_task_stat *tstats;
+	size_t ntstats;
+	uint64_t ts_normalised, ts_invalid, cap_drops;
+	int status;
+};
+
+/* Per-task summary and totals, for --summary and the demo. */
+static void
+print_summary(struct ctx *c)
+{
+	const struct cl_pipeline_stats *ps = &c->ms.ps;
+	const struct cl_subs_stats *ss = &c->ms.ss;
+	const struct cl_out_stats *os = &c->os;
+	char u[CL_UUID_STRLEN + 1];
+	size_t i;
+
+	printf("packets %llu, non-IP %llu, malformed %llu, intercepted "
+	       "%llu\n",
+	    (unsigned long long)ps->packets, (unsigned long long)ps->nonip,
+	    (unsigned long long)ps->malformed, (unsigned long long)ps->matched);
+	printf("malformed but intercepted %llu; PDUs without capture time "
+	       "%llu\n",
+	    (unsigned long long)ps->malformed_matched,
+	    (unsigned long long)ps->ts_omitted);
+	printf("records with a repaired timestamp %llu, without a usable "
+	       "one %llu; capture file read %s\n",
+	    (unsigned long long)c->ts_normalised,
+	    (unsigned long long)c->ts_invalid,
+	    c->read_incomplete ? "only in part" : "to its end");
+	printf("link types not decoded:");
+	for (i = 0; i < ps->n_undecoded && i < CL_PIPELINE_MAX_LINKTYPES; i++)
+		printf(" %u (%s) %llu packets%s", ps->undecoded[i].linktype,
+		    cl_linktype_name(ps->undecoded[i].linktype),
+		    (unsigned long long)ps->undecoded[i].packets,
+		    i + 1 < ps->n_undecoded || ps->undecoded_other > 0 ? ","
+								       : "");
+	if (ps->undecoded_other > 0)
+		printf(" others %llu packets",
+		    (unsigned long long)ps->undecoded_other);
+	if (ps->n_undecoded == 0)
+		printf(" none");
+	printf("\n");
+	printf("signalling messages %llu (bad %llu); sessions started %llu, "
+	       "updated %llu, ended %llu, expired %llu\n",
+	    (unsigned long long)ps->signalling,
+	    (unsigned long long)ps->signalling_bad,
+	    (unsigned long long)ss->started, (unsigned long long)ss->updated,
+	    (unsigned long long)ss->stopped, (unsigned long long)ss->expired);
+	printf("X2 PDUs %llu, X3 PDUs %llu, dropped %llu\n",
+	    (unsigned long long)ps->x2, (unsigned long long)ps->x3,
+	    (unsigned long long)(ps->emit_drops + os->dropped));
+	printf("bytes queued %llu, confirmed by the MDF %llu, unconfirmed "
+	       "%llu\n",
+	    (unsigned long long)os->bytes, (unsigned long long)os->acked_bytes,
+	    (unsigned long long)os->unacked_bytes);
+	for (i = 0; i < c->ntstats && i < 100; i++) {
+		cl_format_uuid(c->tstats[i].xid, u);
+		printf("task %s liid %s: %llu PDUs, %llu payload bytes\n", u,
+		    c->tstats[i].liid, (unsigned long long)c->tstats[i].pdus,
+		    (unsigned long long)c->tstats[i].bytes);
+	}
+	fflush(stdout);
+}
+
+/* A record returned with a repaired timestamp: warned about once. */
+static void
+cap_flags(struct ctx *c, const struct cl_cap *cap, const struct cl_cap_pkt *p)
+{
+	if ((p->flags & CL_CAP_F_TS_NORMALISED) != 0 && c->ts_normalised++ == 0)
+		cl_warn("%s: record at offset %llu has a fraction of a second "
+			"of 1 s or more; the whole seconds were carried "
+			"(warned once; the count is in the summary)",
+		    c->o->read_file, (unsigned long long)cl_cap_offset(cap));
+	if ((p->flags & CL_CAP_F_TS_INVALID) != 0 && c->ts_invalid++ == 0)
+		cl_warn("%s: record at offset %llu has a timestamp beyond "
+			"64-bit seconds; it is read without one (warned "
+			"once; the count is in the summary)",
+		    c->o->read_file, (unsigned long long)cl_cap_offset(cap));
+}
+
+static void
+undecoded_metrics(struct cl_buf *b, const struct cl_pipeline_stats *ps)
+{
+	static const char head[] =
+	    "# HELP clearli_poi_packets_undecoded_total Frames of a link "
+	    "type the decoder does not know, per link type.\n"
+	    "# TYPE clearli_poi_packets_undecoded_total counter\n";
+	char line[160];
+	size_t i;
+	int n;
+
+	(void)cl_buf_put(b, head, sizeof(head) - 1);
+	for (i = 0; i < ps->n_undecoded; i++) {
+		n = snprintf(line, sizeof(line),
+		    "clearli_poi_packets_undecoded_total{linktype=\"%u\","
+		    "name=\"%s\"} %llu\n",
+		    ps->undecoded[i].linktype,
+		    cl_linktype_name(ps->undecoded[i].linktype),
+		    (unsigned long long)ps->undecoded[i].packets);
+		if (n > 0 && (size_t)n < sizeof(line))
+			(void)cl_buf_put(b, line, (size_t)n);
+	}
+	if (ps->undecoded_other > 0) {
+		n = snprintf(line, sizeof(line),
+		    "clearli_poi_packets_undecoded_total{linktype=\"other\"} "
+		    "%llu\n",
+		    (unsigned long long)ps->undecoded_other);
+		if (n > 0 && (size_t)n < sizeof(line))
+			(void)cl_buf_put(b, line, (size_t)n);
+	}
+}
+
+/* From the figures the roles last sent: never a wait on a role. */
+static void
+render(void *arg, struct cl_buf *b)
+{
+	struct ctx *c = arg;
+	const struct cl_pipeline_stats *ps = &c->ms.ps;
+	const struct cl_subs_stats *ss = &c->ms.ss;
+	const struct cl_out_stats *os = &c->os;
+
+#define C(n, h, v) cl_metric(b, "clearli_poi_" n, "counter", h, v)
+#define G(n, h, v) cl_metric(b, "clearli_poi_" n, "gauge", h, v)
+	C("packets_total", "Packets seen.", ps->packets);
+	C("bytes_total", "Bytes seen (captured length).", ps->bytes);
+	C("packets_nonip_total", "Frames without IP.", ps->nonip);
+	C("packets_malformed_total",
+	    "Frames the decoder rejected, or whose IP header is sound but "
+	    "the rest not.",
+	    ps->malformed);
+	C("packets_malformed_matched_total",
+	    "Malformed packets intercepted all the same.",
+	    ps->malformed_matched);
+	C("pdus_no_timestamp_total",
+	    "PDUs sent without a capture time X2/X3 could carry.",
+	    ps->ts_omitted);
+	undecoded_metrics(b, ps);
+	C("packets_matched_total", "Packets intercepted (once per task).",
+	    ps->matched);
+	C("capture_dropped_total",
+	    "Packets captured live and dropped: the packet ring was full.",
+	    c->cap_drops);
+	C("pdus_x2_total", "X2 PDUs emitted.", ps->x2);
+	C("pdus_x3_total", "X3 PDUs emitted.", ps->x3);
+	C("pdus_dropped_total", "PDUs dropped because the output was full.",
+	    ps->emit_drops + os->dropped);
+	C("signalling_total", "RADIUS/DHCP/DHCPv6 messages parsed.",
+	    ps->signalling);
+	C("signalling_bad_total", "Signalling messages rejected as malformed.",
+	    ps->signalling_bad);
+	C("fragments_total", "IP fragments offered to reassembly.",
+	    ps->frag_seen);
+	C("fragments_dropped_total", "Fragmented datagrams given up.",
+	    ps->frag_dropped);
+	G("sessions", "Subscriber sessions known.", c->ms.sessions);
+	C("sessions_started_total", "Sessions started.", ss->started);
+	C("sessions_ended_total", "Sessions stopped or replaced.",
+	    ss->stopped + ss->replaced);
+	C("sessions_expired_total", "Sessions expired.", ss->expired);
+	C("sessions_refused_total", "Sessions refused: table full.",
+	    ss->refused_full);
+	G("tasks", "Tasks loaded.", c->ms.tasks);
+	G("ring_packet_bytes", "Octets in the packet ring.",
+	    cl_ring_used(c->pkt_ring));
+	G("ring_pdu_bytes", "Octets in the PDU ring.",
+	    cl_ring_used(c->pdu_ring));
+	C("out_bytes_total", "PDU bytes queued for the MDF.", os->bytes);
+	C("out_sent_bytes_total", "PDU bytes written to the MDF.",
+	    os->sent_bytes);
+	C("out_acked_bytes_total", "PDU bytes confirmed by the MDF.",
+	    os->acked_bytes);
+	C("out_spilled_bytes_total", "PDU bytes spilled to the spool file.",
+	    os->spilled_bytes);
+	G("out_memory_bytes", "PDU bytes held in memory.", os->mem_bytes);
+	G("out_spool_bytes", "PDU bytes held in the spool file.",
+	    os->spool_bytes);
+	G("out_unacked_bytes", "PDU bytes not yet confirmed.",
+	    os->unacked_bytes);
+	G("mdf_connected", "1 if connected to the MDF.", os->connected);
+	C("mdf_connects_total", "Connections established.", os->connects);
+	C("mdf_connect_failures_total", "Failed connection attempts.",
+	    os->connect_failures);
+	C("keepalives_total", "Keepalives sent.", os->keepalives);
+	C("keepalive_acks_total", "Keepalive acknowledgements received.",
+	    os->keepalive_acks);
+#undef C
+#undef G
+}
+
+/*
+ * Reads and checks the task file; on success *fd is a sealed memfd of
+ * its text for the match role.  The match role parses the same octets.
+ */
+static int
+read_tasks(const char *path, int *mfd, uint64_t *mlen, size_t *ntasks,
+    char *err, size_t errlen)
+{
+	struct cl_taskset *ts = NULL;
+	struct stat st;
+	char *text = NULL;
+	size_t got = 0;
+	ssize_t n;
+	int fd = -1, r = CL_ERR_SYSTEM;
+
+	*mfd = -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return CL_ERR_SYSTEM;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		r = CL_ERR_FORMAT;
+		goto out;
+	}
+	if ((uint64_t)st.st_size > CL_TASK_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than %u bytes", path,
+		    CL_TASK_FILE_MAX);
+		r = CL_ERR_TOOBIG;
+		goto out;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		r = CL_ERR_NOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, text + got, (size_t)st.st_size - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "%s: read failed", path);
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	if ((r = cl_taskset_parse(text, got, &ts, err, errlen)) != 0)
+		goto out;
+	*ntasks = cl_taskset_count(ts);
+	cl_taskset_free(ts);
+	r = CL_ERR_SYSTEM;
+	if ((*mfd = memfd_create("clearli-tasks", MFD_CLOEXEC)) == -1 ||
+	    (got > 0 && write(*mfd, text, got) != (ssize_t)got)) {
+		snprintf(err, errlen, "memfd: %s", strerror(errno));
+		if (*mfd != -1)
+			close(*mfd);
+		*mfd = -1;
+		goto out;
+	}
+	*mlen = got;
+	r = 0;
+out:
+	free(text);
+	close(fd);
+	return r;
+}
+
+static int
+load_tasks(struct ctx *c, bool initial)
+{
+	char err[512];
+	uint64_t len = 0;
+	size_t n = 0;
+	int fd, r;
+
+	if ((r = read_tasks(c->o->tasks, &fd, &len, &n, err, sizeof(err))) !=
+	    0) {
+		cl_err("task file %s rejected: %s%s", c->o->tasks, err,
+		    initial ? "" : "; the previous tasks stay active");
+		return r;
+	}
+	if ((r = cl_imsg_compose(
+		 c->mib, POI_IMSG_TASKS, fd, &len, sizeof(len))) != 0 ||
+	    (r = cl_imsg_flush(c->mib)) == CL_ERR_CLOSED ||
+	    r == CL_ERR_SYSTEM) {
+		cl_err("task file %s: cannot hand it to the match role: %s",
+		    c->o->tasks, cl_err_str(r));
+		return r;
+	}
+	cl_info("loaded %zu tasks from %s", n, c->o->tasks);
+	return 0;
+}
+
+static void
+stop(struct ctx *c, int status)
+{
+	if (status > c->status)
+		c->status = status;
+	cl_loop_stop(c->l);
+}
+
+/* The end record goes after the last packet; once it is in, the match
+ * role passes it on to the output role, which flushes and says so. */
+static void
+send_end(struct ctx *c)
+{
+	c->end_pending = true;
+	if (c->end_sent)
+		return;
+	if (cl_ring_reserve(c->pkt_ring, 0) == NULL) {
+		if (cl_ring_wait_space(c->pkt_ring, 0))
+			(void)cl_loop_io_set(c->space_io, CL_LOOP_READ);
+		else
+			cl_loop_timer_soon(c->feed_t);
+		return;
+	}
+	cl_ring_commit(c->pkt_ring, POI_REC_END, 0);
+	cl_ring_publish(c->pkt_ring);
+	c->end_sent = true;
+	if (c->pcap_io != NULL)
+		(void)cl_loop_io_set(c->pcap_io, 0);
+}
+
+/* Copies pkt into the packet ring; false if there is no room now. */
+static bool
+push(struct ctx *c, const struct cl_cap_pkt *pkt)
+{
+	struct poi_rec_pkt h;
+	uint8_t *p;
+
+	if ((p = cl_ring_reserve(c->pkt_ring, sizeof(h) + pkt->caplen)) == NULL)
+		return false;
+	memset(&h, 0, sizeof(h));
+	h.ts_sec = pkt->ts_sec;
+	h.ts_nsec = pkt->ts_nsec;
+	h.caplen = pkt->caplen;
+	h.wirelen = pkt->wirelen;
+	h.linktype = pkt->linktype;
+	h.ifindex = pkt->ifindex;
+	h.flags = pkt->flags;
+	memcpy(p, &h, sizeof(h));
+	memcpy(p + sizeof(h), pkt->data, pkt->caplen);
+	cl_ring_commit(c->pkt_ring, POI_REC_PKT, sizeof(h) + pkt->caplen);
+	return true;
+}
+
+/* --read: a batch of records into the ring, unless it is full (the
+ * output is behind: wait, never drop) or --pace holds the next one. */
+static void
+feed(void *arg)
+{
+	struct ctx *c = arg;
+	size_t i;
+	int r, wait;
+
+	if (c->end_pending) {
+		send_end(c);
+		return;
+	}
+	if (c->cap == NULL || c->eof)
+		return;
+	for (i = 0; i < BATCH; i++) {
+		if (!c->have_pkt) {
+			r = cl_cap_next(c->cap, &c->pkt);
+			if (r != 1) {
+				if (r < 0) {
+					cl_err(
+					    "%s: bad record at offset %llu: "
+					    "%s; the rest of the file is not "
+					    "read",
+					    c->o->read_file,
+					    (unsigned long long)
+						cl_cap_error_offset(c->cap),
+					    cl_err_str(r));
+					c->read_incomplete = true;
+				}
+				c->eof = true;
+				cl_ring_publish(c->pkt_ring);
+				send_end(c);
+				return;
+			}
+			c->have_pkt = true;
+			if (c->pkt.flags != 0)
+				cap_flags(c, c->cap, &c->pkt);
+		}
+		if (c->o->pace && (wait = pace_wait(&c->pace, &c->pkt)) > 0) {
+			cl_ring_publish(c->pkt_ring);
+			(void)cl_loop_timer_after(c->feed_t, (uint64_t)wait);
+			return;
+		}
+		if (!push(c, &c->pkt)) {
+			cl_ring_publish(c->pkt_ring);
+			if (cl_ring_wait_space(c->pkt_ring,
+				sizeof(struct poi_rec_pkt) + c->pkt.caplen))
+				(void)cl_loop_io_set(c->space_io, CL_LOOP_READ);
+			else
+				cl_loop_timer_soon(c->feed_t);
+			return;
+		}
+		c->have_pkt = false;
+	}
+	cl_ring_publish(c->pkt_ring);
+	cl_loop_timer_soon(c->feed_t);
+}
+
+static void
+on_space(void *arg, int fd, unsigned what)
+{
+	struct ctx *c = arg;
+
+	(void)what;
+	cl_ring_clear(fd);
+	(void)cl_loop_io_set(c->space_io, 0);
+	feed(c);
+}
+
+static void
+pcap_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct ctx *c = (struct ctx *)arg;
+	struct cl_cap_pkt p;
+
+	p.data = bytes;
+	p.caplen = h->caplen;
+	p.wirelen = h->len;
+	p.ts_sec = h->ts.tv_sec;
+	p.ts_nsec = (uint32_t)h->ts.tv_usec * 1000;
+	p.linktype = (uint32_t)c->linktype;
+	p.ifindex = 0;
+	p.flags = 0;
+	/* Live: the wire does not wait.  A full ring is a counted drop. */
+	if (!push(c, &p) && c->cap_drops++ == 0)
+		cl_warn("capture: the packet ring is full (the match role is "
+			"behind); packets are dropped and counted in "
+			"clearli_poi_capture_dropped_total");
+}
+
+static void
+on_pcap(void *arg, int fd, unsigned what)
+{
+	struct ctx *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (pcap_dispatch(c->pcap, 4096, pcap_cb, (u_char *)c) < 0) {
+		cl_err("capture: %s", pcap_geterr(c->pcap));
+		stop(c, 1);
+	}
+	cl_ring_publish(c->pkt_ring);
+}
+
+static void
+on_stats(void *arg)
+{
+	struct ctx *c = arg;
+
+	if (!c->match_done)
+		(void)cl_imsg_compose(c->mib, POI_IMSG_STATS_REQ, -1, NULL, 0);
+	if (!c->out_done)
+		(void)cl_imsg_compose(c->oib, POI_IMSG_STATS_REQ, -1, NULL, 0);
+	(void)cl_imsg_flush(c->mib);
+	(void)cl_imsg_flush(c->oib);
+}
+
+static void
+check_finish(struct ctx *c)
+{
+	if (!c->match_done || !c->out_done)
+		return;
+	c->finished = true;
+	stop(c, c->od.pending > 0 ? 1 : 0);
+}
+
+/*
+ * A role ended (reaped: cl_privsep_reap() named it), its socket closed
+ * (why NULL: its end is waited for and named), or its message broke the
+ * protocol (why).
+ */
+static void
+role_lost(
+    struct ctx *c, pid_t pid, const char *name, const char *why, bool reaped)
+{
+	if (c->lost)
+		return;
+	c->lost = true;
+	if (why != NULL)
+		cl_err("%s role: %s", name, why);
+	else if (!reaped)
+		(void)cl_privsep_wait(pid);
+	cl_err("the %s role is gone: the packets and PDUs in the rings "
+	       "between the roles are lost; the POI stops (started again "
+	       "on the same input, it sends again what the MDF did not "
+	       "confirm)",
+	    name);
+	stop(c, 1);
+}
+
+static void
+on_match(void *arg, int fd, unsigned what)
+{
+	struct ctx *c = arg;
+	struct cl_imsg im;
+	char err[256];
+	int r;
+
+	(void)fd;
+	(void)what;
+	if ((r = cl_imsg_read(c->mib)) == CL_ERR_AGAIN)
+		return;
+	if (r < 0) {
+		role_lost(c, c->match_pid, "match", NULL, false);
+		return;
+	}
+	while ((r = cl_imsg_get(c->mib, &im, err, sizeof(err))) == 1) {
+		switch (im.type) {
+		case POI_IMSG_MATCH_STATS:
+			memcpy(&c->ms, im.data, sizeof(c->ms));
+			break;
+		case POI_IMSG_TASK_STATS:
+			free(c->tstats);
+			c->ntstats = im.len / sizeof(*c->tstats);
+			if ((c->tstats = malloc(im.len)) == NULL)
+				c->ntstats = 0;
+			else
+				memcpy(c->tstats, im.data, im.len);
+			break;
+		case POI_IMSG_MATCH_DONE:
+			memcpy(&c->ms, im.data, sizeof(c->ms));
+			c->match_done = true;
+			break;
+		}
+	}
+	if (r < 0) {
+		role_lost(c, c->match_pid, "match", err, false);
+		return;
+	}
+	check_finish(c);
+}
+
+static void
+on_output(void *arg, int fd, unsigned what)
+{
+	struct ctx *c = arg;
+	struct cl_imsg im;
+	char err[256];
+	int r;
+
+	(void)fd;
+	(void)what;
+	if ((r = cl_imsg_read(c->oib)) == CL_ERR_AGAIN)
+		return;
+	if (r < 0) {
+		role_lost(c, c->out_pid, "output", NULL, false);
+		return;
+	}
+	while ((r = cl_imsg_get(c->oib, &im, err, sizeof(err))) == 1) {
+		switch (im.type) {
+		case POI_IMSG_OUT_STATS:
+			memcpy(&c->os, im.data, sizeof(c->os));
+			break;
+		case POI_IMSG_OUT_DONE:
+			memcpy(&c->od, im.data, sizeof(c->od));
+			c->os = c->od.os;
+			c->out_done = true;
+			break;
+		}
+	}
+	if (r < 0) {
+		role_lost(c, c->out_pid, "output", err, false);
+		return;
+	}
+	check_finish(c);
+}
+
+static void
+on_signal(void *arg, int sig)
+{
+	struct ctx *c = arg;
+
+	switch (sig) {
+	case SIGHUP:
+		cl_info("SIGHUP: reloading %s", c->o->tasks);
+		(void)load_tasks(c, false);
+		break;
+	case SIGCHLD:
+		if (cl_privsep_reap() > 0 &&
+		    (!cl_privsep_alive(c->match_pid) ||
+			!cl_privsep_alive(c->out_pid)))
+			role_lost(c,
+			    cl_privsep_alive(c->match_pid) ? c->out_pid
+							   : c->match_pid,
+			    cl_privsep_alive(c->match_pid) ? "output" : "match",
+			    NULL, true);
+		break;
+	default:
+		if (c->stopping)
+			break;
+		c->stopping = true;
+		cl_info("shutting down: flushing %llu bytes to the MDF",
+		    (unsigned long long)c->os.unacked_bytes);
+		c->have_pkt = false;
+		(void)cl_loop_timer_cancel(c->feed_t);
+		if (c->pcap_io != NULL)
+			(void)cl_loop_io_set(c->pcap_io, 0);
+		send_end(c);
+		break;
+	}
+}
+
+static size_t
+metrics_fill(
+    void *arg, struct pollfd *pfd, size_t max, uint64_t now, uint64_t *next)
+{
+	struct ctx *c = arg;
+
+	return cl_metrics_pollfds(c->metrics, pfd, max, now, next);
+}
+
+static void
+metrics_handle(void *arg, struct pollfd *pfd, size_t n, uint64_t now)
+{
+	struct ctx *c = arg;
+
+	cl_metrics_handle(c->metrics, pfd, n, now);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -603,27 +998,22 @@ main(int argc, char **argv)
 	};
 	struct opts o = {0};
 	struct ctx c = {0};
-	struct cl_pipeline_cfg pcfg = {0};
-	struct cl_out_cfg ocfg = {0};
-	struct cl_cap *cap = NULL;
-	struct cl_cap_pkt pkt;
-	struct pace pace = {0};
-	SSL_CTX *tls = NULL;
-	struct pollfd pfd[2 + CL_METRICS_POLLFDS];
-	struct cl_metrics *metrics = NULL;
-	char err[1024], host[256];
+	struct poi_match_cfg mcfg;
+	struct poi_output_cfg ocfg;
+	struct addrinfo hints, *res = NULL;
+	struct cl_imsg im;
+	char err[1024], host[256], nhost[NI_MAXHOST];
 	const char *conf = NULL;
-	int ch, idx, r, status = 1, metrics_fd = -1;
-	size_t mn = 0;
+	int ch, idx, r, metrics_fd = -1;
 	unsigned metrics_port = 0;
-	bool eof = false, flushing = false;
-	int64_t now_ms, last_tick = 0, flush_deadline = 0;
-	struct sigaction sa;
 	size_t i;
 
 	o.max_sessions = 2000000;
 	o.flush_timeout = 10;
 	c.o = &o;
+	c.status = 0;
+	c.match_fd = c.out_fd = -1;
+	c.match_pid = c.out_pid = -1;
 	cl_log_init("clearli-poi", CL_LOG_INFO, false);
 
 	/* The config file first, so the command line overrides it. */
@@ -740,254 +1130,238 @@ main(int argc, char **argv)
 		return 0;
 	}
 
-	/* Before any key is read: no core dump holds it. */
-	if (cl_tls_secure_init(err, sizeof(err)) != 0) {
-		cl_err("%s", err);
-		goto out;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	memset(&mcfg, 0, sizeof(mcfg));
+	memset(&ocfg, 0, sizeof(ocfg));
 
-	pcfg.ipid = o.ipid;
-	pcfg.max_sessions = (size_t)o.max_sessions;
-	pcfg.max_frag_datagrams = 65536;
-	if (!o.insecure) {
-		struct cl_tls_cfg tc = {.cert = o.cert,
-		    .key = o.key,
-		    .ca = o.ca,
-		    .crl = o.crl,
-		    .self = CL_ROLE_POI,
-		    .peer = CL_ROLE_MDF};
+	/* The task file is read here and parsed again by the match role. */
+	{
+		uint64_t len = 0;
+		size_t n = 0;
+		int fd;
 
-		if ((tls = cl_tls_client_ctx(&tc, err, sizeof(err))) == NULL) {
-			cl_err("TLS: %s", err);
+		if (read_tasks(o.tasks, &fd, &len, &n, err, sizeof(err)) != 0) {
+			cl_err("task file %s rejected: %s", o.tasks, err);
+			c.status = 1;
 			goto out;
 		}
-	} else
+		close(fd);
+	}
+
+	/* The output role connects to an address: name lookups need files
+	 * it does not see.  The certificate is checked against the name. */
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((r = getaddrinfo(o.mdf_host, o.mdf_port, &hints, &res)) != 0 ||
+	    getnameinfo(res->ai_addr, res->ai_addrlen, nhost, sizeof(nhost),
+		NULL, 0, NI_NUMERICHOST) != 0) {
+		cl_err("--mdf %s: %s", o.mdf_host,
+		    r != 0 ? gai_strerror(r) : "no address");
+		if (res != NULL)
+			freeaddrinfo(res);
+		c.status = 1;
+		goto out;
+	}
+	freeaddrinfo(res);
+	if (o.insecure)
 		cl_warn("WARNING: --insecure-plaintext: X2/X3 goes to %s:%s "
 			"WITHOUT TLS; intercepted traffic is readable and "
 			"forgeable on the network",
 		    o.mdf_host, o.mdf_port);
-	ocfg.host = o.mdf_host;
-	ocfg.port = o.mdf_port;
-	ocfg.tls = tls;
-	ocfg.servername = o.mdf_name;
-	ocfg.mem_max = (size_t)o.mem_max;
-	ocfg.spool_path = o.spool;
-	ocfg.spool_max = o.spool_max;
-	ocfg.keepalive_ms = (unsigned)o.keepalive_ms;
-	if ((r = cl_out_new(&ocfg, &c.out)) != 0) {
-		cl_err("X2/X3 output: %s", cl_err_str(r));
+
+	if ((r = cl_ring_new(POI_RING_PKT_SIZE, &c.pkt_ring)) != 0 ||
+	    (r = cl_ring_new(POI_RING_PDU_SIZE, &c.pdu_ring)) != 0) {
+		cl_err("rings: %s", cl_err_str(r));
+		c.status = 1;
 		goto out;
 	}
-	pcfg.emit = cl_out_emit;
-	pcfg.emit_arg = c.out;
-	if ((r = cl_pipeline_new(&pcfg, &c.pl)) != 0) {
-		cl_err("pipeline: %s", cl_err_str(r));
+
+	/* The output role: the key is read in it, never here. */
+	ocfg.ocfg.host = nhost;
+	ocfg.ocfg.port = o.mdf_port;
+	ocfg.ocfg.servername = o.mdf_name != NULL ? o.mdf_name : o.mdf_host;
+	ocfg.ocfg.mem_max = (size_t)o.mem_max;
+	ocfg.ocfg.spool_path = o.spool;
+	ocfg.ocfg.spool_max = o.spool_max;
+	ocfg.ocfg.keepalive_ms = (unsigned)o.keepalive_ms;
+	ocfg.cert = o.cert;
+	ocfg.key = o.key;
+	ocfg.ca = o.ca;
+	ocfg.crl = o.crl;
+	ocfg.insecure = o.insecure;
+	ocfg.flush_timeout = o.flush_timeout;
+	cl_ring_fds(c.pdu_ring, ocfg.rfds);
+	if (poi_output_start(
+		&ocfg, o.user, &c.out_pid, &c.out_fd, err, sizeof(err)) != 0) {
+		cl_err("%s", err);
+		c.status = 1;
 		goto out;
 	}
-	if (load_tasks(&c, true) != 0)
+	if ((r = cl_imsg_new(
+		 c.out_fd, poi_from_output, poi_from_output_n, &c.oib)) != 0 ||
+	    (r = cl_imsg_wait(c.oib, &im, err, sizeof(err))) != 1 ||
+	    im.type != POI_IMSG_READY) {
+		(void)cl_privsep_wait(c.out_pid);
+		cl_err("the output role did not start");
+		c.status = 1;
 		goto out;
+	}
+
+	/* The match role: forked from here, it never saw the key. */
+	mcfg.pcfg.ipid = o.ipid;
+	mcfg.pcfg.max_sessions = (size_t)o.max_sessions;
+	mcfg.pcfg.max_frag_datagrams = 65536;
+	cl_ring_fds(c.pkt_ring, mcfg.pkt_fds);
+	cl_ring_fds(c.pdu_ring, mcfg.pdu_fds);
+	if (poi_match_start(&mcfg, o.user, &c.match_pid, &c.match_fd, err,
+		sizeof(err)) != 0) {
+		cl_err("%s", err);
+		c.status = 1;
+		goto out;
+	}
+	if ((r = cl_imsg_new(
+		 c.match_fd, poi_from_match, poi_from_match_n, &c.mib)) != 0 ||
+	    (r = cl_imsg_wait(c.mib, &im, err, sizeof(err))) != 1 ||
+	    im.type != POI_IMSG_READY) {
+		(void)cl_privsep_wait(c.match_pid);
+		cl_err("the match role did not start");
+		c.status = 1;
+		goto out;
+	}
+	if (load_tasks(&c, true) != 0) {
+		c.status = 1;
+		goto out;
+	}
+
 	if (o.metrics != NULL) {
 		metrics_fd = cl_metrics_listen(
 		    o.metrics, &metrics_port, err, sizeof(err));
 		if (metrics_fd == -1) {
 			cl_err("--metrics: %s", err);
+			c.status = 1;
 			goto out;
 		}
-		if (cl_metrics_new(metrics_fd, render, &c, &metrics) != 0) {
+		if (cl_metrics_new(metrics_fd, render, &c, &c.metrics) != 0) {
 			cl_err("--metrics: out of memory");
+			c.status = 1;
 			goto out;
 		}
 		cl_info("metrics on %s (port %u)", o.metrics, metrics_port);
 	}
 	if (o.read_file != NULL) {
 		if ((r = cl_cap_open_path(
-			 o.read_file, &cap, err, sizeof(err))) != 0) {
+			 o.read_file, &c.cap, err, sizeof(err))) != 0) {
 			cl_err("--read: %s", err);
+			c.status = 1;
 			goto out;
 		}
 		cl_info("reading %s (%s)", o.read_file,
-		    cl_cap_format(cap) == CL_CAP_PCAPNG ? "pcapng" : "pcap");
-	} else if ((c.pcap = open_live(o.interface)) == NULL)
+		    cl_cap_format(c.cap) == CL_CAP_PCAPNG ? "pcapng" : "pcap");
+	} else if ((c.pcap = open_live(o.interface)) == NULL) {
+		c.status = 1;
 		goto out;
-	else
+	} else {
+		c.linktype = pcap_datalink(c.pcap);
 		cl_info("capturing on %s", o.interface);
-	if (o.user != NULL && drop_privileges(o.user) != 0)
+	}
+	if (o.user != NULL && drop_privileges(o.user) != 0) {
+		c.status = 1;
 		goto out;
+	}
 	/* The capture is open: CAP_NET_RAW (all the unit grants) is not
 	 * needed any more, whichever user this runs as. */
 	if (cl_privsep_drop_caps(err, sizeof(err)) != 0) {
 		cl_err("cannot drop capabilities: %s", err);
+		c.status = 1;
 		goto out;
 	}
 
-	cl_pipeline_tick(c.pl, wall_now());
-	for (;;) {
-		int n = 0, timeout, ofd = -1, mfd = -1, pfdi = -1;
-
-		now_ms = cl_out_now_ms();
-		if (now_ms - last_tick >= 1000) {
-			cl_pipeline_tick(c.pl, wall_now());
-			last_tick = now_ms;
-		}
-		if (got_hup) {
-			got_hup = 0;
-			cl_info("SIGHUP: reloading %s", o.tasks);
-			(void)load_tasks(&c, false);
-			cl_pipeline_tick(c.pl, wall_now());
-		}
-		if (got_term && !flushing) {
-			cl_info("shutting down: flushing %llu bytes to the MDF",
-			    (unsigned long long)cl_out_pending(c.out));
-			flushing = true;
-			flush_deadline =
-			    now_ms + (int64_t)o.flush_timeout * 1000;
-			cl_out_barrier(c.out, now_ms);
-		}
-		if (eof && !flushing) {
-			flushing = true;
-			flush_deadline =
-			    now_ms + (int64_t)o.flush_timeout * 1000;
-			cl_out_barrier(c.out, now_ms);
-		}
-		if (flushing) {
-			if (cl_out_pending(c.out) == 0)
-				break;
-			if (now_ms >= flush_deadline) {
-				cl_err("the MDF did not confirm %llu bytes "
-				       "within %llu s; they are lost",
-				    (unsigned long long)cl_out_pending(c.out),
-				    (unsigned long long)o.flush_timeout);
-				goto out;
-			}
-		}
-
-		/* Read a batch from the file unless the output is full. */
-		timeout = cl_out_timeout(c.out, now_ms);
-		if (cap != NULL && !eof && !flushing) {
-			if (!cl_out_full(c.out)) {
-				for (i = 0; i < BATCH; i++) {
-					int wait;
-
-					r = pace.held ? 1
-						      : cl_cap_next(cap, &pkt);
-					if (r == 1 && o.pace &&
-					    (wait = pace_wait(&pace, &pkt)) >
-						0) {
-						if (timeout < 0 ||
-						    wait < timeout)
-							timeout = wait;
-						break;
-					}
-					if (r == 1) {
-						if (pkt.flags != 0)
-							cap_flags(
-							    &c, cap, &pkt);
-						cl_pipeline_packet(c.pl, &pkt);
-						continue;
-					}
-					if (r < 0) {
-						cl_err("%s: bad record at "
-						       "offset %llu: %s; "
-						       "the rest of the file "
-						       "is not read",
-						    o.read_file,
-						    (unsigned long long)
-							cl_cap_error_offset(
-							    cap),
-						    cl_err_str(r));
-						c.read_incomplete = true;
-					}
-					eof = true;
-					break;
-				}
-				if (!pace.held)
-					timeout = 0;
-			}
-		}
-		if (flushing && timeout > 100)
-			timeout = 100;
-		if (timeout < 0 || timeout > 1000)
-			timeout = 1000;
-		if (cl_out_pollfd(c.out, &pfd[n])) {
-			pfd[n].revents = 0;
-			ofd = n++;
-		}
-		if (metrics != NULL) {
-			uint64_t next = UINT64_MAX;
-
-			/* Served a step at a time: never a wait in the loop. */
-			mfd = n;
-			mn = cl_metrics_pollfds(metrics, &pfd[n],
-			    CL_METRICS_POLLFDS, (uint64_t)now_ms, &next);
-			n += (int)mn;
-			if (next != UINT64_MAX &&
-			    (timeout < 0 ||
-				next < (uint64_t)now_ms + (uint64_t)timeout))
-				timeout = next <= (uint64_t)now_ms
-				    ? 0
-				    : (int)(next - (uint64_t)now_ms);
-		}
-		if (c.pcap != NULL && !flushing) {
-			pfd[n].fd = pcap_get_selectable_fd(c.pcap);
-			pfd[n].events = POLLIN;
-			pfd[n].revents = 0;
-			pfdi = n++;
-		}
-		if (poll(pfd, (nfds_t)n, timeout) == -1 && errno != EINTR) {
-			cl_err("poll: %s", strerror(errno));
-			goto out;
-		}
-		now_ms = cl_out_now_ms();
-		cl_out_run(c.out, ofd >= 0 ? pfd[ofd].revents : 0, now_ms);
-		if (mfd >= 0)
-			cl_metrics_handle(
-			    metrics, &pfd[mfd], mn, (uint64_t)now_ms);
-		if (pfdi >= 0 && (pfd[pfdi].revents & POLLIN)) {
-			if (pcap_dispatch(c.pcap, 4096, pcap_cb, (u_char *)&c) <
-			    0) {
-				cl_err("capture: %s", pcap_geterr(c.pcap));
-				goto out;
-			}
-		}
+	if ((r = cl_loop_new(&c.l)) != 0 ||
+	    cl_loop_signal(c.l, SIGTERM, on_signal, &c) != 0 ||
+	    cl_loop_signal(c.l, SIGINT, on_signal, &c) != 0 ||
+	    cl_loop_signal(c.l, SIGHUP, on_signal, &c) != 0 ||
+	    cl_loop_signal(c.l, SIGCHLD, on_signal, &c) != 0 ||
+	    (c.mio = cl_loop_io_new(c.l, c.match_fd, on_match, &c)) == NULL ||
+	    (c.oio = cl_loop_io_new(c.l, c.out_fd, on_output, &c)) == NULL ||
+	    (c.space_io = cl_loop_io_new(
+		 c.l, cl_ring_space_fd(c.pkt_ring), on_space, &c)) == NULL ||
+	    (c.feed_t = cl_loop_timer_new(c.l, feed, &c)) == NULL ||
+	    (c.stats_t = cl_loop_timer_new(c.l, on_stats, &c)) == NULL ||
+	    cl_loop_io_set(c.mio, CL_LOOP_READ) != 0 ||
+	    cl_loop_io_set(c.oio, CL_LOOP_READ) != 0 ||
+	    cl_loop_timer_every(c.stats_t, 250) != 0 ||
+	    (c.pcap != NULL &&
+		((c.pcap_io = cl_loop_io_new(c.l,
+		      pcap_get_selectable_fd(c.pcap), on_pcap, &c)) == NULL ||
+		    cl_loop_io_set(c.pcap_io, CL_LOOP_READ) != 0)) ||
+	    (c.metrics != NULL &&
+		((c.metrics_ps = cl_loop_pollset_new(c.l, CL_METRICS_POLLFDS,
+		      metrics_fill, metrics_handle, &c)) == NULL ||
+		    cl_loop_pollset_arm(c.metrics_ps) != 0))) {
+		cl_err("event loop: %s", cl_err_str(r != 0 ? r : CL_ERR_NOMEM));
+		c.status = 1;
+		goto out;
 	}
-	status = 0;
-out:
-	if (c.pl != NULL) {
-		struct cl_pipeline_stats ps;
-		struct cl_out_stats os;
+	/* Everything is open: from here the parent reads the task file,
+	 * the capture and its roles' messages, nothing else. */
+	if (poi_sandbox_parent(err, sizeof(err)) != 0) {
+		cl_err("%s", err);
+		c.status = 1;
+		goto out;
+	}
+	if (c.cap != NULL)
+		cl_loop_timer_soon(c.feed_t);
+	if (cl_loop_run(c.l) != 0)
+		c.status = 1;
+	if (!c.finished && c.status == 0)
+		c.status = 1;
 
-		cl_pipeline_stats(c.pl, &ps);
-		cl_out_stats(c.out, &os);
+out:
+	/* The roles end at the end of their sockets. */
+	cl_imsg_free(c.mib);
+	cl_imsg_free(c.oib);
+	if (c.match_fd >= 0)
+		close(c.match_fd);
+	if (c.out_fd >= 0)
+		close(c.out_fd);
+	if (c.match_pid > 0)
+		(void)cl_privsep_wait(c.match_pid);
+	if (c.out_pid > 0)
+		(void)cl_privsep_wait(c.out_pid);
+	if (c.match_done) {
+		const struct cl_pipeline_stats *ps = &c.ms.ps;
+		uint64_t drops = ps->emit_drops + c.os.dropped;
+
 		cl_info("done: %llu packets, %llu intercepted, %llu X2 and "
 			"%llu X3 PDUs, %llu dropped, %llu bytes confirmed by "
 			"the MDF",
-		    (unsigned long long)ps.packets,
-		    (unsigned long long)ps.matched, (unsigned long long)ps.x2,
-		    (unsigned long long)ps.x3,
-		    (unsigned long long)(ps.emit_drops),
-		    (unsigned long long)os.acked_bytes);
-		if (ps.emit_drops > 0)
-			status = 1;
+		    (unsigned long long)ps->packets,
+		    (unsigned long long)ps->matched, (unsigned long long)ps->x2,
+		    (unsigned long long)ps->x3, (unsigned long long)drops,
+		    (unsigned long long)c.os.acked_bytes);
+		if (drops > 0)
+			c.status = 1;
 		if (c.read_incomplete)
-			status = 1;
+			c.status = 1;
 		if (o.print_summary)
-			print_summary(c.pl, c.out, c.ts_normalised,
-			    c.ts_invalid, c.read_incomplete);
+			print_summary(&c);
 	}
-	cl_pipeline_free(c.pl);
-	cl_out_free(c.out);
-	cl_cap_free(cap);
+	cl_loop_io_free(c.mio);
+	cl_loop_io_free(c.oio);
+	cl_loop_io_free(c.space_io);
+	cl_loop_io_free(c.pcap_io);
+	cl_loop_timer_free(c.feed_t);
+	cl_loop_timer_free(c.stats_t);
+	cl_loop_pollset_free(c.metrics_ps);
+	cl_loop_free(c.l);
+	cl_cap_free(c.cap);
 	if (c.pcap != NULL)
 		pcap_close(c.pcap);
-	cl_metrics_free(metrics);
-	SSL_CTX_free(tls);
+	cl_metrics_free(c.metrics);
+	cl_ring_free(c.pkt_ring);
+	cl_ring_free(c.pdu_ring);
+	free(c.tstats);
 	free(o.read_file);
 	free(o.interface);
 	free(o.tasks);
@@ -1002,5 +1376,5 @@ out:
 	free(o.metrics);
 	free(o.spool);
 	free(o.user);
-	return status;
+	return c.status;
 }
