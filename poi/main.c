@@ -24,8 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <pcap/pcap.h>
-
 #include "capfile.h"
 #include "conf.h"
 #include "decode.h"
@@ -43,8 +41,6 @@
 #include "subscriber.h"
 #include "task.h"
 #include "tls.h"
-
-#define BATCH 256
 
 struct opts {
 	char *read_file;
@@ -227,36 +223,6 @@ set_opt(void *arg, const char *k, const char *v, char *err, size_t errlen)
 	return CL_ERR_NOT_FOUND;
 }
 
-static pcap_t *
-open_live(const char *ifname)
-{
-	char eb[PCAP_ERRBUF_SIZE];
-	pcap_t *p;
-
-	if ((p = pcap_create(ifname, eb)) == NULL) {
-		cl_err("interface %s: %s", ifname, eb);
-		return NULL;
-	}
-	/* libpcap on Linux uses AF_PACKET with a TPACKET_V3 memory-mapped
-	 * ring; a large ring rides out bursts while the POI is busy. */
-	(void)pcap_set_snaplen(p, 65535);
-	(void)pcap_set_promisc(p, 1);
-	(void)pcap_set_buffer_size(p, 256 * 1024 * 1024);
-	(void)pcap_set_timeout(p, 100);
-	(void)pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO);
-	if (pcap_activate(p) < 0) {
-		cl_err("interface %s: %s", ifname, pcap_geterr(p));
-		pcap_close(p);
-		return NULL;
-	}
-	if (pcap_setnonblock(p, 1, eb) != 0) {
-		cl_err("interface %s: %s", ifname, eb);
-		pcap_close(p);
-		return NULL;
-	}
-	return p;
-}
-
 static int
 drop_privileges(const char *user)
 {
@@ -286,72 +252,25 @@ drop_privileges(const char *user)
 	return 0;
 }
 
-/*
- * --pace: a packet of the capture file is handled no earlier than
- * start + (its time stamp - the first one's), start being when the first
- * packet was read, or the first time stamp if that lies in the future (a
- * capture made for a later moment replays on its own clock; the
- * benchmark measures latency that way).
- */
-struct pace {
-	bool started, held;
-	int64_t ts0, start; /* ns */
-};
-
-static int64_t
-real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* 0 if pkt is due now, else the ms to wait (pkt is then held). */
-static int
-pace_wait(struct pace *p, const struct cl_cap_pkt *pkt)
-{
-	int64_t t = (int64_t)pkt->ts_sec * 1000000000 + pkt->ts_nsec;
-	int64_t now = real_ns(), due;
-
-	if (!p->started) {
-		p->started = true;
-		p->ts0 = t;
-		p->start = t > now ? t : now;
-	}
-	due = p->start + (t - p->ts0);
-	p->held = due > now;
-	if (!p->held)
-		return 0;
-	return (int)((due - now + 999999) / 1000000);
-}
-
 struct ctx {
 	struct opts *o;
 	struct cl_loop *l;
 	struct cl_ring *pkt_ring, *pdu_ring;
-	pid_t match_pid, out_pid;
-	int match_fd, out_fd;
-	struct cl_imsgbuf *mib, *oib;
-	struct cl_loop_io *mio, *oio, *space_io, *pcap_io;
-	struct cl_loop_timer *feed_t, *stats_t;
+	pid_t cap_pid, match_pid, out_pid;
+	int cap_fd, match_fd, out_fd;
+	struct cl_imsgbuf *cib, *mib, *oib;
+	struct cl_loop_io *cio, *mio, *oio;
+	struct cl_loop_timer *stats_t;
 	struct cl_loop_pollset *metrics_ps;
 	struct cl_metrics *metrics;
-	struct cl_cap *cap;
-	pcap_t *pcap;
-	int linktype;
-	struct cl_cap_pkt pkt;
-	bool have_pkt;
-	struct pace pace;
-	bool eof, end_pending, end_sent, stopping, finished;
-	bool read_incomplete; /* --read stopped before the file's end */
-	bool match_done, out_done, lost;
+	bool stopping, finished;
+	bool cap_done, match_done, out_done, lost;
+	struct poi_capture_stats cs;
 	struct poi_match_stats ms;
 	struct cl_out_stats os;
 	struct poi_out_done od;
 	struct poi_task_stat *tstats;
 	size_t ntstats;
-	uint64_t ts_normalised, ts_invalid, cap_drops;
 	int status;
 };
 
@@ -375,9 +294,9 @@ print_summary(struct ctx *c)
 	    (unsigned long long)ps->ts_omitted);
 	printf("records with a repaired timestamp %llu, without a usable "
 	       "one %llu; capture file read %s\n",
-	    (unsigned long long)c->ts_normalised,
-	    (unsigned long long)c->ts_invalid,
-	    c->read_incomplete ? "only in part" : "to its end");
+	    (unsigned long long)c->cs.ts_normalised,
+	    (unsigned long long)c->cs.ts_invalid,
+	    c->cs.read_incomplete ? "only in part" : "to its end");
 	printf("link types not decoded:");
 	for (i = 0; i < ps->n_undecoded && i < CL_PIPELINE_MAX_LINKTYPES; i++)
 		printf(" %u (%s) %llu packets%s", ps->undecoded[i].linktype,
@@ -411,22 +330,6 @@ print_summary(struct ctx *c)
 		    (unsigned long long)c->tstats[i].bytes);
 	}
 	fflush(stdout);
-}
-
-/* A record returned with a repaired timestamp: warned about once. */
-static void
-cap_flags(struct ctx *c, const struct cl_cap *cap, const struct cl_cap_pkt *p)
-{
-	if ((p->flags & CL_CAP_F_TS_NORMALISED) != 0 && c->ts_normalised++ == 0)
-		cl_warn("%s: record at offset %llu has a fraction of a second "
-			"of 1 s or more; the whole seconds were carried "
-			"(warned once; the count is in the summary)",
-		    c->o->read_file, (unsigned long long)cl_cap_offset(cap));
-	if ((p->flags & CL_CAP_F_TS_INVALID) != 0 && c->ts_invalid++ == 0)
-		cl_warn("%s: record at offset %llu has a timestamp beyond "
-			"64-bit seconds; it is read without one (warned "
-			"once; the count is in the summary)",
-		    c->o->read_file, (unsigned long long)cl_cap_offset(cap));
 }
 
 static void
@@ -490,7 +393,7 @@ render(void *arg, struct cl_buf *b)
 	    ps->matched);
 	C("capture_dropped_total",
 	    "Packets captured live and dropped: the packet ring was full.",
-	    c->cap_drops);
+	    c->cs.drops);
 	C("pdus_x2_total", "X2 PDUs emitted.", ps->x2);
 	C("pdus_x3_total", "X3 PDUs emitted.", ps->x3);
 	C("pdus_dropped_total", "PDUs dropped because the output was full.",
@@ -639,165 +542,18 @@ stop(struct ctx *c, int status)
 	cl_loop_stop(c->l);
 }
 
-/* The end record goes after the last packet; once it is in, the match
- * role passes it on to the output role, which flushes and says so. */
-static void
-send_end(struct ctx *c)
-{
-	c->end_pending = true;
-	if (c->end_sent)
-		return;
-	if (cl_ring_reserve(c->pkt_ring, 0) == NULL) {
-		if (cl_ring_wait_space(c->pkt_ring, 0))
-			(void)cl_loop_io_set(c->space_io, CL_LOOP_READ);
-		else
-			cl_loop_timer_soon(c->feed_t);
-		return;
-	}
-	cl_ring_commit(c->pkt_ring, POI_REC_END, 0);
-	cl_ring_publish(c->pkt_ring);
-	c->end_sent = true;
-	if (c->pcap_io != NULL)
-		(void)cl_loop_io_set(c->pcap_io, 0);
-}
-
-/* Copies pkt into the packet ring; false if there is no room now. */
-static bool
-push(struct ctx *c, const struct cl_cap_pkt *pkt)
-{
-	struct poi_rec_pkt h;
-	uint8_t *p;
-
-	if ((p = cl_ring_reserve(c->pkt_ring, sizeof(h) + pkt->caplen)) == NULL)
-		return false;
-	memset(&h, 0, sizeof(h));
-	h.ts_sec = pkt->ts_sec;
-	h.ts_nsec = pkt->ts_nsec;
-	h.caplen = pkt->caplen;
-	h.wirelen = pkt->wirelen;
-	h.linktype = pkt->linktype;
-	h.ifindex = pkt->ifindex;
-	h.flags = pkt->flags;
-	memcpy(p, &h, sizeof(h));
-	memcpy(p + sizeof(h), pkt->data, pkt->caplen);
-	cl_ring_commit(c->pkt_ring, POI_REC_PKT, sizeof(h) + pkt->caplen);
-	return true;
-}
-
-/* --read: a batch of records into the ring, unless it is full (the
- * output is behind: wait, never drop) or --pace holds the next one. */
-static void
-feed(void *arg)
-{
-	struct ctx *c = arg;
-	size_t i;
-	int r, wait;
-
-	if (c->end_pending) {
-		send_end(c);
-		return;
-	}
-	if (c->cap == NULL || c->eof)
-		return;
-	for (i = 0; i < BATCH; i++) {
-		if (!c->have_pkt) {
-			r = cl_cap_next(c->cap, &c->pkt);
-			if (r != 1) {
-				if (r < 0) {
-					cl_err(
-					    "%s: bad record at offset %llu: "
-					    "%s; the rest of the file is not "
-					    "read",
-					    c->o->read_file,
-					    (unsigned long long)
-						cl_cap_error_offset(c->cap),
-					    cl_err_str(r));
-					c->read_incomplete = true;
-				}
-				c->eof = true;
-				cl_ring_publish(c->pkt_ring);
-				send_end(c);
-				return;
-			}
-			c->have_pkt = true;
-			if (c->pkt.flags != 0)
-				cap_flags(c, c->cap, &c->pkt);
-		}
-		if (c->o->pace && (wait = pace_wait(&c->pace, &c->pkt)) > 0) {
-			cl_ring_publish(c->pkt_ring);
-			(void)cl_loop_timer_after(c->feed_t, (uint64_t)wait);
-			return;
-		}
-		if (!push(c, &c->pkt)) {
-			cl_ring_publish(c->pkt_ring);
-			if (cl_ring_wait_space(c->pkt_ring,
-				sizeof(struct poi_rec_pkt) + c->pkt.caplen))
-				(void)cl_loop_io_set(c->space_io, CL_LOOP_READ);
-			else
-				cl_loop_timer_soon(c->feed_t);
-			return;
-		}
-		c->have_pkt = false;
-	}
-	cl_ring_publish(c->pkt_ring);
-	cl_loop_timer_soon(c->feed_t);
-}
-
-static void
-on_space(void *arg, int fd, unsigned what)
-{
-	struct ctx *c = arg;
-
-	(void)what;
-	cl_ring_clear(fd);
-	(void)cl_loop_io_set(c->space_io, 0);
-	feed(c);
-}
-
-static void
-pcap_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
-{
-	struct ctx *c = (struct ctx *)arg;
-	struct cl_cap_pkt p;
-
-	p.data = bytes;
-	p.caplen = h->caplen;
-	p.wirelen = h->len;
-	p.ts_sec = h->ts.tv_sec;
-	p.ts_nsec = (uint32_t)h->ts.tv_usec * 1000;
-	p.linktype = (uint32_t)c->linktype;
-	p.ifindex = 0;
-	p.flags = 0;
-	/* Live: the wire does not wait.  A full ring is a counted drop. */
-	if (!push(c, &p) && c->cap_drops++ == 0)
-		cl_warn("capture: the packet ring is full (the match role is "
-			"behind); packets are dropped and counted in "
-			"clearli_poi_capture_dropped_total");
-}
-
-static void
-on_pcap(void *arg, int fd, unsigned what)
-{
-	struct ctx *c = arg;
-
-	(void)fd;
-	(void)what;
-	if (pcap_dispatch(c->pcap, 4096, pcap_cb, (u_char *)c) < 0) {
-		cl_err("capture: %s", pcap_geterr(c->pcap));
-		stop(c, 1);
-	}
-	cl_ring_publish(c->pkt_ring);
-}
-
 static void
 on_stats(void *arg)
 {
 	struct ctx *c = arg;
 
+	if (!c->cap_done)
+		(void)cl_imsg_compose(c->cib, POI_IMSG_STATS_REQ, -1, NULL, 0);
 	if (!c->match_done)
 		(void)cl_imsg_compose(c->mib, POI_IMSG_STATS_REQ, -1, NULL, 0);
 	if (!c->out_done)
 		(void)cl_imsg_compose(c->oib, POI_IMSG_STATS_REQ, -1, NULL, 0);
+	(void)cl_imsg_flush(c->cib);
 	(void)cl_imsg_flush(c->mib);
 	(void)cl_imsg_flush(c->oib);
 }
@@ -805,7 +561,7 @@ on_stats(void *arg)
 static void
 check_finish(struct ctx *c)
 {
-	if (!c->match_done || !c->out_done)
+	if (!c->cap_done || !c->match_done || !c->out_done)
 		return;
 	c->finished = true;
 	stop(c, c->od.pending > 0 ? 1 : 0);
@@ -833,6 +589,34 @@ role_lost(
 	       "confirm)",
 	    name);
 	stop(c, 1);
+}
+
+static void
+on_capture(void *arg, int fd, unsigned what)
+{
+	struct ctx *c = arg;
+	struct cl_imsg im;
+	char err[256];
+	int r;
+
+	(void)fd;
+	(void)what;
+	if ((r = cl_imsg_read(c->cib)) == CL_ERR_AGAIN)
+		return;
+	if (r < 0) {
+		role_lost(c, c->cap_pid, "capture", NULL, false);
+		return;
+	}
+	while ((r = cl_imsg_get(c->cib, &im, err, sizeof(err))) == 1) {
+		memcpy(&c->cs, im.data, sizeof(c->cs));
+		if (im.type == POI_IMSG_CAPTURE_DONE)
+			c->cap_done = true;
+	}
+	if (r < 0) {
+		role_lost(c, c->cap_pid, "capture", err, false);
+		return;
+	}
+	check_finish(c);
 }
 
 static void
@@ -923,14 +707,14 @@ on_signal(void *arg, int sig)
 		(void)load_tasks(c, false);
 		break;
 	case SIGCHLD:
-		if (cl_privsep_reap() > 0 &&
-		    (!cl_privsep_alive(c->match_pid) ||
-			!cl_privsep_alive(c->out_pid)))
-			role_lost(c,
-			    cl_privsep_alive(c->match_pid) ? c->out_pid
-							   : c->match_pid,
-			    cl_privsep_alive(c->match_pid) ? "output" : "match",
-			    NULL, true);
+		if (cl_privsep_reap() == 0)
+			break;
+		if (!cl_privsep_alive(c->cap_pid))
+			role_lost(c, c->cap_pid, "capture", NULL, true);
+		else if (!cl_privsep_alive(c->match_pid))
+			role_lost(c, c->match_pid, "match", NULL, true);
+		else if (!cl_privsep_alive(c->out_pid))
+			role_lost(c, c->out_pid, "output", NULL, true);
 		break;
 	default:
 		if (c->stopping)
@@ -938,11 +722,9 @@ on_signal(void *arg, int sig)
 		c->stopping = true;
 		cl_info("shutting down: flushing %llu bytes to the MDF",
 		    (unsigned long long)c->os.unacked_bytes);
-		c->have_pkt = false;
-		(void)cl_loop_timer_cancel(c->feed_t);
-		if (c->pcap_io != NULL)
-			(void)cl_loop_io_set(c->pcap_io, 0);
-		send_end(c);
+		/* The capture stops and sends the end through the rings. */
+		(void)cl_imsg_compose(c->cib, POI_IMSG_STOP, -1, NULL, 0);
+		(void)cl_imsg_flush(c->cib);
 		break;
 	}
 }
@@ -998,6 +780,7 @@ main(int argc, char **argv)
 	};
 	struct opts o = {0};
 	struct ctx c = {0};
+	struct poi_capture_cfg kcfg;
 	struct poi_match_cfg mcfg;
 	struct poi_output_cfg ocfg;
 	struct addrinfo hints, *res = NULL;
@@ -1012,8 +795,8 @@ main(int argc, char **argv)
 	o.flush_timeout = 10;
 	c.o = &o;
 	c.status = 0;
-	c.match_fd = c.out_fd = -1;
-	c.match_pid = c.out_pid = -1;
+	c.cap_fd = c.match_fd = c.out_fd = -1;
+	c.cap_pid = c.match_pid = c.out_pid = -1;
 	cl_log_init("clearli-poi", CL_LOG_INFO, false);
 
 	/* The config file first, so the command line overrides it. */
@@ -1131,6 +914,7 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	memset(&kcfg, 0, sizeof(kcfg));
 	memset(&mcfg, 0, sizeof(mcfg));
 	memset(&ocfg, 0, sizeof(ocfg));
 
@@ -1249,21 +1033,26 @@ main(int argc, char **argv)
 		}
 		cl_info("metrics on %s (port %u)", o.metrics, metrics_port);
 	}
-	if (o.read_file != NULL) {
-		if ((r = cl_cap_open_path(
-			 o.read_file, &c.cap, err, sizeof(err))) != 0) {
-			cl_err("--read: %s", err);
-			c.status = 1;
-			goto out;
-		}
-		cl_info("reading %s (%s)", o.read_file,
-		    cl_cap_format(c.cap) == CL_CAP_PCAPNG ? "pcapng" : "pcap");
-	} else if ((c.pcap = open_live(o.interface)) == NULL) {
+	/* The capture role opens the interface or the file, with the
+	 * privileges this process still has, and starts reading. */
+	kcfg.read_file = o.read_file;
+	kcfg.interface = o.interface;
+	kcfg.pace = o.pace;
+	cl_ring_fds(c.pkt_ring, kcfg.pkt_fds);
+	if (poi_capture_start(
+		&kcfg, o.user, &c.cap_pid, &c.cap_fd, err, sizeof(err)) != 0) {
+		cl_err("%s", err);
 		c.status = 1;
 		goto out;
-	} else {
-		c.linktype = pcap_datalink(c.pcap);
-		cl_info("capturing on %s", o.interface);
+	}
+	if ((r = cl_imsg_new(c.cap_fd, poi_from_capture, poi_from_capture_n,
+		 &c.cib)) != 0 ||
+	    (r = cl_imsg_wait(c.cib, &im, err, sizeof(err))) != 1 ||
+	    im.type != POI_IMSG_READY) {
+		(void)cl_privsep_wait(c.cap_pid);
+		cl_err("the capture role did not start");
+		c.status = 1;
+		goto out;
 	}
 	if (o.user != NULL && drop_privileges(o.user) != 0) {
 		c.status = 1;
@@ -1282,19 +1071,14 @@ main(int argc, char **argv)
 	    cl_loop_signal(c.l, SIGINT, on_signal, &c) != 0 ||
 	    cl_loop_signal(c.l, SIGHUP, on_signal, &c) != 0 ||
 	    cl_loop_signal(c.l, SIGCHLD, on_signal, &c) != 0 ||
+	    (c.cio = cl_loop_io_new(c.l, c.cap_fd, on_capture, &c)) == NULL ||
 	    (c.mio = cl_loop_io_new(c.l, c.match_fd, on_match, &c)) == NULL ||
 	    (c.oio = cl_loop_io_new(c.l, c.out_fd, on_output, &c)) == NULL ||
-	    (c.space_io = cl_loop_io_new(
-		 c.l, cl_ring_space_fd(c.pkt_ring), on_space, &c)) == NULL ||
-	    (c.feed_t = cl_loop_timer_new(c.l, feed, &c)) == NULL ||
 	    (c.stats_t = cl_loop_timer_new(c.l, on_stats, &c)) == NULL ||
+	    cl_loop_io_set(c.cio, CL_LOOP_READ) != 0 ||
 	    cl_loop_io_set(c.mio, CL_LOOP_READ) != 0 ||
 	    cl_loop_io_set(c.oio, CL_LOOP_READ) != 0 ||
 	    cl_loop_timer_every(c.stats_t, 250) != 0 ||
-	    (c.pcap != NULL &&
-		((c.pcap_io = cl_loop_io_new(c.l,
-		      pcap_get_selectable_fd(c.pcap), on_pcap, &c)) == NULL ||
-		    cl_loop_io_set(c.pcap_io, CL_LOOP_READ) != 0)) ||
 	    (c.metrics != NULL &&
 		((c.metrics_ps = cl_loop_pollset_new(c.l, CL_METRICS_POLLFDS,
 		      metrics_fill, metrics_handle, &c)) == NULL ||
@@ -1303,15 +1087,13 @@ main(int argc, char **argv)
 		c.status = 1;
 		goto out;
 	}
-	/* Everything is open: from here the parent reads the task file,
-	 * the capture and its roles' messages, nothing else. */
+	/* Everything is open: from here the parent reads the task file
+	 * and its roles' messages and serves the metrics, nothing else. */
 	if (poi_sandbox_parent(err, sizeof(err)) != 0) {
 		cl_err("%s", err);
 		c.status = 1;
 		goto out;
 	}
-	if (c.cap != NULL)
-		cl_loop_timer_soon(c.feed_t);
 	if (cl_loop_run(c.l) != 0)
 		c.status = 1;
 	if (!c.finished && c.status == 0)
@@ -1319,12 +1101,17 @@ main(int argc, char **argv)
 
 out:
 	/* The roles end at the end of their sockets. */
+	cl_imsg_free(c.cib);
 	cl_imsg_free(c.mib);
 	cl_imsg_free(c.oib);
+	if (c.cap_fd >= 0)
+		close(c.cap_fd);
 	if (c.match_fd >= 0)
 		close(c.match_fd);
 	if (c.out_fd >= 0)
 		close(c.out_fd);
+	if (c.cap_pid > 0)
+		(void)cl_privsep_wait(c.cap_pid);
 	if (c.match_pid > 0)
 		(void)cl_privsep_wait(c.match_pid);
 	if (c.out_pid > 0)
@@ -1342,22 +1129,17 @@ out:
 		    (unsigned long long)c.os.acked_bytes);
 		if (drops > 0)
 			c.status = 1;
-		if (c.read_incomplete)
+		if (c.cs.read_incomplete)
 			c.status = 1;
 		if (o.print_summary)
 			print_summary(&c);
 	}
 	cl_loop_io_free(c.mio);
 	cl_loop_io_free(c.oio);
-	cl_loop_io_free(c.space_io);
-	cl_loop_io_free(c.pcap_io);
-	cl_loop_timer_free(c.feed_t);
+	cl_loop_io_free(c.cio);
 	cl_loop_timer_free(c.stats_t);
 	cl_loop_pollset_free(c.metrics_ps);
 	cl_loop_free(c.l);
-	cl_cap_free(c.cap);
-	if (c.pcap != NULL)
-		pcap_close(c.pcap);
 	cl_metrics_free(c.metrics);
 	cl_ring_free(c.pkt_ring);
 	cl_ring_free(c.pdu_ring);

@@ -5,8 +5,9 @@
 /*
  * The POI's roles (clearli-poi(8), PRIVILEGE SEPARATION):
  *
- *   parent  options, the capture (file or interface), the task file,
- *           the metrics endpoint; writes packets into the packet ring;
+ *   parent  options, the task file, the metrics endpoint, the roles;
+ *   capture the interface or the capture file; writes packets into the
+ *           packet ring;
  *   match   the parser: decodes packets, tracks sessions, matches tasks
  *           and writes encoded X2/X3 PDUs into the PDU ring; no file,
  *           no network, no key;
@@ -50,6 +51,16 @@ enum {
 	POI_IMSG_MATCH_DONE, /* match -> parent: the end record passed on */
 	POI_IMSG_OUT_STATS,
 	POI_IMSG_OUT_DONE, /* output -> parent: everything confirmed, or not */
+	POI_IMSG_STOP,     /* parent -> capture: SIGTERM, no more packets */
+	POI_IMSG_CAPTURE_STATS,
+	POI_IMSG_CAPTURE_DONE, /* capture -> parent: the end record is in */
+};
+
+struct poi_capture_stats {
+	uint64_t drops;           /* live packets the full ring refused */
+	uint64_t ts_normalised;   /* records with a repaired timestamp */
+	uint64_t ts_invalid;      /* records without a usable one */
+	uint64_t read_incomplete; /* 1: the file was not read to its end */
 };
 
 struct poi_match_stats {
@@ -78,12 +89,20 @@ struct poi_output_cfg {
 	int rfds[CL_RING_FDS];  /* the PDU ring */
 };
 
+struct poi_capture_cfg {
+	const char *read_file, *interface;
+	bool pace;
+	int pkt_fds[CL_RING_FDS];
+};
+
 struct poi_match_cfg {
 	struct cl_pipeline_cfg pcfg;
 	int pkt_fds[CL_RING_FDS], pdu_fds[CL_RING_FDS];
 };
 
 int poi_output_start(struct poi_output_cfg *cfg, const char *user, pid_t *pid,
+    int *sock, char *err, size_t errlen);
+int poi_capture_start(struct poi_capture_cfg *cfg, const char *user, pid_t *pid,
     int *sock, char *err, size_t errlen);
 int poi_match_start(struct poi_match_cfg *cfg, const char *user, pid_t *pid,
     int *sock, char *err, size_t errlen);
@@ -93,15 +112,19 @@ extern const struct cl_imsg_type poi_from_match[];
 extern const size_t poi_from_match_n;
 extern const struct cl_imsg_type poi_from_output[];
 extern const size_t poi_from_output_n;
+extern const struct cl_imsg_type poi_from_capture[];
+extern const size_t poi_from_capture_n;
 
 /* The seccomp filters of the roles (sandbox.c). */
+int poi_sandbox_capture(char *err, size_t errlen);
 int poi_sandbox_match(char *err, size_t errlen);
 int poi_sandbox_output(char *err, size_t errlen);
 int poi_sandbox_parent(char *err, size_t errlen);
 
 /* Descriptors of the roles (cl_privsep_start() puts them there). */
-#define POI_MATCH_PKT_FD  4 /* memory 4, data 5, space 6 */
-#define POI_MATCH_PDU_FD  7 /* memory 7, data 8, space 9 */
-#define POI_OUTPUT_PDU_FD 4 /* memory 4, data 5, space 6 */
+#define POI_MATCH_PKT_FD   4 /* memory 4, data 5, space 6 */
+#define POI_MATCH_PDU_FD   7 /* memory 7, data 8, space 9 */
+#define POI_OUTPUT_PDU_FD  4 /* memory 4, data 5, space 6 */
+#define POI_CAPTURE_PKT_FD 4 /* memory 4, data 5, space 6 */
 
 #endif /* POI_ROLES_H */

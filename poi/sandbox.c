@@ -3,6 +3,11 @@
  * The seccomp filters of the POI's processes (roles.h), one function
  * each, on lib/sandbox.  Beyond the base list of sandbox.h:
  *
+ *   capture its socket to the parent (3) and the eventfds of its ring
+ *           (5, 6); its event loop; what libpcap does on an open
+ *           packet socket (poll, recvfrom, getsockopt).  The interface
+ *           or the file was opened before the filter: no open, no
+ *           socket, no connect.
  *   match   its socket to the parent (3) and the eventfds of its two
  *           rings (5, 6, 8, 9); its event loop; poll() while the PDU
  *           ring is full; mmap of the task file the parent hands over.
@@ -12,10 +17,10 @@
  *           options), the spool file (pread, pwrite, ftruncate, unlink
  *           in its directory).  No open: the spool file and the key
  *           were opened before the filter.
- *   parent  the capture (libpcap's packet socket or the file), the task
- *           file on SIGHUP (open, read), the metrics listener (accept),
- *           its roles' sockets and ring, and waiting for the roles.
- *           No socket, no connect, no exec, no fork.
+ *   parent  the task file on SIGHUP (open, read, a memfd to hand it
+ *           over), the metrics listener (accept), its roles' sockets,
+ *           and waiting for the roles.  No socket, no connect, no exec,
+ *           no fork.
  */
 #include <seccomp.h>
 #include <stdio.h>
@@ -70,6 +75,26 @@ allow_efd(struct cl_sandbox *sb, int fd)
 }
 
 int
+poi_sandbox_capture(char *err, size_t errlen)
+{
+	static const int calls[] = {SCMP_SYS(poll), SCMP_SYS(ppoll),
+	    SCMP_SYS(recvfrom), SCMP_SYS(getsockopt)};
+	struct cl_sandbox *sb = NULL;
+	size_t i;
+	int r;
+
+	if ((r = new_filter(&sb, err, errlen)) != 0)
+		return r;
+	allow_loop(sb);
+	allow_sock(sb, CL_SANDBOX_SOCK);
+	allow_efd(sb, POI_CAPTURE_PKT_FD + 1);
+	allow_efd(sb, POI_CAPTURE_PKT_FD + 2);
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		(void)cl_sandbox_allow(sb, calls[i], -1);
+	return cl_sandbox_load(sb, err, errlen);
+}
+
+int
 poi_sandbox_match(char *err, size_t errlen)
 {
 	struct cl_sandbox *sb = NULL;
@@ -119,16 +144,12 @@ poi_sandbox_parent(char *err, size_t errlen)
 	    SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(pread64),
 	    SCMP_SYS(lseek), SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(close),
 	    SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx),
-	    SCMP_SYS(fcntl), SCMP_SYS(ioctl), SCMP_SYS(memfd_create),
-	    SCMP_SYS(ftruncate), SCMP_SYS(accept), SCMP_SYS(accept4),
-	    SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(recvmsg),
-	    SCMP_SYS(sendmsg), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
+	    SCMP_SYS(fcntl), SCMP_SYS(memfd_create), SCMP_SYS(accept),
+	    SCMP_SYS(accept4), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
+	    SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(setsockopt),
 	    SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(shutdown),
-	    SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select),
-	    SCMP_SYS(pselect6), SCMP_SYS(wait4), SCMP_SYS(kill),
-	    SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
-	    SCMP_SYS(eventfd2), SCMP_SYS(pipe2), SCMP_SYS(socketpair),
-	    SCMP_SYS(nanosleep), SCMP_SYS(uname)};
+	    SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(wait4),
+	    SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask)};
 	struct cl_sandbox *sb = NULL;
 	size_t i;
 	int r;

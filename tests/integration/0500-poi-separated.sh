@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
-# The POI runs as a parent (the capture, the task file, the metrics) and
-# two roles: match, the only process that parses captured packets, and
-# output, the only one with the X2/X3 TLS key.  Every process has a
+# The POI runs as a parent (the task file, the metrics) and three roles:
+# capture, which holds the capture file, match, the only process that
+# parses captured packets, and output, the only one with the X2/X3 TLS
+# key.  Every process has a
 # seccomp filter, no new privileges and no capability; the roles are not
 # root and live in an empty root directory; match holds no socket but
 # its own to the parent, output none but that and its connection to the
@@ -29,8 +30,9 @@ wait_for 20 matched || fail "no packet through the roles"
 root=
 [ "$(id -u)" = 0 ] && root=--root-parent
 python3 "$CL_SRC/tests/integration/proccheck.py" "$POI_PID" \
-    --roles match,output $root --key "$PKI/poi.key" \
-    --sockets match=unix --sockets "output=unix,tcp:$SINK_PORT" ||
+    --roles capture,match,output $root --key "$PKI/poi.key" \
+    --sockets capture=unix --sockets match=unix \
+    --sockets "output=unix,tcp:$SINK_PORT" ||
     fail "the POI's processes are not separated"
 
 role_pid() {
@@ -41,9 +43,11 @@ role_pid() {
 		fi
 	done
 }
+CAPTURE=$(role_pid capture)
 MATCH=$(role_pid match)
 OUTPUT=$(role_pid output)
-[ -n "$MATCH" ] && [ -n "$OUTPUT" ] || fail "roles not found"
+[ -n "$CAPTURE" ] && [ -n "$MATCH" ] && [ -n "$OUTPUT" ] ||
+    fail "roles not found"
 
 # The private key's 32 octets (the last of its PKCS#8 DER form).
 openssl pkey -in "$PKI/poi.key" -outform DER 2>/dev/null | tail -c 32 \
@@ -78,6 +82,7 @@ PY
 }
 if [ "$(id -u)" = 0 ]; then
 	memscan "$OUTPUT" || fail "the scan does not find the key in the output role"
+	memscan "$CAPTURE" && fail "the capture role holds the TLS key"
 	memscan "$MATCH" && fail "the match role holds the TLS key"
 	memscan "$POI_PID" && fail "the POI's parent holds the TLS key"
 	echo "ok: the key is in the output role's memory only"
@@ -86,6 +91,8 @@ fi
 kill -TERM "$POI_PID"
 wait "$POI_PID" || fail "POI exit status on SIGTERM"
 grep -q "shutting down" "$T/poi.log" || fail "no shutdown log"
+grep -q "capture role (pid $CAPTURE) exited" "$T/poi.log" ||
+    fail "the capture role did not end with the POI"
 grep -q "match role (pid $MATCH) exited" "$T/poi.log" ||
     fail "the match role did not end with the POI"
 grep -q "output role (pid $OUTPUT) exited" "$T/poi.log" ||

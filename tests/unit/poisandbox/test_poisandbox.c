@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The seccomp filters of the POI's processes (poi/sandbox.c).  Each is
+ * The seccomp filters of the POI's processes (poi/sandbox.c): capture,
+ * match, output and the parent.  Each is
  * installed in a child: the calls of that process work, and the calls
  * it must never make kill it with SIGSYS.
  */
@@ -152,6 +153,35 @@ memory_and_log(void)
 	free(big);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	cl_info("a log line from inside the filter");
+}
+
+/* ---- capture ---- */
+
+static void
+capture_own(void)
+{
+	static const int efds[] = {5, 6};
+	struct pollfd pf = {listen_fd, POLLIN, 0};
+	char b[8];
+	int v = 0;
+	socklen_t vl = sizeof(v);
+
+	sock_and_efds(efds, 2);
+	memory_and_log();
+	run_loop();
+	/* what libpcap does on its open socket (a UDP one here) */
+	if (poll(&pf, 1, 1) < 0 ||
+	    getsockopt(listen_fd, SOL_SOCKET, SO_RCVBUF, &v, &vl) != 0 ||
+	    recvfrom(listen_fd, b, sizeof(b), MSG_DONTWAIT, NULL, NULL) != -1 ||
+	    errno != EAGAIN)
+		_exit(13);
+}
+
+CL_TEST(capture_allows_its_own)
+{
+	CHECK((listen_fd = high(socket(AF_INET, SOCK_DGRAM, 0))) >= 0);
+	check_ok(in_child(poi_sandbox_capture, capture_own), "capture");
+	close(listen_fd);
 }
 
 /* ---- match ---- */
@@ -439,6 +469,22 @@ all_killed(
 	}
 }
 
+CL_TEST(capture_kills_the_rest)
+{
+	static const struct probe pr[] = {{"open", do_open},
+	    {"openat", do_openat}, {"socket", do_socket},
+	    {"connect", do_connect}, {"bind", do_bind}, {"listen", do_listen},
+	    {"accept", do_accept}, {"execve", do_execve}, {"ptrace", do_ptrace},
+	    {"clone (fork)", do_fork}, {"kill", do_kill},
+	    {"write on 1", do_write_stdout}, {"write on 4", do_write_other},
+	    {"mmap PROT_EXEC", do_mmap_exec}, {"setuid", do_setuid},
+	    {"memfd_create", do_memfd}, {"unlinkat", do_unlink},
+	    {"chroot", do_chroot}, {"mount", do_mount}};
+
+	all_killed(
+	    poi_sandbox_capture, "capture", pr, sizeof(pr) / sizeof(pr[0]));
+}
+
 CL_TEST(match_kills_the_rest)
 {
 	static const struct probe pr[] = {{"open", do_open},
@@ -486,9 +532,11 @@ int
 main(void)
 {
 	cl_log_init("test-poisandbox", CL_LOG_INFO, false);
+	CL_RUN(capture_allows_its_own);
 	CL_RUN(match_allows_its_own);
 	CL_RUN(output_allows_its_own);
 	CL_RUN(parent_allows_its_own);
+	CL_RUN(capture_kills_the_rest);
 	CL_RUN(match_kills_the_rest);
 	CL_RUN(output_kills_the_rest);
 	CL_RUN(parent_kills_the_rest);
