@@ -3,6 +3,7 @@
  * seccomp allowlists (sandbox.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,27 @@ cl_sandbox_allow(struct cl_sandbox *sb, int nr, int fd)
 	if (r != 0 && sb->err == 0) {
 		sb->err = r;
 		sb->err_nr = nr;
+	}
+	return r == 0 ? 0 : CL_ERR_SYSTEM;
+}
+
+int
+cl_sandbox_allow_open_rdonly(struct cl_sandbox *sb)
+{
+	const scmp_datum_t bad =
+	    O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_TMPFILE;
+	int r;
+
+	r = seccomp_rule_add(sb->ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, bad, 0));
+#ifdef __NR_open
+	if (r == 0)
+		r = seccomp_rule_add(sb->ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, bad, 0));
+#endif
+	if (r != 0 && sb->err == 0) {
+		sb->err = r;
+		sb->err_nr = SCMP_SYS(openat);
 	}
 	return r == 0 ? 0 : CL_ERR_SYSTEM;
 }

@@ -15,8 +15,10 @@
  *   output  its socket to the parent (3), the eventfds of its ring (5,
  *           6), one TCP connection to the MDF (socket, connect, socket
  *           options), the spool file (pread, pwrite, ftruncate, unlink
- *           in its directory).  No open: the spool file and the key
- *           were opened before the filter.
+ *           in its directory), and opening a file read-only (the
+ *           revocation list, read again when it changes, where it can
+ *           see it).  No other open: the spool file and the key were
+ *           opened before the filter.
  *   parent  the task file on SIGHUP (open, read, a memfd to hand it
  *           over), the metrics listener (accept), its roles' sockets,
  *           and waiting for the roles.  No socket, no connect, no exec,
@@ -134,6 +136,7 @@ poi_sandbox_output(char *err, size_t errlen)
 	allow_loop(sb);
 	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
 		(void)cl_sandbox_allow(sb, calls[i], -1);
+	(void)cl_sandbox_allow_open_rdonly(sb);
 	return cl_sandbox_load(sb, err, errlen);
 }
 

@@ -251,6 +251,11 @@ output_own(void)
 	    write(fd, "x2x3", 4) != 4 || send(fd, "x2x3", 4, MSG_NOSIGNAL) != 4)
 		_exit(16);
 	close(fd);
+	/* the revocation list, read again */
+	if ((fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)) < 0 ||
+	    read(fd, b, sizeof(b)) <= 0)
+		_exit(18);
+	close(fd);
 	/* the spool file, opened before the filter */
 	if (pwrite(task_fd, "spool", 5, 4096) != 5 ||
 	    pread(task_fd, b, 5, 4096) != 5 || memcmp(b, "spool", 5) != 0 ||
@@ -341,6 +346,28 @@ static void
 do_openat(void)
 {
 	syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
+}
+static void
+do_openat_write(void)
+{
+	syscall(SYS_openat, AT_FDCWD, "/tmp/clearli-poisandbox-w", O_WRONLY);
+}
+static void
+do_openat_creat(void)
+{
+	syscall(SYS_openat, AT_FDCWD, "/tmp/clearli-poisandbox-c",
+	    O_RDONLY | O_CREAT, 0600);
+}
+static void
+do_openat_trunc(void)
+{
+	syscall(SYS_openat, AT_FDCWD, "/tmp/clearli-poisandbox-t",
+	    O_RDONLY | O_TRUNC);
+}
+static void
+do_openat_rdwr(void)
+{
+	syscall(SYS_openat, AT_FDCWD, "/tmp/clearli-poisandbox-w", O_RDWR);
 }
 static void
 do_socket(void)
@@ -503,16 +530,19 @@ CL_TEST(match_kills_the_rest)
 
 CL_TEST(output_kills_the_rest)
 {
-	static const struct probe pr[] = {{"open", do_open},
-	    {"openat", do_openat}, {"bind", do_bind}, {"listen", do_listen},
-	    {"accept", do_accept}, {"execve", do_execve}, {"ptrace", do_ptrace},
-	    {"clone (fork)", do_fork}, {"kill", do_kill},
+	static const struct probe pr[] = {{"openat O_WRONLY", do_openat_write},
+	    {"openat O_RDWR", do_openat_rdwr},
+	    {"openat O_CREAT", do_openat_creat},
+	    {"openat O_TRUNC", do_openat_trunc}, {"bind", do_bind},
+	    {"listen", do_listen}, {"accept", do_accept}, {"execve", do_execve},
+	    {"ptrace", do_ptrace}, {"clone (fork)", do_fork}, {"kill", do_kill},
 	    {"mmap PROT_EXEC", do_mmap_exec}, {"setuid", do_setuid},
 	    {"memfd_create", do_memfd}, {"chroot", do_chroot},
 	    {"mount", do_mount}};
 
 	all_killed(
 	    poi_sandbox_output, "output", pr, sizeof(pr) / sizeof(pr[0]));
+	CHECK(access("/tmp/clearli-poisandbox-c", F_OK) != 0);
 }
 
 CL_TEST(parent_kills_the_rest)
