@@ -443,14 +443,12 @@ render(void *arg, struct cl_buf *b)
 }
 
 /*
- * Reads and checks the task file; on success *fd is a sealed memfd of
- * its text for the match role.  The match role parses the same octets.
+ * Reads the task file; on success *mfd is a memory file of its text for
+ * the match role, which parses it (once) and answers.
  */
 static int
-read_tasks(const char *path, int *mfd, uint64_t *mlen, size_t *ntasks,
-    char *err, size_t errlen)
+read_tasks(const char *path, int *mfd, uint64_t *mlen, char *err, size_t errlen)
 {
-	struct cl_taskset *ts = NULL;
 	struct stat st;
 	char *text = NULL;
 	size_t got = 0;
@@ -488,11 +486,6 @@ read_tasks(const char *path, int *mfd, uint64_t *mlen, size_t *ntasks,
 		}
 		got += (size_t)n;
 	}
-	if ((r = cl_taskset_parse(text, got, &ts, err, errlen)) != 0)
-		goto out;
-	*ntasks = cl_taskset_count(ts);
-	cl_taskset_free(ts);
-	r = CL_ERR_SYSTEM;
 	if ((*mfd = memfd_create("clearli-tasks", MFD_CLOEXEC)) == -1 ||
 	    (got > 0 && write(*mfd, text, got) != (ssize_t)got)) {
 		snprintf(err, errlen, "memfd: %s", strerror(errno));
@@ -509,16 +502,35 @@ out:
 	return r;
 }
 
+/* The match role's answer to a task file. */
+static int
+tasks_answer(struct ctx *c, const struct cl_imsg *im, bool initial)
+{
+	uint64_t n;
+
+	if (im->type == POI_IMSG_TASKS_OK) {
+		memcpy(&n, im->data, sizeof(n));
+		cl_info("loaded %llu tasks from %s", (unsigned long long)n,
+		    c->o->tasks);
+		return 0;
+	}
+	cl_err("task file %s rejected: %.*s%s", c->o->tasks, (int)im->len,
+	    (const char *)im->data,
+	    initial ? "" : "; the previous tasks stay active");
+	return CL_ERR_FORMAT;
+}
+
+/* Hands the task file to the match role; at start, waits for its
+ * answer (a file with an error stops the start). */
 static int
 load_tasks(struct ctx *c, bool initial)
 {
+	struct cl_imsg im;
 	char err[512];
 	uint64_t len = 0;
-	size_t n = 0;
 	int fd, r;
 
-	if ((r = read_tasks(c->o->tasks, &fd, &len, &n, err, sizeof(err))) !=
-	    0) {
+	if ((r = read_tasks(c->o->tasks, &fd, &len, err, sizeof(err))) != 0) {
 		cl_err("task file %s rejected: %s%s", c->o->tasks, err,
 		    initial ? "" : "; the previous tasks stay active");
 		return r;
@@ -531,8 +543,15 @@ load_tasks(struct ctx *c, bool initial)
 		    c->o->tasks, cl_err_str(r));
 		return r;
 	}
-	cl_info("loaded %zu tasks from %s", n, c->o->tasks);
-	return 0;
+	if (!initial)
+		return 0; /* the answer comes to on_match() */
+	if ((r = cl_imsg_wait(c->mib, &im, err, sizeof(err))) != 1 ||
+	    (im.type != POI_IMSG_TASKS_OK && im.type != POI_IMSG_TASKS_BAD)) {
+		cl_err("task file %s: no answer from the match role: %s",
+		    c->o->tasks, r == 1 ? "another message" : err);
+		return CL_ERR_CLOSED;
+	}
+	return tasks_answer(c, &im, true);
 }
 
 static void
@@ -648,6 +667,10 @@ on_match(void *arg, int fd, unsigned what)
 				c->ntstats = 0;
 			else
 				memcpy(c->tstats, im.data, im.len);
+			break;
+		case POI_IMSG_TASKS_OK:
+		case POI_IMSG_TASKS_BAD:
+			(void)tasks_answer(c, &im, false);
 			break;
 		case POI_IMSG_MATCH_DONE:
 			memcpy(&c->ms, im.data, sizeof(c->ms));
@@ -918,20 +941,6 @@ main(int argc, char **argv)
 	memset(&kcfg, 0, sizeof(kcfg));
 	memset(&mcfg, 0, sizeof(mcfg));
 	memset(&ocfg, 0, sizeof(ocfg));
-
-	/* The task file is read here and parsed again by the match role. */
-	{
-		uint64_t len = 0;
-		size_t n = 0;
-		int fd;
-
-		if (read_tasks(o.tasks, &fd, &len, &n, err, sizeof(err)) != 0) {
-			cl_err("task file %s rejected: %s", o.tasks, err);
-			c.status = 1;
-			goto out;
-		}
-		close(fd);
-	}
 
 	/* The output role connects to an address: name lookups need files
 	 * it does not see.  The certificate is checked against the name. */

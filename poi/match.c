@@ -37,6 +37,8 @@ const struct cl_imsg_type poi_from_match[] = {
     {POI_IMSG_TASK_STATS, "task stats", sizeof(struct poi_task_stat),
 	sizeof(struct poi_task_stat) * 4096, sizeof(struct poi_task_stat),
 	false, 0},
+    {POI_IMSG_TASKS_OK, "tasks taken", 8, 8, 0, false, 0},
+    {POI_IMSG_TASKS_BAD, "tasks refused", 1, 1024, 1, false, 0},
     {POI_IMSG_MATCH_DONE, "match done", sizeof(struct poi_match_stats),
 	sizeof(struct poi_match_stats), 0, false, CL_IMSG_T_ONCE},
 };
@@ -51,7 +53,6 @@ struct match {
 	struct cl_imsgbuf *ib;
 	struct cl_ring *in, *out;
 	struct cl_pipeline *pl;
-	struct cl_buf enc;
 	struct cl_loop_io *sock_io, *in_io;
 	struct cl_loop_timer *tick, *soon;
 	bool have_tasks, ended;
@@ -99,19 +100,17 @@ static int
 emit(void *arg, const struct cl_x2x3_pdu *pdu)
 {
 	struct match *m = arg;
+	size_t len = poi_pdurec_len(pdu);
 	void *p;
-	int r;
 
-	if ((r = cl_x2x3_encode(&m->enc, pdu)) != 0)
-		return r;
-	if ((p = out_reserve(m, m->enc.len)) == NULL) {
-		(void)cl_buf_consume(&m->enc, m->enc.len);
+	if (len > POI_PDUREC_MAX)
+		return CL_ERR_TOOBIG;
+	if ((p = out_reserve(m, len)) == NULL) {
 		fatal(m, "the parent went away while the PDU ring was full");
 		return CL_ERR_CLOSED;
 	}
-	memcpy(p, m->enc.d, m->enc.len);
-	cl_ring_commit(m->out, POI_REC_PDU, m->enc.len);
-	(void)cl_buf_consume(&m->enc, m->enc.len);
+	poi_pdurec_put(pdu, p);
+	cl_ring_commit(m->out, POI_REC_PDU, len);
 	return 0;
 }
 
@@ -247,14 +246,15 @@ on_tick(void *arg)
 	cl_pipeline_tick(m->pl, (int64_t)time(NULL));
 }
 
+/* The task file, as a memory file from the parent: parsed here (only),
+ * taken whole or refused whole, and the parent told which. */
 static void
 tasks(struct match *m, const struct cl_imsg *im)
 {
 	struct cl_taskset *ts = NULL;
-	uint64_t len;
-	char err[512];
+	uint64_t len, n;
+	char err[1024];
 	void *p;
-	int r;
 
 	memcpy(&len, im->data, sizeof(len));
 	if (len > CL_TASK_FILE_MAX) {
@@ -270,17 +270,23 @@ tasks(struct match *m, const struct cl_imsg *im)
 		fatal(m, "cannot map the task file");
 		return;
 	}
-	r = cl_taskset_parse(
-	    p == NULL ? "" : p, (size_t)len, &ts, err, sizeof(err));
-	if (p != NULL)
-		munmap(p, (size_t)len);
-	if (r != 0) {
-		/* The parent checked it: only memory can fail here. */
-		cl_err("match role: tasks not taken: %s", err);
+	err[0] = '\0';
+	if (cl_taskset_parse(
+		p == NULL ? "" : p, (size_t)len, &ts, err, sizeof(err)) != 0) {
+		if (p != NULL)
+			munmap(p, (size_t)len);
+		if (err[0] == '\0')
+			snprintf(err, sizeof(err), "cannot be parsed");
+		(void)cl_imsg_compose(
+		    m->ib, POI_IMSG_TASKS_BAD, -1, err, strlen(err));
 		return;
 	}
+	if (p != NULL)
+		munmap(p, (size_t)len);
+	n = cl_taskset_count(ts);
 	cl_pipeline_set_tasks(m->pl, ts);
 	cl_pipeline_tick(m->pl, (int64_t)time(NULL));
+	(void)cl_imsg_compose(m->ib, POI_IMSG_TASKS_OK, -1, &n, sizeof(n));
 	if (!m->have_tasks) {
 		m->have_tasks = true;
 		(void)cl_loop_io_set(m->in_io, CL_LOOP_READ);
@@ -333,7 +339,6 @@ match_prepare(void *arg, int sock)
 	m->cfg = arg;
 	m->cfg->pcfg.emit = emit;
 	m->cfg->pcfg.emit_arg = m;
-	cl_buf_init(&m->enc, CL_X2X3_MAX_HEADER + CL_X2X3_MAX_PAYLOAD + 64);
 	fds[0] = POI_MATCH_PKT_FD;
 	fds[1] = POI_MATCH_PKT_FD + 1;
 	fds[2] = POI_MATCH_PKT_FD + 2;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The POI's output role (roles.h): the only process with the X2/X3 TLS
- * key.  It reads encoded PDUs from the PDU ring, checks each one with
- * the strict decoder (the ring's writer parses untrusted packets), and
- * queues it on the connection to the MDF (out.h), which spills to the
+ * key.  It reads PDUs from the PDU ring, checks their lengths, encodes
+ * each with the encoder that refuses what the strict decoder would (the
+ * ring's writer parses untrusted packets), and queues it on the
+ * connection to the MDF (out.h), which spills to the
  * spool file when memory is full.  While the output is full it stops
  * reading the ring: the match role waits, and so does the capture.
  */
@@ -37,7 +38,6 @@ const size_t poi_from_output_n =
     sizeof(poi_from_output) / sizeof(poi_from_output[0]);
 
 #define DRAIN_MAX 4096
-#define PDU_MAX   (CL_X2X3_MAX_HEADER + CL_X2X3_MAX_PAYLOAD)
 
 struct output {
 	struct poi_output_cfg *cfg;
@@ -94,15 +94,33 @@ check_done(struct output *w)
 		send_done(w);
 }
 
+/* Copies the three strings of pdu into the role's own memory. */
+static int
+own_strings(struct output *w, struct cl_x2x3_pdu *pdu)
+{
+	struct cl_span *s[3] = {&pdu->mti, &pdu->ipid, &pdu->nfid};
+	size_t i, off = 0;
+
+	for (i = 0; i < 3; i++) {
+		if (s[i]->len > CL_X2X3_MAX_STRATTR)
+			return CL_ERR_FORMAT;
+		if (s[i]->len == 0)
+			continue;
+		memcpy(w->copy + off, s[i]->p, s[i]->len);
+		s[i]->p = w->copy + off;
+		off += s[i]->len;
+	}
+	return 0;
+}
+
 static void
 drain(void *arg)
 {
 	struct output *w = arg;
 	struct cl_x2x3_pdu pdu;
 	const uint8_t *p;
-	const char *why = NULL;
 	uint32_t type;
-	size_t len, used, n;
+	size_t len, n;
 	int r = 0;
 
 	if (w->ended)
@@ -118,24 +136,30 @@ drain(void *arg)
 			    w->deadline, w->cfg->flush_timeout * 1000);
 			break;
 		}
-		if (type != POI_REC_PDU || len > PDU_MAX) {
+		if (type != POI_REC_PDU || len > POI_PDUREC_MAX) {
 			r = CL_ERR_FORMAT;
 			break;
 		}
-		/* A copy: the writer cannot change it while it is read. */
-		memcpy(w->copy, p, len);
+		/* The fields and lengths are read once into pdu; the strings
+		 * are copied, so that the writer cannot change them between
+		 * the encoder's check and its copy.  The payload, opaque
+		 * octets, is encoded from the ring: the record is released
+		 * only after cl_out_emit() has copied it. */
+		if ((r = poi_pdurec_get(p, len, &pdu)) != 0 ||
+		    (r = own_strings(w, &pdu)) != 0)
+			break;
 		cl_ring_consume(w->in);
-		if ((r = cl_x2x3_decode(w->copy, len, &pdu, &used, &why)) !=
-			0 ||
-		    used != len) {
+		/* The encoder refuses what the strict decoder would (a PDU
+		 * the match role made up); a drop (memory and spool full)
+		 * is counted and logged by the output. */
+		r = cl_out_emit(w->o, &pdu);
+		if (r == CL_ERR_INVALID_ARG || r == CL_ERR_TOOBIG) {
 			cl_err("output role: a PDU from the match role is "
-			       "malformed: %s",
-			    why != NULL ? why : "trailing octets");
+			       "malformed");
 			r = CL_ERR_FORMAT;
 			break;
 		}
-		/* A drop (memory and spool full) is counted and logged. */
-		(void)cl_out_emit(w->o, &pdu);
+		r = 0;
 	}
 	cl_ring_release(w->in);
 	if (r < 0) {
@@ -278,7 +302,7 @@ output_prepare(void *arg, int sock)
 		cl_err("output role: PDU ring: %s", cl_err_str(r));
 		return r;
 	}
-	if ((w->copy = malloc(PDU_MAX)) == NULL ||
+	if ((w->copy = malloc(3 * CL_X2X3_MAX_STRATTR)) == NULL ||
 	    (r = cl_imsg_new(sock, to_output,
 		 sizeof(to_output) / sizeof(to_output[0]), &w->ib)) != 0 ||
 	    (r = cl_loop_new(&w->l)) != 0 ||

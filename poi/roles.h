@@ -27,19 +27,32 @@
 #include "pipeline.h"
 #include "ring.h"
 #include "subscriber.h"
+#include "x2x3.h"
 
-#define POI_RING_PKT_SIZE (32u * 1024 * 1024)
-#define POI_RING_PDU_SIZE (32u * 1024 * 1024)
+#define POI_RING_PKT_SIZE (2u * 1024 * 1024)
+#define POI_RING_PDU_SIZE (4u * 1024 * 1024)
 
 /* Ring record types. */
 #define POI_REC_PKT 1 /* struct poi_rec_pkt, then the packet's octets */
-#define POI_REC_PDU 1 /* one encoded X2/X3 PDU */
+#define POI_REC_PDU 1 /* one X2/X3 PDU (poi_pdurec_put()) */
 #define POI_REC_END 2 /* nothing follows: finish */
 
 struct poi_rec_pkt {
 	int64_t ts_sec;
 	uint32_t ts_nsec, caplen, wirelen, linktype, ifindex, flags;
 };
+
+/*
+ * A PDU in the PDU ring: its fields and strings, encoded by the output
+ * role.  poi_pdurec_get() reads the fixed part once and checks the
+ * lengths; its spans point into p (copy what must not change under the
+ * reader); the values are left to the encoder, which refuses a PDU the
+ * strict decoder would.
+ */
+#define POI_PDUREC_MAX (256 + 3 * CL_X2X3_MAX_STRATTR + CL_X2X3_MAX_PAYLOAD)
+size_t poi_pdurec_len(const struct cl_x2x3_pdu *pdu);
+void poi_pdurec_put(const struct cl_x2x3_pdu *pdu, uint8_t *out);
+int poi_pdurec_get(const uint8_t *p, size_t len, struct cl_x2x3_pdu *pdu);
 
 /* imsg types. */
 enum {
@@ -54,6 +67,8 @@ enum {
 	POI_IMSG_STOP,     /* parent -> capture: SIGTERM, no more packets */
 	POI_IMSG_CAPTURE_STATS,
 	POI_IMSG_CAPTURE_DONE, /* capture -> parent: the end record is in */
+	POI_IMSG_TASKS_OK,     /* match -> parent: u64 tasks now in force */
+	POI_IMSG_TASKS_BAD,    /* match -> parent: why the file was refused */
 };
 
 struct poi_capture_stats {
