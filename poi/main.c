@@ -502,6 +502,22 @@ out:
 	return r;
 }
 
+/*
+ * Writes what is queued for a role without waiting (its socket is
+ * non-blocking once the loop runs): the rest goes when the socket
+ * takes it.  io is NULL before the loop.
+ */
+static void
+flush_role(struct cl_imsgbuf *ib, struct cl_loop_io *io)
+{
+	int r = cl_imsg_flush(ib);
+
+	if (io != NULL)
+		(void)cl_loop_io_set(io,
+		    r == CL_ERR_AGAIN ? CL_LOOP_READ | CL_LOOP_WRITE
+				      : CL_LOOP_READ);
+}
+
 /* The match role's answer to a task file. */
 static int
 tasks_answer(struct ctx *c, const struct cl_imsg *im, bool initial)
@@ -536,15 +552,15 @@ load_tasks(struct ctx *c, bool initial)
 		return r;
 	}
 	if ((r = cl_imsg_compose(
-		 c->mib, POI_IMSG_TASKS, fd, &len, sizeof(len))) != 0 ||
-	    (r = cl_imsg_flush(c->mib)) == CL_ERR_CLOSED ||
-	    r == CL_ERR_SYSTEM) {
+		 c->mib, POI_IMSG_TASKS, fd, &len, sizeof(len))) != 0) {
 		cl_err("task file %s: cannot hand it to the match role: %s",
 		    c->o->tasks, cl_err_str(r));
 		return r;
 	}
-	if (!initial)
+	if (!initial) {
+		flush_role(c->mib, c->mio);
 		return 0; /* the answer comes to on_match() */
+	}
 	if ((r = cl_imsg_wait(c->mib, &im, err, sizeof(err))) != 1 ||
 	    (im.type != POI_IMSG_TASKS_OK && im.type != POI_IMSG_TASKS_BAD)) {
 		cl_err("task file %s: no answer from the match role: %s",
@@ -567,15 +583,19 @@ on_stats(void *arg)
 {
 	struct ctx *c = arg;
 
-	if (!c->cap_done)
+	/* A role that has not taken the last request gets no other. */
+	if (!c->cap_done && !cl_imsg_pending(c->cib)) {
 		(void)cl_imsg_compose(c->cib, POI_IMSG_STATS_REQ, -1, NULL, 0);
-	if (!c->match_done)
+		flush_role(c->cib, c->cio);
+	}
+	if (!c->match_done && !cl_imsg_pending(c->mib)) {
 		(void)cl_imsg_compose(c->mib, POI_IMSG_STATS_REQ, -1, NULL, 0);
-	if (!c->out_done)
+		flush_role(c->mib, c->mio);
+	}
+	if (!c->out_done && !cl_imsg_pending(c->oib)) {
 		(void)cl_imsg_compose(c->oib, POI_IMSG_STATS_REQ, -1, NULL, 0);
-	(void)cl_imsg_flush(c->cib);
-	(void)cl_imsg_flush(c->mib);
-	(void)cl_imsg_flush(c->oib);
+		flush_role(c->oib, c->oio);
+	}
 }
 
 static void
@@ -620,7 +640,10 @@ on_capture(void *arg, int fd, unsigned what)
 	int r;
 
 	(void)fd;
-	(void)what;
+	if ((what & CL_LOOP_WRITE) != 0)
+		flush_role(c->cib, c->cio);
+	if ((what & CL_LOOP_READ) == 0)
+		return;
 	if ((r = cl_imsg_read(c->cib)) == CL_ERR_AGAIN)
 		return;
 	if (r < 0) {
@@ -648,7 +671,10 @@ on_match(void *arg, int fd, unsigned what)
 	int r;
 
 	(void)fd;
-	(void)what;
+	if ((what & CL_LOOP_WRITE) != 0)
+		flush_role(c->mib, c->mio);
+	if ((what & CL_LOOP_READ) == 0)
+		return;
 	if ((r = cl_imsg_read(c->mib)) == CL_ERR_AGAIN)
 		return;
 	if (r < 0) {
@@ -694,7 +720,10 @@ on_output(void *arg, int fd, unsigned what)
 	int r;
 
 	(void)fd;
-	(void)what;
+	if ((what & CL_LOOP_WRITE) != 0)
+		flush_role(c->oib, c->oio);
+	if ((what & CL_LOOP_READ) == 0)
+		return;
 	if ((r = cl_imsg_read(c->oib)) == CL_ERR_AGAIN)
 		return;
 	if (r < 0) {
@@ -748,7 +777,7 @@ on_signal(void *arg, int sig)
 		    (unsigned long long)c->os.unacked_bytes);
 		/* The capture stops and sends the end through the rings. */
 		(void)cl_imsg_compose(c->cib, POI_IMSG_STOP, -1, NULL, 0);
-		(void)cl_imsg_flush(c->cib);
+		flush_role(c->cib, c->cio);
 		break;
 	}
 }
@@ -1095,6 +1124,14 @@ main(int argc, char **argv)
 		      metrics_fill, metrics_handle, &c)) == NULL ||
 		    cl_loop_pollset_arm(c.metrics_ps) != 0))) {
 		cl_err("event loop: %s", cl_err_str(r != 0 ? r : CL_ERR_NOMEM));
+		c.status = 1;
+		goto out;
+	}
+	/* From here the parent never waits for a role. */
+	if (fcntl(c.cap_fd, F_SETFL, O_NONBLOCK) != 0 ||
+	    fcntl(c.match_fd, F_SETFL, O_NONBLOCK) != 0 ||
+	    fcntl(c.out_fd, F_SETFL, O_NONBLOCK) != 0) {
+		cl_err("role sockets: %s", strerror(errno));
 		c.status = 1;
 		goto out;
 	}
