@@ -4,10 +4,16 @@
  * file before its privileges go, then holds nothing else.  It copies
  * packets into the packet ring: from a file as fast as the ring takes
  * them (a full ring is waited for, never a drop) or at the capture's
- * own pace (--pace); from an interface as they come (a full ring is a
- * counted drop: the wire does not wait).  It parses nothing but the
+ * own pace (--pace); from an interface as they come: while the ring is
+ * full it holds the packet that did not fit and leaves the rest in the
+ * kernel's capture ring (256 MiB), which is what absorbs a burst; what
+ * the kernel drops is counted (pcap_stats()).  It parses nothing but the
  * capture file's record headers.
  */
+#include <sys/socket.h>
+
+#include <linux/if_packet.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +32,8 @@
 #include "roles.h"
 #include "sandbox.h"
 
-#define BATCH 256
+#define BATCH       256
+#define POI_SNAPLEN 65535
 
 static const struct cl_imsg_type to_capture[] = {
     {POI_IMSG_STATS_REQ, "stats request", 0, 0, 0, false, 0},
@@ -95,6 +102,10 @@ struct capture {
 	int linktype;
 	struct cl_cap_pkt pkt;
 	bool have_pkt;
+	uint8_t *held; /* live: the packet the full ring refused */
+	bool have_held;
+	uint64_t lost;   /* live: packets refused while one was held */
+	uint64_t kdrops; /* live: packets the kernel dropped */
 	struct pace pace;
 	bool eof, end_pending, end_sent;
 	struct poi_capture_stats st;
@@ -131,33 +142,6 @@ cap_flags(struct capture *k, const struct cl_cap_pkt *p)
 		    (unsigned long long)cl_cap_offset(k->cap));
 }
 
-/* The end record goes after the last packet; the match role passes it
- * on to the output role, which flushes and says so. */
-static void
-send_end(struct capture *k)
-{
-	k->end_pending = true;
-	if (k->end_sent)
-		return;
-	if (cl_ring_reserve(k->ring, 0) == NULL) {
-		if (cl_ring_wait_space(k->ring, 0))
-			(void)cl_loop_io_set(k->space_io, CL_LOOP_READ);
-		else
-			cl_loop_timer_soon(k->feed_t);
-		return;
-	}
-	cl_ring_commit(k->ring, POI_REC_END, 0);
-	cl_ring_publish(k->ring);
-	k->end_sent = true;
-	if (k->pcap_io != NULL)
-		(void)cl_loop_io_set(k->pcap_io, 0);
-	(void)cl_loop_timer_cancel(k->feed_t);
-	(void)cl_imsg_compose(
-	    k->ib, POI_IMSG_CAPTURE_DONE, -1, &k->st, sizeof(k->st));
-	flush_sock(k);
-}
-
-/* Copies pkt into the packet ring; false if there is no room now. */
 static bool
 push(struct capture *k, const struct cl_cap_pkt *pkt)
 {
@@ -180,6 +164,49 @@ push(struct capture *k, const struct cl_cap_pkt *pkt)
 	return true;
 }
 
+static void live_drops(struct capture *k);
+static void live_resume(struct capture *k);
+
+/* The end record goes after the last packet; the match role passes it
+ * on to the output role, which flushes and says so. */
+static void
+send_end(struct capture *k)
+{
+	k->end_pending = true;
+	if (k->end_sent)
+		return;
+	if (k->have_held) {
+		if (!push(k, &k->pkt)) {
+			if (cl_ring_wait_space(k->ring,
+				sizeof(struct poi_rec_pkt) + k->pkt.caplen))
+				(void)cl_loop_io_set(k->space_io, CL_LOOP_READ);
+			else
+				cl_loop_timer_soon(k->feed_t);
+			return;
+		}
+		k->have_held = false;
+	}
+	if (cl_ring_reserve(k->ring, 0) == NULL) {
+		if (cl_ring_wait_space(k->ring, 0))
+			(void)cl_loop_io_set(k->space_io, CL_LOOP_READ);
+		else
+			cl_loop_timer_soon(k->feed_t);
+		return;
+	}
+	cl_ring_commit(k->ring, POI_REC_END, 0);
+	cl_ring_publish(k->ring);
+	k->end_sent = true;
+	if (k->pcap_io != NULL)
+		(void)cl_loop_io_set(k->pcap_io, 0);
+	(void)cl_loop_timer_cancel(k->feed_t);
+	live_drops(k);
+	(void)cl_imsg_compose(
+	    k->ib, POI_IMSG_CAPTURE_DONE, -1, &k->st, sizeof(k->st));
+	flush_sock(k);
+}
+
+/* Copies pkt into the packet ring; false if there is no room now. */
+
 /* --read: a batch of records into the ring, unless it is full (the
  * output is behind: wait, never drop) or --pace holds the next one. */
 static void
@@ -191,6 +218,10 @@ feed(void *arg)
 
 	if (k->end_pending) {
 		send_end(k);
+		return;
+	}
+	if (k->have_held) {
+		live_resume(k);
 		return;
 	}
 	if (k->cap == NULL || k->eof)
@@ -264,26 +295,85 @@ pcap_cb(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
 	p.linktype = (uint32_t)k->linktype;
 	p.ifindex = 0;
 	p.flags = 0;
-	/* Live: the wire does not wait.  A full ring is a counted drop. */
-	if (!push(k, &p) && k->st.drops++ == 0)
-		cl_warn("capture: the packet ring is full (the match role is "
-			"behind); packets are dropped and counted in "
-			"clearli_poi_capture_dropped_total");
+	if (k->have_held) {
+		/* Not after pcap_breakloop(); counted should it happen. */
+		k->lost++;
+		return;
+	}
+	if (push(k, &p))
+		return;
+	/* The ring is full: keep this one, leave the rest in the kernel's
+	 * ring until there is room. */
+	if (p.caplen > POI_SNAPLEN)
+		p.caplen = POI_SNAPLEN;
+	memcpy(k->held, bytes, p.caplen);
+	p.data = k->held;
+	k->pkt = p;
+	k->have_held = true;
+	pcap_breakloop(k->pcap);
+}
+
+/*
+ * Adds the kernel's drop count to the statistics; says so once.  Not
+ * pcap_stats(): in promiscuous mode it opens files under /sys, which the
+ * filter refuses.  The kernel resets its counters at every read.
+ */
+static void
+live_drops(struct capture *k)
+{
+	struct tpacket_stats_v3 ts;
+	socklen_t len = sizeof(ts);
+
+	if (k->pcap == NULL)
+		return;
+	memset(&ts, 0, sizeof(ts));
+	if (getsockopt(pcap_get_selectable_fd(k->pcap), SOL_PACKET,
+		PACKET_STATISTICS, &ts, &len) == 0)
+		k->kdrops += ts.tp_drops;
+	if (k->kdrops + k->lost > 0 && k->st.drops == 0)
+		cl_warn("capture: %llu packets dropped: the POI is behind "
+			"(counted in clearli_poi_capture_dropped_total)",
+		    (unsigned long long)(k->kdrops + k->lost));
+	k->st.drops = k->kdrops + k->lost;
+}
+
+/* The held packet into the ring, then the capture again. */
+static void
+live_resume(struct capture *k)
+{
+	if (!push(k, &k->pkt)) {
+		if (cl_ring_wait_space(
+			k->ring, sizeof(struct poi_rec_pkt) + k->pkt.caplen))
+			(void)cl_loop_io_set(k->space_io, CL_LOOP_READ);
+		else
+			cl_loop_timer_soon(k->feed_t);
+		return;
+	}
+	k->have_held = false;
+	cl_ring_publish(k->ring);
+	if (!k->end_pending)
+		(void)cl_loop_io_set(k->pcap_io, CL_LOOP_READ);
 }
 
 static void
 on_pcap(void *arg, int fd, unsigned what)
 {
 	struct capture *k = arg;
+	int r;
 
 	(void)fd;
 	(void)what;
-	if (pcap_dispatch(k->pcap, 4096, pcap_cb, (u_char *)k) < 0) {
+	r = pcap_dispatch(k->pcap, 4096, pcap_cb, (u_char *)k);
+	if (r < 0 && r != PCAP_ERROR_BREAK) {
 		cl_err("capture: %s", pcap_geterr(k->pcap));
 		k->status = 1;
 		cl_loop_stop(k->l);
 	}
 	cl_ring_publish(k->ring);
+	if (k->have_held) {
+		(void)cl_loop_io_set(k->pcap_io, 0);
+		live_resume(k);
+	}
 }
 
 static void
@@ -306,13 +396,15 @@ on_sock(void *arg, int fd, unsigned what)
 		return;
 	}
 	while ((r = cl_imsg_get(k->ib, &im, err, sizeof(err))) == 1) {
-		if (im.type == POI_IMSG_STATS_REQ)
+		if (im.type == POI_IMSG_STATS_REQ) {
+			live_drops(k);
 			(void)cl_imsg_compose(k->ib, POI_IMSG_CAPTURE_STATS, -1,
 			    &k->st, sizeof(k->st));
-		else if (im.type == POI_IMSG_STOP && !k->end_pending) {
+		} else if (im.type == POI_IMSG_STOP && !k->end_pending) {
 			/* SIGTERM: no more packets; what is in the ring
 			 * still goes out. */
-			k->have_pkt = false;
+			if (k->pcap == NULL)
+				k->have_pkt = false;
 			k->eof = true;
 			if (k->pcap_io != NULL)
 				(void)cl_loop_io_set(k->pcap_io, 0);
@@ -341,7 +433,7 @@ open_live(const char *ifname)
 	}
 	/* libpcap on Linux uses AF_PACKET with a TPACKET_V3 memory-mapped
 	 * ring; a large ring rides out bursts while the POI is busy. */
-	(void)pcap_set_snaplen(p, 65535);
+	(void)pcap_set_snaplen(p, POI_SNAPLEN);
 	(void)pcap_set_promisc(p, 1);
 	(void)pcap_set_buffer_size(p, 256 * 1024 * 1024);
 	(void)pcap_set_timeout(p, 100);
@@ -378,6 +470,8 @@ capture_prepare(void *arg, int sock)
 		cl_info("reading %s (%s)", k->cfg->read_file,
 		    cl_cap_format(k->cap) == CL_CAP_PCAPNG ? "pcapng" : "pcap");
 	} else {
+		if ((k->held = malloc(POI_SNAPLEN)) == NULL)
+			return CL_ERR_NOMEM;
 		if ((k->pcap = open_live(k->cfg->interface)) == NULL)
 			return CL_ERR_SYSTEM;
 		k->linktype = pcap_datalink(k->pcap);

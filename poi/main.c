@@ -393,7 +393,7 @@ render(void *arg, struct cl_buf *b)
 	C("packets_matched_total", "Packets intercepted (once per task).",
 	    ps->matched);
 	C("capture_dropped_total",
-	    "Packets captured live and dropped: the packet ring was full.",
+	    "Packets dropped live: the kernel's capture ring was full.",
 	    c->cs.drops);
 	C("pdus_x2_total", "X2 PDUs emitted.", ps->x2);
 	C("pdus_x3_total", "X3 PDUs emitted.", ps->x3);

@@ -29,8 +29,8 @@
 #include "subscriber.h"
 #include "x2x3.h"
 
-#define POI_RING_PKT_SIZE (2u * 1024 * 1024)
-#define POI_RING_PDU_SIZE (4u * 1024 * 1024)
+#define POI_RING_PKT_SIZE (512u * 1024)
+#define POI_RING_PDU_SIZE (1024u * 1024)
 
 /* Ring record types. */
 #define POI_REC_PKT 1 /* struct poi_rec_pkt, then the packet's octets */
