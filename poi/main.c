@@ -968,6 +968,12 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	/* No core dump, no ptrace or /proc/PID/mem by this user, for the
+	 * parent as for the roles (which inherit it before their drop). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		cl_err("prctl(PR_SET_DUMPABLE, 0): %s", strerror(errno));
+		return 1;
+	}
 	memset(&kcfg, 0, sizeof(kcfg));
 	memset(&mcfg, 0, sizeof(mcfg));
 	memset(&ocfg, 0, sizeof(ocfg));
