@@ -47,6 +47,27 @@ cl_sandbox_allow(struct cl_sandbox *sb, int nr, int fd)
 	return r == 0 ? 0 : CL_ERR_SYSTEM;
 }
 
+int
+cl_sandbox_allow_open_rdonly(struct cl_sandbox *sb)
+{
+	const scmp_datum_t bad =
+	    O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_TMPFILE;
+	int r;
+
+	r = seccomp_rule_add(sb->ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, bad, 0));
+#ifdef __NR_open
+	if (r == 0)
+		r = seccomp_rule_add(sb->ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, bad, 0));
+#endif
+	if (r != 0 && sb->err == 0) {
+		sb->err = r;
+		sb->err_nr = SCMP_SYS(openat);
+	}
+	return r == 0 ? 0 : CL_ERR_SYSTEM;
+}
+
 /* nr allowed only without PROT_EXEC in its third argument. */
 static void
 allow_noexec(struct cl_sandbox *sb, int nr)
@@ -67,15 +88,8 @@ cl_sandbox_allow_read_files(struct cl_sandbox *sb)
 	static const int stat_calls[] = {
 	    SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx)};
 	size_t i;
-	int r;
 
-	r = seccomp_rule_add(sb->ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
-	    SCMP_A2(SCMP_CMP_MASKED_EQ,
-		O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE, 0));
-	if (r != 0 && sb->err == 0) {
-		sb->err = r;
-		sb->err_nr = SCMP_SYS(openat);
-	}
+	(void)cl_sandbox_allow_open_rdonly(sb);
 	for (i = 0; i < sizeof(stat_calls) / sizeof(stat_calls[0]); i++)
 		(void)cl_sandbox_allow(sb, stat_calls[i], -1);
 }

@@ -36,15 +36,18 @@ int cl_sandbox_new(struct cl_sandbox **out);
  * argument is fd.  Returns 0 or CL_ERR_SYSTEM. */
 int cl_sandbox_allow(struct cl_sandbox *sb, int nr, int fd);
 
-/* Installs the filter in the calling process (with PR_SET_NO_NEW_PRIVS)
- * and frees it.  Returns 0 or an error described in err. */
-/*
- * Allows opening files for reading only (openat without O_WRONLY,
- * O_RDWR, O_CREAT, O_TRUNC, O_APPEND or O_TMPFILE), fstat, newfstatat
- * and statx: for a process that re-reads an operator's file.
- */
+/* Allows opening a file for reading only: openat (and open where the
+ * architecture has it) without O_WRONLY, O_RDWR, O_CREAT, O_TRUNC or
+ * O_APPEND or O_TMPFILE; any other open still kills.  Returns 0 or
+ * CL_ERR_SYSTEM. */
+int cl_sandbox_allow_open_rdonly(struct cl_sandbox *sb);
+
+/* The same, and fstat, newfstatat and statx: for a process that
+ * re-reads an operator's file when it changes (cl_file_reread()). */
 void cl_sandbox_allow_read_files(struct cl_sandbox *sb);
 
+/* Installs the filter in the calling process (with PR_SET_NO_NEW_PRIVS)
+ * and frees it.  Returns 0 or an error described in err. */
 int cl_sandbox_load(struct cl_sandbox *sb, char *err, size_t errlen);
 
 /* Frees a filter not loaded; sb may be NULL. */

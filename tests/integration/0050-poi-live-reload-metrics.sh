@@ -4,7 +4,8 @@
 # production): tasks reload on SIGHUP without losing a packet, a bad task
 # file is rejected whole while the old tasks stay active, the Prometheus
 # endpoint counts what happened, SIGTERM flushes everything to the MDF, and
-# once the capture is open the POI holds no capability.
+# once the capture is open the POI holds no capability (and its roles
+# are separated as 0500 checks on a file).
 . "$(dirname "$0")/lib.sh"
 gen_certs
 SEND=$CL_SRC/tests/tools/udpsend.py
@@ -33,6 +34,14 @@ metric_is mdf_connected 1 || fail "mdf_connected gauge"
 # rest of this test reloads, flushes and stops it without any).
 grep -q '^CapEff:[[:space:]]*0000000000000000$' "/proc/$POI_PID/status" ||
     fail "the POI keeps capabilities: $(grep CapEff "/proc/$POI_PID/status")"
+# Live, the capture role holds the packet socket and no other.
+root=
+[ "$(id -u)" = 0 ] && root=--root-parent
+python3 "$CL_SRC/tests/integration/proccheck.py" "$POI_PID" \
+    --roles capture,match,output $root --key "$PKI/poi.key" \
+    --sockets capture=unix --sockets match=unix \
+    --sockets "output=unix,tcp:$SINK_PORT" ||
+    fail "the live POI's processes are not separated"
 
 # A bad task file is rejected whole; task A stays active.
 {
