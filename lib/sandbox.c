@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "sandbox.h"
@@ -23,6 +24,8 @@
 #define CL_SANDBOX_ASAN 1
 #endif
 #endif
+
+static char stdout_buf[BUFSIZ];
 
 struct cl_sandbox {
 	scmp_filter_ctx ctx;
@@ -171,6 +174,15 @@ cl_sandbox_load(struct cl_sandbox *sb, char *err, size_t errlen)
 	/* gmtime_r() reads the zone file on its first call: here, not
 	 * under the filter. */
 	tzset();
+	/* stdout's buffer now: the C library allocates it at the first
+	 * output, with fstat and, on a character device (a terminal,
+	 * /dev/null), an ioctl that the filter refuses. */
+	if (fflush(stdout) != 0 ||
+	    setvbuf(stdout, stdout_buf, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF,
+		sizeof(stdout_buf)) != 0) {
+		snprintf(err, errlen, "standard output: %s", strerror(errno));
+		goto out;
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
 		snprintf(
 		    err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));

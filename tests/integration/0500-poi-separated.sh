@@ -100,10 +100,26 @@ grep -q "output role (pid $OUTPUT) exited" "$T/poi.log" ||
 n=$(sed -n 's/^X2 PDUs 0, X3 PDUs \([0-9]*\), dropped 0$/\1/p' "$T/poi.out")
 [ -n "$n" ] && [ "$n" -ge 1 ] || fail "summary: $(cat "$T/poi.out")"
 grep -q "unconfirmed 0" "$T/poi.out" || fail "PDUs left unconfirmed"
+
 stop_sink
 to_pcap sink "$SINK_PORT"
 python3 "$CL_SRC/tests/integration/x2x3check.py" --output "$T/sink.pcap" \
     --port "$SINK_PORT" --task 11111111-1111-4111-8111-111111111111 - \
     --count 11111111-1111-4111-8111-111111111111 "$n" --pdus "$n" ||
     fail "stream check"
+# The summary goes to a character device -- /dev/null, and a terminal
+# (script(1) gives it a pseudo-terminal) -- from under the filters: the C
+# library's first output there asks whether it is a terminal.
+start_sink sink2 --cert "$PKI/mdf.pem" --key "$PKI/mdf.key" --ca "$PKI/ca.pem"
+python3 "$CL_SRC/tests/tools/mkpcap.py" "$T/small.pcap" 1700000000 \
+    '10.9.0.1:61000>192.0.2.7:61001x3'
+"$POI" --read "$T/small.pcap" --tasks "$T/tasks" \
+    --mdf "127.0.0.1:$SINK_PORT" "${POI_TLS[@]}" --summary \
+    >/dev/null 2>"$T/poi-null.log" ||
+    fail "the POI failed with its summary going to /dev/null: $(tail -3 "$T/poi-null.log")"
+script -qec "$POI --read $T/small.pcap --tasks $T/tasks --mdf 127.0.0.1:$SINK_PORT --cert $PKI/poi.pem --key $PKI/poi.key --ca $PKI/ca.pem --summary 2>$T/poi-tty.log" \
+    /dev/null >"$T/poi-tty.out" </dev/null ||
+    fail "the POI failed with its summary going to a terminal: $(tail -3 "$T/poi-tty.log")"
+grep -q "X3 PDUs 3" "$T/poi-tty.out" || fail "no summary on the terminal"
+stop_sink
 echo PASS
