@@ -425,6 +425,39 @@ decode_attrs(struct cl_rd *rd, struct cl_x2x3_pdu *pdu, const char **why)
 }
 
 int
+cl_x2x3_frame(const uint8_t *p, size_t len, uint32_t *plen, const char **why)
+{
+	uint32_t hlen, pl;
+	uint16_t type;
+
+	*plen = 0;
+	if (len < CL_X2X3_FIXED_LEN) {
+		*why = "shorter than a header";
+		return CL_ERR_FORMAT;
+	}
+	type = (uint16_t)(p[2] << 8 | p[3]);
+	hlen = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+	    (uint32_t)p[6] << 8 | p[7];
+	pl = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
+	    (uint32_t)p[10] << 8 | p[11];
+	if ((p[0] << 8 | p[1]) != CL_X2X3_VERSION)
+		*why = "unsupported version";
+	else if (type != CL_X2X3_X2 && type != CL_X2X3_X3)
+		*why = "not an X2 or X3 PDU";
+	else if (hlen < CL_X2X3_FIXED_LEN || hlen > CL_X2X3_MAX_HEADER)
+		*why = "header length out of range";
+	else if (pl > CL_X2X3_MAX_PAYLOAD)
+		*why = "payload length over limit";
+	else if ((uint64_t)hlen + pl != len)
+		*why = "lengths do not add up to the record";
+	else {
+		*plen = pl;
+		return 0;
+	}
+	return CL_ERR_FORMAT;
+}
+
+int
 cl_x2x3_decode(const uint8_t *p, size_t len, struct cl_x2x3_pdu *out,
     size_t *consumed, const char **why)
 {

@@ -127,6 +127,17 @@ size_t cl_x2x3_encoded_len(const struct cl_x2x3_pdu *pdu);
 int cl_x2x3_decode(const uint8_t *p, size_t len, struct cl_x2x3_pdu *out,
     size_t *consumed, const char **why);
 
+/*
+ * The framing of one PDU that must fill p[0..len) exactly: version, a
+ * data PDU type (X2 or X3, never a keepalive), header and payload
+ * lengths within their limits and adding up to len.  Returns 0 and the
+ * payload length in *plen, or CL_ERR_FORMAT with *why.  No attribute is
+ * parsed: for a process that forwards PDUs another one encoded, without
+ * a parser in its address space (the POI's output role).
+ */
+int cl_x2x3_frame(
+    const uint8_t *p, size_t len, uint32_t *plen, const char **why);
+
 /* Convenience for keepalives: fills pdu for a keepalive (or ack when
  * ack is true) carrying seqno. */
 void cl_x2x3_keepalive(struct cl_x2x3_pdu *pdu, bool ack, uint32_t seqno);

@@ -100,8 +100,10 @@ static int
 emit(void *arg, const struct cl_x2x3_pdu *pdu)
 {
 	struct match *m = arg;
-	size_t len = poi_pdurec_len(pdu);
+	size_t len = cl_x2x3_encoded_len(pdu);
+	struct cl_buf b;
 	void *p;
+	int r;
 
 	if (len > POI_PDUREC_MAX)
 		return CL_ERR_TOOBIG;
@@ -109,8 +111,15 @@ emit(void *arg, const struct cl_x2x3_pdu *pdu)
 		fatal(m, "the parent went away while the PDU ring was full");
 		return CL_ERR_CLOSED;
 	}
-	poi_pdurec_put(pdu, p);
-	cl_ring_commit(m->out, POI_REC_PDU, len);
+	/* Encoded here, once, into the ring; the output role checks it with
+	 * the strict decoder and sends it as it is. */
+	b.d = p;
+	b.len = 0;
+	b.alloc = len;
+	b.max = len;
+	if ((r = cl_x2x3_encode(&b, pdu)) != 0)
+		return r;
+	cl_ring_commit(m->out, POI_REC_PDU, b.len);
 	return 0;
 }
 

@@ -376,18 +376,59 @@ send_keepalive(struct cl_out *o, int64_t now_ms)
 	o->st.keepalives++;
 }
 
+static int emitted(struct cl_out *o, int r, size_t payload_len);
+
 int
 cl_out_emit(void *arg, const struct cl_x2x3_pdu *pdu)
 {
-	struct cl_out *o = arg;
-	int64_t now;
-	int r;
+	return emitted(arg, enqueue(arg, pdu, false), pdu->payload.len);
+}
 
-	if ((r = enqueue(o, pdu, false)) != 0) {
+int
+cl_out_emit_encoded(
+    struct cl_out *o, const uint8_t *p, size_t len, const char **why)
+{
+	struct chunk *c;
+	uint32_t plen;
+
+	*why = "";
+	if ((c = room(o, len, false)) == NULL) {
+		/* The payload length, for the counters, from a copy. */
+		uint8_t h[CL_X2X3_FIXED_LEN];
+
+		plen = 0;
+		if (len >= sizeof(h)) {
+			memcpy(h, p, sizeof(h));
+			plen = (uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 |
+			    (uint32_t)h[10] << 8 | h[11];
+		}
+		return emitted(o, CL_ERR_FULL, plen);
+	}
+	/* Checked on our own copy, which the writer of p cannot change,
+	 * and queued only if it is sound. */
+	memcpy(c->data + c->len, p, len);
+	if (cl_x2x3_frame(c->data + c->len, len, &plen, why) != 0)
+		return CL_ERR_FORMAT;
+	c->len += len;
+	o->q_end += len;
+	o->st.pdus++;
+	o->st.bytes += len;
+	return emitted(o, 0, plen);
+}
+
+/* After a PDU was queued (r 0) or not: the drop is counted and logged,
+ * a keepalive follows every KA_EVERY_BYTES. */
+static int
+emitted(struct cl_out *o, int r, size_t payload_len)
+{
+	int64_t now;
+
+	if (r != 0) {
 		o->st.dropped++;
-		o->st.dropped_bytes += pdu->payload.len;
+		o->st.dropped_bytes += payload_len;
 		now = cl_out_now_ms();
-		if (now - o->last_drop_log_ms >= 1000) {
+		/* Another error (the encoder's) is the caller's to log. */
+		if (r == CL_ERR_FULL && now - o->last_drop_log_ms >= 1000) {
 			cl_err("X2/X3 output full (memory %zu bytes, spool "
 			       "%llu bytes): dropping PDUs, %llu so far",
 			    o->mem, (unsigned long long)o->spool_used,

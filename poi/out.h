@@ -77,6 +77,18 @@ void cl_out_free(struct cl_out *o);
  */
 int cl_out_emit(void *o, const struct cl_x2x3_pdu *pdu);
 
+/*
+ * Queues one PDU encoded already (by the match role), p[0..len), as it
+ * is, once its framing is checked on the output's own copy
+ * (cl_x2x3_frame(): a data PDU whose lengths fill the record exactly),
+ * so that the stream stays framed by PDUs whatever p held; nothing else
+ * of it is parsed here (the MDF decodes it strictly).  Returns 0,
+ * CL_ERR_FULL (dropped and counted) or CL_ERR_FORMAT (not queued; *why
+ * says what is wrong).
+ */
+int cl_out_emit_encoded(
+    struct cl_out *o, const uint8_t *p, size_t len, const char **why);
+
 /* True when less than one maximum-size PDU still fits in memory + spool. */
 bool cl_out_full(const struct cl_out *o);
 

@@ -49,7 +49,6 @@ struct output {
 	struct cl_loop_io *sock_io, *in_io;
 	struct cl_loop_pollset *ps;
 	struct cl_loop_timer *soon, *deadline;
-	uint8_t *copy;
 	bool ended, done;
 	int status;
 };
@@ -94,30 +93,11 @@ check_done(struct output *w)
 		send_done(w);
 }
 
-/* Copies the three strings of pdu into the role's own memory. */
-static int
-own_strings(struct output *w, struct cl_x2x3_pdu *pdu)
-{
-	struct cl_span *s[3] = {&pdu->mti, &pdu->ipid, &pdu->nfid};
-	size_t i, off = 0;
-
-	for (i = 0; i < 3; i++) {
-		if (s[i]->len > CL_X2X3_MAX_STRATTR)
-			return CL_ERR_FORMAT;
-		if (s[i]->len == 0)
-			continue;
-		memcpy(w->copy + off, s[i]->p, s[i]->len);
-		s[i]->p = w->copy + off;
-		off += s[i]->len;
-	}
-	return 0;
-}
-
 static void
 drain(void *arg)
 {
 	struct output *w = arg;
-	struct cl_x2x3_pdu pdu;
+	const char *why = "";
 	const uint8_t *p;
 	uint32_t type;
 	size_t len, n;
@@ -140,23 +120,16 @@ drain(void *arg)
 			r = CL_ERR_FORMAT;
 			break;
 		}
-		/* The fields and lengths are read once into pdu; the strings
-		 * are copied, so that the writer cannot change them between
-		 * the encoder's check and its copy.  The payload, opaque
-		 * octets, is encoded from the ring: the record is released
-		 * only after cl_out_emit() has copied it. */
-		if ((r = poi_pdurec_get(p, len, &pdu)) != 0 ||
-		    (r = own_strings(w, &pdu)) != 0)
-			break;
+		/* The match role encoded it; the output checks its framing
+		 * on its own copy and sends it as it is (the MDF decodes it
+		 * strictly).  A drop (memory and spool full) is counted and
+		 * logged by the output. */
+		r = cl_out_emit_encoded(w->o, p, len, &why);
 		cl_ring_consume(w->in);
-		/* The encoder refuses what the strict decoder would (a PDU
-		 * the match role made up); a drop (memory and spool full)
-		 * is counted and logged by the output. */
-		r = cl_out_emit(w->o, &pdu);
-		if (r == CL_ERR_INVALID_ARG || r == CL_ERR_TOOBIG) {
+		if (r == CL_ERR_FORMAT) {
 			cl_err("output role: a PDU from the match role is "
-			       "malformed");
-			r = CL_ERR_FORMAT;
+			       "malformed (%s)",
+			    why);
 			break;
 		}
 		r = 0;
@@ -302,8 +275,7 @@ output_prepare(void *arg, int sock)
 		cl_err("output role: PDU ring: %s", cl_err_str(r));
 		return r;
 	}
-	if ((w->copy = malloc(3 * CL_X2X3_MAX_STRATTR)) == NULL ||
-	    (r = cl_imsg_new(sock, to_output,
+	if ((r = cl_imsg_new(sock, to_output,
 		 sizeof(to_output) / sizeof(to_output[0]), &w->ib)) != 0 ||
 	    (r = cl_loop_new(&w->l)) != 0 ||
 	    (w->sock_io = cl_loop_io_new(w->l, sock, on_sock, w)) == NULL ||

@@ -34,7 +34,7 @@
 
 /* Ring record types. */
 #define POI_REC_PKT 1 /* struct poi_rec_pkt, then the packet's octets */
-#define POI_REC_PDU 1 /* one X2/X3 PDU (poi_pdurec_put()) */
+#define POI_REC_PDU 1 /* one X2/X3 PDU, encoded */
 #define POI_REC_END 2 /* nothing follows: finish */
 
 struct poi_rec_pkt {
@@ -43,16 +43,11 @@ struct poi_rec_pkt {
 };
 
 /*
- * A PDU in the PDU ring: its fields and strings, encoded by the output
- * role.  poi_pdurec_get() reads the fixed part once and checks the
- * lengths; its spans point into p (copy what must not change under the
- * reader); the values are left to the encoder, which refuses a PDU the
- * strict decoder would.
+ * A PDU in the PDU ring: encoded by the match role (cl_x2x3_encode()),
+ * checked by the output role with the strict decoder on its own copy
+ * and queued as it is (cl_out_emit_encoded()).
  */
 #define POI_PDUREC_MAX (256 + 3 * CL_X2X3_MAX_STRATTR + CL_X2X3_MAX_PAYLOAD)
-size_t poi_pdurec_len(const struct cl_x2x3_pdu *pdu);
-void poi_pdurec_put(const struct cl_x2x3_pdu *pdu, uint8_t *out);
-int poi_pdurec_get(const uint8_t *p, size_t len, struct cl_x2x3_pdu *pdu);
 
 /* imsg types. */
 enum {

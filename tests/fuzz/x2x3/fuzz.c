@@ -16,6 +16,11 @@
  *    re-encoding must itself decode, to a PDU that re-encodes to the very
  *    same bytes (a fixed point).
  *
+ * The framing check (cl_x2x3_frame(), the POI's output role) is run on
+ * the whole input and on each decoded PDU: it never reads past the input,
+ * what it accepts has lengths that fill the input exactly, and every X2
+ * or X3 PDU the decoder takes whole passes it (it is the weaker check).
+ *
  * A failed check aborts, which libFuzzer (or the replay driver) reports.
  */
 #include <stdlib.h>
@@ -86,8 +91,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cl_buf b, b2;
 	const char *why;
 	size_t off = 0, consumed;
+	uint32_t plen;
 	int r;
 
+	if (cl_x2x3_frame(data, size, &plen, &why) == 0 &&
+	    (size < CL_X2X3_FIXED_LEN || plen > size ||
+		cl_load_u32(data + 4) + plen != size))
+		abort();
 	cl_buf_init(&b, CL_X2X3_MAX_HEADER + CL_X2X3_MAX_PAYLOAD);
 	cl_buf_init(&b2, CL_X2X3_MAX_HEADER + CL_X2X3_MAX_PAYLOAD);
 	while (off < size) {
@@ -101,6 +111,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (consumed > size - off)
 			abort();
 		check_pdu(data + off, consumed, &pdu, &b, &b2);
+		if ((pdu.type == CL_X2X3_X2 || pdu.type == CL_X2X3_X3) &&
+		    (cl_x2x3_frame(data + off, consumed, &plen, &why) != 0 ||
+			plen != pdu.payload.len))
+			abort();
 		off += consumed;
 	}
 	cl_buf_release(&b);

@@ -822,6 +822,101 @@ CL_TEST(spill_and_drain)
 
 /* While cl_out_full() is false a PDU is never dropped; once memory and
  * spool are full, PDUs are dropped, counted and logged. */
+/* A PDU encoded elsewhere (the match role) goes out octet for octet,
+ * between PDUs queued by cl_out_emit(), and is confirmed like them; a
+ * drop when full is counted with its payload length. */
+CL_TEST(emit_encoded)
+{
+	static uint8_t pl[300];
+	struct cl_x2x3_pdu pdu;
+	struct cl_out_stats st;
+	const char *why;
+	struct cl_buf b;
+	struct cl_out *o;
+	uint32_t i;
+
+	mdf_start(&M);
+	o = out_new(M.port, 0, NULL);
+	emit(o, 1, 100);
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.type = CL_X2X3_X2;
+	pdu.pformat = CL_X2X3_PF_RADIUS;
+	pdu.pdir = CL_X2X3_DIR_TO_TARGET;
+	pdu.xid[0] = 0x42;
+	pdu.has_seqno = true;
+	pdu.seqno = 2;
+	i = 2;
+	memset(pl, 2, sizeof(pl));
+	memcpy(pl, &i, 4);
+	pdu.payload.p = pl;
+	pdu.payload.len = sizeof(pl);
+	cl_buf_init(&b, 4096);
+	CHECK_INT_EQ(cl_x2x3_encode(&b, &pdu), 0);
+	CHECK_INT_EQ(cl_out_emit_encoded(o, b.d, b.len, &why), 0);
+	/* Records that would break the stream's framing are refused and not
+	 * queued: cut short, one octet more, lengths that do not add up, a
+	 * keepalive (the output's own), another version. */
+	{
+		uint8_t bad[4096];
+
+		CHECK(b.len + 1 <= sizeof(bad));
+		CHECK_INT_EQ(cl_out_emit_encoded(o, b.d, b.len - 1, &why),
+		    CL_ERR_FORMAT);
+		CHECK(strstr(why, "add up") != NULL);
+		memcpy(bad, b.d, b.len);
+		bad[b.len] = 0;
+		CHECK_INT_EQ(cl_out_emit_encoded(o, bad, b.len + 1, &why),
+		    CL_ERR_FORMAT);
+		CHECK_INT_EQ(
+		    cl_out_emit_encoded(o, bad, 12, &why), CL_ERR_FORMAT);
+		bad[3] = CL_X2X3_KEEPALIVE;
+		CHECK_INT_EQ(
+		    cl_out_emit_encoded(o, bad, b.len, &why), CL_ERR_FORMAT);
+		CHECK(strstr(why, "not an X2 or X3") != NULL);
+		memcpy(bad, b.d, b.len);
+		bad[1] = 4;
+		CHECK_INT_EQ(
+		    cl_out_emit_encoded(o, bad, b.len, &why), CL_ERR_FORMAT);
+		memcpy(bad, b.d, b.len);
+		bad[11] ^= 1; /* payload length */
+		CHECK_INT_EQ(
+		    cl_out_emit_encoded(o, bad, b.len, &why), CL_ERR_FORMAT);
+	}
+	emit(o, 3, 120);
+	st = stats(o);
+	CHECK_INT_EQ(st.pdus, 3);
+	CHECK_INT_EQ(st.dropped, 0);
+	connect_up(o);
+	CHECK_INT_EQ(M.ndata, 3);
+	for (i = 0; i < 3; i++)
+		CHECK_INT_EQ(M.seqs[i], i + 1);
+	CHECK(!M.bad_payload && !M.malformed);
+	mdf_send(&M, CL_X2X3_KEEPALIVE_ACK, true, M.last_ka);
+	UNTIL(o, cl_out_pending(o) == 0);
+	cl_out_free(o);
+	mdf_stop(&M);
+
+	/* Full: dropped, counted, logged. */
+	{
+		char port[8];
+		int dead = dead_port(port), k;
+
+		o = out_new(port, 1024 * 1024, NULL);
+		log_capture();
+		for (k = 0; k < 100000; k++)
+			if (cl_out_emit_encoded(o, b.d, b.len, &why) != 0)
+				break;
+		CHECK(strstr(log_end(), "X2/X3 output full") != NULL);
+		CHECK(k < 100000);
+		st = stats(o);
+		CHECK_INT_EQ(st.dropped, 1);
+		CHECK_INT_EQ(st.dropped_bytes, sizeof(pl));
+		cl_out_free(o);
+		close(dead);
+	}
+	cl_buf_release(&b);
+}
+
 CL_TEST(full_drops)
 {
 	char port[8];
@@ -886,6 +981,7 @@ main(void)
 	CL_RUN(refused_from_mdf);
 	CL_RUN(spill_and_drain);
 	CL_RUN(full_drops);
+	CL_RUN(emit_encoded);
 	rmdir(logdir);
 	return cl_test_done();
 }
