@@ -28,6 +28,7 @@
 #include "conf.h"
 #include "decode.h"
 #include "err.h"
+#include "fsutil.h"
 #include "imsg.h"
 #include "log.h"
 #include "loop.h"
@@ -261,7 +262,9 @@ struct ctx {
 	int cap_fd, match_fd, out_fd;
 	struct cl_imsgbuf *cib, *mib, *oib;
 	struct cl_loop_io *cio, *mio, *oio;
-	struct cl_loop_timer *stats_t;
+	struct cl_loop_timer *stats_t, *crl_t;
+	struct cl_file_seen crl_seen; /* --crl as last handed over */
+	char crl_logged[256];         /* the last failure logged */
 	struct cl_loop_pollset *metrics_ps;
 	struct cl_metrics *metrics;
 	bool stopping, finished;
@@ -596,6 +599,44 @@ on_stats(void *arg)
 		(void)cl_imsg_compose(c->oib, POI_IMSG_STATS_REQ, -1, NULL, 0);
 		flush_role(c->oib, c->oio);
 	}
+}
+
+/*
+ * Once a second with --crl: a changed file goes to the output role,
+ * which checks and applies it (it opens no file).  A failure is logged
+ * when its reason changes; the lists in force stay.
+ */
+static void
+on_crl(void *arg)
+{
+	struct ctx *c = arg;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char err[256];
+	int r;
+
+	if (c->out_done)
+		return;
+	r = cl_file_reread(
+	    c->o->crl, &c->crl_seen, POI_CRL_MAX, &buf, &len, err, sizeof(err));
+	if (r < 0) {
+		if (strcmp(err, c->crl_logged) != 0)
+			cl_warn("CRL %s: %s; the lists read before stay in "
+				"force",
+			    c->o->crl, err);
+		snprintf(c->crl_logged, sizeof(c->crl_logged), "%s", err);
+	} else {
+		c->crl_logged[0] = '\0';
+		if (r == 1 && len == 0)
+			cl_warn("CRL %s: empty; the lists read before stay in "
+				"force",
+			    c->o->crl);
+		else if (r == 1)
+			(void)cl_imsg_compose(
+			    c->oib, POI_IMSG_CRL, -1, buf, len);
+	}
+	free(buf);
+	flush_role(c->oib, c->oio);
 }
 
 static void
@@ -1007,6 +1048,16 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	/* The --crl file as the output role reads it now: a later change
+	 * goes to it (on_crl()). */
+	if (o.crl != NULL && !o.insecure) {
+		uint8_t *b = NULL;
+		size_t bl;
+
+		(void)cl_file_reread(
+		    o.crl, &c.crl_seen, POI_CRL_MAX, &b, &bl, err, sizeof(err));
+		free(b);
+	}
 	/* The output role: the key is read in it, never here. */
 	ocfg.ocfg.host = nhost;
 	ocfg.ocfg.port = o.mdf_port;
@@ -1125,6 +1176,9 @@ main(int argc, char **argv)
 	    cl_loop_io_set(c.mio, CL_LOOP_READ) != 0 ||
 	    cl_loop_io_set(c.oio, CL_LOOP_READ) != 0 ||
 	    cl_loop_timer_every(c.stats_t, 250) != 0 ||
+	    (o.crl != NULL && !o.insecure &&
+		((c.crl_t = cl_loop_timer_new(c.l, on_crl, &c)) == NULL ||
+		    cl_loop_timer_every(c.crl_t, 1000) != 0)) ||
 	    (c.metrics != NULL &&
 		((c.metrics_ps = cl_loop_pollset_new(c.l, CL_METRICS_POLLFDS,
 		      metrics_fill, metrics_handle, &c)) == NULL ||
@@ -1193,6 +1247,7 @@ out:
 	cl_loop_io_free(c.oio);
 	cl_loop_io_free(c.cio);
 	cl_loop_timer_free(c.stats_t);
+	cl_loop_timer_free(c.crl_t);
 	cl_loop_pollset_free(c.metrics_ps);
 	cl_loop_free(c.l);
 	cl_metrics_free(c.metrics);

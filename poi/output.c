@@ -25,6 +25,7 @@
 
 static const struct cl_imsg_type to_output[] = {
     {POI_IMSG_STATS_REQ, "stats request", 0, 0, 0, false, 0},
+    {POI_IMSG_CRL, "revocation lists", 1, POI_CRL_MAX, 1, false, 0},
 };
 
 const struct cl_imsg_type poi_from_output[] = {
@@ -224,7 +225,11 @@ on_sock(void *arg, int fd, unsigned what)
 			cl_out_stats(w->o, &st);
 			(void)cl_imsg_compose(
 			    w->ib, POI_IMSG_OUT_STATS, -1, &st, sizeof(st));
-		}
+		} else if (im.type == POI_IMSG_CRL && w->tls != NULL &&
+		    cl_tls_crl_set(w->tls, im.data, im.len, err, sizeof(err)) !=
+			0)
+			cl_warn("CRL: %s; the lists read before stay in force",
+			    err);
 	}
 	if (r < 0) {
 		cl_err("output role: from the parent: %s", err);
@@ -262,6 +267,9 @@ output_prepare(void *arg, int sock)
 			cl_err("TLS: %s", err);
 			return CL_ERR_SYSTEM;
 		}
+		/* It opens no file: the parent hands it the lists when the
+		 * file changes (POI_IMSG_CRL). */
+		(void)cl_tls_crl_freeze(w->tls);
 	}
 	w->cfg->ocfg.tls = w->tls;
 	if ((r = cl_out_new(&w->cfg->ocfg, &w->o)) != 0) {

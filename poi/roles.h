@@ -32,6 +32,9 @@
 #define POI_RING_PKT_SIZE (512u * 1024)
 #define POI_RING_PDU_SIZE (1024u * 1024)
 
+/* Largest --crl file the parent hands to the output role. */
+#define POI_CRL_MAX (4u * 1024 * 1024)
+
 /* Ring record types. */
 #define POI_REC_PKT 1 /* struct poi_rec_pkt, then the packet's octets */
 #define POI_REC_PDU 1 /* one X2/X3 PDU, encoded */
@@ -64,6 +67,7 @@ enum {
 	POI_IMSG_CAPTURE_DONE, /* capture -> parent: the end record is in */
 	POI_IMSG_TASKS_OK,     /* match -> parent: u64 tasks now in force */
 	POI_IMSG_TASKS_BAD,    /* match -> parent: why the file was refused */
+	POI_IMSG_CRL, /* parent -> output: the --crl file, changed on disk */
 };
 
 struct poi_capture_stats {

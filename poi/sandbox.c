@@ -136,7 +136,6 @@ poi_sandbox_output(char *err, size_t errlen)
 	allow_loop(sb);
 	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
 		(void)cl_sandbox_allow(sb, calls[i], -1);
-	(void)cl_sandbox_allow_open_rdonly(sb);
 	return cl_sandbox_load(sb, err, errlen);
 }
 

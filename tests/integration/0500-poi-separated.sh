@@ -8,7 +8,9 @@
 # root and live in an empty root directory; match holds no socket but
 # its own to the parent, output none but that and its connection to the
 # MDF; no process has the key file open, and the key's octets are in
-# the output role's memory only.  SIGTERM still flushes everything.
+# the output role's memory only.  SIGTERM still flushes everything.  A
+# summary printed to a terminal or /dev/null works under the filters, and
+# a --crl file replaced while the POI runs is applied.
 . "$(dirname "$0")/lib.sh"
 gen_certs
 python3 "$CL_SRC/tests/tools/mkpcap.py" --gap-us 50000 "$T/in.pcap" \
@@ -121,5 +123,25 @@ script -qec "$POI --read $T/small.pcap --tasks $T/tasks --mdf 127.0.0.1:$SINK_PO
     /dev/null >"$T/poi-tty.out" </dev/null ||
     fail "the POI failed with its summary going to a terminal: $(tail -3 "$T/poi-tty.log")"
 grep -q "X3 PDUs 3" "$T/poi-tty.out" || fail "no summary on the terminal"
+stop_sink
+
+# The operator replaces --crl while the POI runs: the parent hands the
+# file to the output role, which opens none, and its next handshake is
+# checked against the new lists.
+gen_crl "$PKI/crl.pem" mdf
+start_sink sink3 --cert "$PKI/mdf.pem" --key "$PKI/mdf.key" --ca "$PKI/ca.pem"
+"$POI" --read "$T/small.pcap" --tasks "$T/tasks" \
+    --mdf "127.0.0.1:$SINK_PORT" "${POI_TLS[@]}" --crl "$PKI/crl.pem" \
+    --flush-timeout 60 --summary >"$T/poi-crl.out" 2>"$T/poi-crl.log" &
+CRL_POI=$!
+PIDS+=("$CRL_POI")
+wait_for 10 grep -q "/CN=mdf (serial [0-9A-F]*) is revoked" "$T/poi-crl.log" ||
+    fail "the POI did not refuse the revoked MDF certificate"
+gen_crl "$PKI/crl.pem"
+wait_for 10 grep -q "CRL .*/crl\.pem: read again: 1 lists, 0 revoked" \
+    "$T/poi-crl.log" || fail "the output role did not apply the new CRL"
+wait "$CRL_POI" || fail "the POI did not deliver once the CRL was replaced"
+grep -q "X3 PDUs 3" "$T/poi-crl.out" || fail "summary: $(cat "$T/poi-crl.out")"
+echo "ok: a replaced CRL is applied by the output role without a restart"
 stop_sink
 echo PASS
