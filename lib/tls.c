@@ -121,6 +121,7 @@ struct policy {
 	uint64_t checked_ms;       /* last look at the file */
 	uint64_t stale_warned_ms;  /* last "expired" warning */
 	bool stale_warned;
+	bool pushed; /* lists come from cl_tls_crl_set(), not the file */
 };
 
 static void
@@ -469,7 +470,7 @@ crl_refresh(struct policy *p)
 	struct stat st;
 	char err[512];
 
-	if (p->checked_ms != 0 && now - p->checked_ms < 1000)
+	if (p->pushed || (p->checked_ms != 0 && now - p->checked_ms < 1000))
 		return;
 	p->checked_ms = now;
 	if (stat(p->crl_path, &st) != 0) {
@@ -822,4 +823,51 @@ cl_tls_peer_cn(SSL *ssl, char *name, size_t len)
 	}
 	X509_free(cert);
 	return r;
+}
+
+static struct policy *
+ctx_policy(SSL_CTX *ctx)
+{
+	if (ctx == NULL || store_idx < 0)
+		return NULL;
+	return X509_STORE_get_ex_data(SSL_CTX_get_cert_store(ctx), store_idx);
+}
+
+int
+cl_tls_crl_pushed(SSL_CTX *ctx)
+{
+	struct policy *p = ctx_policy(ctx);
+
+	if (p == NULL || p->crl_path == NULL)
+		return CL_ERR_INVALID_ARG;
+	p->pushed = true;
+	return 0;
+}
+
+int
+cl_tls_crl_set(
+    SSL_CTX *ctx, const void *pem, size_t len, char *err, size_t errlen)
+{
+	struct policy *p = ctx_policy(ctx);
+	STACK_OF(X509_CRL) * sk;
+	FILE *f;
+
+	if (p == NULL || p->crl_path == NULL || len == 0) {
+		snprintf(err, errlen, "no revocation list in it");
+		return CL_ERR_INVALID_ARG;
+	}
+	if ((f = fmemopen((void *)(uintptr_t)pem, len, "r")) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return CL_ERR_NOMEM;
+	}
+	sk = read_crls(p, f, err, errlen);
+	fclose(f);
+	if (sk == NULL)
+		return CL_ERR_FORMAT;
+	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
+	p->crls = sk;
+	p->stale_warned = false;
+	cl_info("CRL %s: read again: %d lists, %d revoked certificates",
+	    p->crl_path, sk_X509_CRL_num(sk), count_revoked(sk));
+	return 0;
 }

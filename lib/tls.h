@@ -93,6 +93,23 @@ SSL_CTX *cl_tls_server_ctx(
     const struct cl_tls_cfg *cfg, char *err, size_t errlen);
 
 /*
+ * For a process that cannot read the CRL file any more (a role in an
+ * empty root directory): from now on ctx's revocation lists are never
+ * read from the file again, only replaced by cl_tls_crl_set().  Returns
+ * 0, or CL_ERR_INVALID_ARG if ctx has no CRL.
+ */
+int cl_tls_crl_pushed(SSL_CTX *ctx);
+
+/*
+ * Replaces ctx's revocation lists with the PEM text pem[0..len) (the
+ * CRL file's contents, read by another process), checked as a reload of
+ * the file is, and logs the same "read again" line.  Returns 0, or an
+ * error described in err; the last good lists then stay in force.
+ */
+int cl_tls_crl_set(
+    SSL_CTX *ctx, const void *pem, size_t len, char *err, size_t errlen);
+
+/*
  * For a client: the server's certificate must also name name, as a DNS
  * name or IP address in its subject alternative names or as its common
  * name; name is sent as SNI unless it is an IP address.  Call it after
