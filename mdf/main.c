@@ -1067,7 +1067,8 @@ tick(void *arg)
 			mdf_poi_acks(m->pois[i], committed);
 			mdf_poi_flush(m, m->pois[i]);
 		}
-	mdf_front_crl_check(m->front, now);
+	if (m->front != NULL)
+		mdf_front_crl_check(m->front, now);
 	if (now >= ml->last_slow + 1000) {
 		unsigned nf;
 
