@@ -615,16 +615,16 @@ ic_sign(void *arg, const uint8_t *hashes, size_t len, uint8_t sig[64])
 /*
  * The front role: the X2/X3 listener, the server's TLS context (its key)
  * and the POIs' connections, in a process of its own started before any
- * task, spool or LEMF context is loaded here.  Returns 0, or 1 (logged).
+ * task, spool or LEMF context is loaded here; its port in *port.  Returns
+ * 0, or 1 (logged).
  */
 static int
-start_front(struct mdf *m)
+start_front(struct mdf *m, unsigned *port)
 {
 	struct mdf_opts *o = m->o;
 	struct mdf_front_cfg fc;
 	uint64_t nofile = cl_net_raise_nofile();
 	char err[1024];
-	unsigned port;
 	int lfd;
 
 	/* Unauthenticated connections have their own limit, and it must be
@@ -633,7 +633,7 @@ start_front(struct mdf *m)
 		cl_warn("RLIMIT_NOFILE %llu: at most %u unauthenticated POI "
 			"connections",
 		    (unsigned long long)nofile, o->front.admit.full);
-	if ((lfd = cl_net_listen(o->listen, &port)) == -1)
+	if ((lfd = cl_net_listen(o->listen, port)) == -1)
 		return 1;
 	memset(&fc, 0, sizeof(fc));
 	fc.lfd = lfd;
@@ -649,12 +649,6 @@ start_front(struct mdf *m)
 		cl_err("%s", err);
 		return 1;
 	}
-	cl_info("listening for X2/X3 on %s (port %u, %s)", o->listen, port,
-	    o->insecure ? "plain TCP" : "TLS 1.3");
-	if (o->port_file != NULL && cl_net_port_file(o->port_file, port) != 0) {
-		cl_err("%s: %s", o->port_file, strerror(errno));
-		return 1;
-	}
 	return 0;
 }
 
@@ -665,6 +659,7 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 	struct mdf_opts *o = m->o;
 	struct cl_spool_report rep;
 	char err[1024];
+	unsigned port = 0;
 	size_t i;
 	int r;
 
@@ -701,7 +696,7 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 				"use only on a protected line",
 			    o->dests[i].name);
 	}
-	if (!o->check && start_front(m) != 0)
+	if (!o->check && start_front(m, &port) != 0)
 		return 1;
 	if (load_tasks(m, true) != 0)
 		return 1;
@@ -839,6 +834,13 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 			return 1;
 		}
 		m->nstreams++;
+	}
+	/* The port file says that the MDF is up: written once all is. */
+	cl_info("listening for X2/X3 on %s (port %u, %s)", o->listen, port,
+	    o->insecure ? "plain TCP" : "TLS 1.3");
+	if (o->port_file != NULL && cl_net_port_file(o->port_file, port) != 0) {
+		cl_err("%s: %s", o->port_file, strerror(errno));
+		return 1;
 	}
 	if (o->metrics != NULL) {
 		unsigned mp;
