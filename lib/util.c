@@ -280,8 +280,18 @@ cl_format_time(int64_t t, char buf[static 21])
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	gmtime_r(&tt, &tm);
-	strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* Not strftime(): without TZ, glibc opens /etc/localtime on every
+	 * call, which a sandboxed role may not (lib/log.c does the same). */
+	if (gmtime_r(&tt, &tm) == NULL || tm.tm_year < -1900 ||
+	    tm.tm_year > 9999 - 1900) {
+		memcpy(buf, "0000-00-00T00:00:00Z", 21);
+		return;
+	}
+	snprintf(buf, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ",
+	    (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+	    (unsigned)tm.tm_sec % 100u);
 }
 
 bool

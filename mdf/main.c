@@ -125,8 +125,9 @@ usage(FILE *f)
 	    "      --integrity-key FILE  Ed25519 private key (PEM) signing "
 	    "IntegrityCheck PDUs (mode 0600),\n"
 	    "                            held by the signer process only\n"
-	    "      --user NAME           user of the signer when started as "
-	    "root\n"
+	    "      --user NAME           user of the signer and the front "
+	    "when started\n"
+	    "                            as root\n"
 	    "                            (default _clearli, else nobody)\n"
 	    "      --integrity-interval SECS  interval (default 10; 0 = "
 	    "none)\n"
@@ -510,11 +511,10 @@ render(void *arg, struct cl_buf *b)
 	    m->malformed);
 	G("pois", "POI connections.", npoi);
 	if (m->front != NULL) {
-		struct cl_front_stats fs;
+		const struct mdf_front_stats fs = m->fstats;
 
-		cl_front_stats(m->front, &fs);
 		G("unauthenticated", "Connections not authenticated yet.",
-		    cl_front_pending(m->front));
+		    fs.pending);
 		C("connections_refused_total",
 		    "Connections refused before TLS: --max-startups, "
 		    "--per-source-max-startups.",
@@ -612,6 +612,46 @@ ic_sign(void *arg, const uint8_t *hashes, size_t len, uint8_t sig[64])
 	return 0;
 }
 
+/*
+ * The front role: the X2/X3 listener, the server's TLS context (its key)
+ * and the POIs' connections, in a process of its own started before any
+ * task, spool or LEMF context is loaded here; its port in *port.  Returns
+ * 0, or 1 (logged).
+ */
+static int
+start_front(struct mdf *m, unsigned *port)
+{
+	struct mdf_opts *o = m->o;
+	struct mdf_front_cfg fc;
+	uint64_t nofile = cl_net_raise_nofile();
+	char err[1024];
+	int lfd;
+
+	/* Unauthenticated connections have their own limit, and it must be
+	 * reached before the descriptors run out. */
+	if (cl_front_fit(&o->front, nofile, MAX_POIS + 2 * MAX_DESTS + 256))
+		cl_warn("RLIMIT_NOFILE %llu: at most %u unauthenticated POI "
+			"connections",
+		    (unsigned long long)nofile, o->front.admit.full);
+	if ((lfd = cl_net_listen(o->listen, port)) == -1)
+		return 1;
+	memset(&fc, 0, sizeof(fc));
+	fc.lfd = lfd;
+	fc.front = o->front;
+	if (!o->insecure) {
+		fc.cert = o->cert;
+		fc.key = o->key;
+		fc.ca = o->ca;
+		fc.crl = o->crl;
+	}
+	fc.user = o->user;
+	if (mdf_front_start(&fc, &m->front, err, sizeof(err)) != 0) {
+		cl_err("%s", err);
+		return 1;
+	}
+	return 0;
+}
+
 /* Everything but the event loop; returns the process exit code. */
 static int
 setup(struct mdf *m, struct mdf_core_opts *co)
@@ -619,6 +659,7 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 	struct mdf_opts *o = m->o;
 	struct cl_spool_report rep;
 	char err[1024];
+	unsigned port = 0;
 	size_t i;
 	int r;
 
@@ -655,9 +696,13 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 				"use only on a protected line",
 			    o->dests[i].name);
 	}
+	if (!o->check && start_front(m, &port) != 0)
+		return 1;
 	if (load_tasks(m, true) != 0)
 		return 1;
-	if (!o->insecure) {
+	if (o->check && !o->insecure) {
+		/* What the front role loads, checked here. */
+		SSL_CTX *srv;
 		struct cl_tls_cfg tc = {.cert = o->cert,
 		    .key = o->key,
 		    .ca = o->ca,
@@ -665,11 +710,11 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 		    .self = CL_ROLE_MDF,
 		    .peer = CL_ROLE_POI};
 
-		if ((m->srv = cl_tls_server_ctx(&tc, err, sizeof(err))) ==
-		    NULL) {
+		if ((srv = cl_tls_server_ctx(&tc, err, sizeof(err))) == NULL) {
 			cl_err("TLS: %s", err);
 			return 1;
 		}
+		SSL_CTX_free(srv);
 	}
 	if (o->lemf_ca != NULL && o->lemf_crl == NULL && o->crl != NULL)
 		cl_warn("--lemf-ca without --lemf-crl: the LEMFs' "
@@ -790,36 +835,12 @@ setup(struct mdf *m, struct mdf_core_opts *co)
 		}
 		m->nstreams++;
 	}
-	{
-		unsigned port;
-
-		uint64_t nofile = cl_net_raise_nofile();
-		int lfd;
-
-		/* Unauthenticated connections have their own limit, and it
-		 * must be reached before the descriptors run out. */
-		if (cl_front_fit(
-			&o->front, nofile, MAX_POIS + 2 * MAX_DESTS + 256))
-			cl_warn(
-			    "RLIMIT_NOFILE %llu: at most %u unauthenticated "
-			    "POI connections",
-			    (unsigned long long)nofile, o->front.admit.full);
-		if ((lfd = cl_net_listen(o->listen, &port)) == -1)
-			return 1;
-		o->front.what = "POI";
-		o->front.ctx = m->srv;
-		if ((r = cl_front_new(
-			 lfd, &o->front, mdf_poi_up, m, &m->front)) != 0) {
-			cl_err("X2/X3 listener: %s", cl_err_str(r));
-			return 1;
-		}
-		cl_info("listening for X2/X3 on %s (port %u, %s)", o->listen,
-		    port, o->insecure ? "plain TCP" : "TLS 1.3");
-		if (o->port_file != NULL &&
-		    cl_net_port_file(o->port_file, port) != 0) {
-			cl_err("%s: %s", o->port_file, strerror(errno));
-			return 1;
-		}
+	/* The port file says that the MDF is up: written once all is. */
+	cl_info("listening for X2/X3 on %s (port %u, %s)", o->listen, port,
+	    o->insecure ? "plain TCP" : "TLS 1.3");
+	if (o->port_file != NULL && cl_net_port_file(o->port_file, port) != 0) {
+		cl_err("%s: %s", o->port_file, strerror(errno));
+		return 1;
 	}
 	if (o->metrics != NULL) {
 		unsigned mp;
@@ -853,13 +874,13 @@ struct mdf_loop {
 	struct mdf *m;
 	struct cl_loop *l;
 	struct cl_loop_timer *tick;
-	struct cl_loop_pollset *front_ps, *metrics_ps;
-	struct cl_loop_io *spool_io;
+	struct cl_loop_pollset *metrics_ps;
+	struct cl_loop_io *spool_io, *front_io;
 	struct cl_loop_io *sio[MAX_DESTS];
 	int sfd[MAX_DESTS];
 	short srev[MAX_DESTS];
 	uint64_t last_slow, deadline, ic_retry;
-	int status; /* run()'s result: 1 once the signer is gone */
+	int status; /* run()'s result: 1 once a role is gone */
 };
 
 void
@@ -908,22 +929,32 @@ on_spool(void *arg, int fd, unsigned what)
 	cl_loop_timer_soon(ml->tick);
 }
 
-static size_t
-front_fill(
-    void *arg, struct pollfd *pfd, size_t max, uint64_t now, uint64_t *next)
+/* Without its front the MDF cannot go on: it exits, and a restart
+ * starts a new one; the POIs send again what was not acknowledged. */
+static void
+front_lost(struct mdf_loop *ml)
 {
-	struct mdf_loop *ml = arg;
-
-	return cl_front_pollfds(ml->m->front, pfd, max, now, next);
+	mdf_front_free(ml->m->front, true);
+	ml->m->front = NULL;
+	cl_err("no X2/X3 front: exiting");
+	ml->status = 1;
+	cl_loop_stop(ml->l);
 }
 
 static void
-front_handle(void *arg, struct pollfd *pfd, size_t n, uint64_t now)
+on_front(void *arg, int fd, unsigned what)
 {
 	struct mdf_loop *ml = arg;
 
-	cl_front_handle(ml->m->front, pfd, n, now);
-	/* New POIs get their watchers in the tick. */
+	(void)fd;
+	if (ml->m->front == NULL)
+		return;
+	if (mdf_front_io(ml->m, what) != 0) {
+		cl_loop_io_free(ml->front_io);
+		ml->front_io = NULL;
+		front_lost(ml);
+		return;
+	}
 	cl_loop_timer_soon(ml->tick);
 }
 
@@ -969,6 +1000,13 @@ tick(void *arg)
 			cl_loop_stop(ml->l);
 			return;
 		}
+		if (m->front != NULL &&
+		    !cl_privsep_alive(mdf_front_pid(m->front))) {
+			cl_loop_io_free(ml->front_io);
+			ml->front_io = NULL;
+			front_lost(ml);
+			return;
+		}
 	}
 	if (got_hup) {
 		got_hup = 0;
@@ -979,13 +1017,14 @@ tick(void *arg)
 			"delivering for up to %llu s",
 		    (unsigned long long)m->o->flush_timeout);
 		ml->deadline = now + m->o->flush_timeout * 1000;
-		cl_front_stop(m->front);
-		/* Its descriptors are closed: watched no more. */
-		if (cl_loop_pollset_arm(ml->front_ps) != 0)
-			watch_fail("the X2/X3 listener");
+		/* The front stops listening; the POIs stay until the
+		 * end, for their last acknowledgements. */
+		if (cl_imsg_compose(mdf_front_ibuf(m->front), MDF_FRONT_STOP,
+			-1, NULL, 0) != 0)
+			cl_fatal("out of memory");
 		for (i = 0; i < MAX_POIS; i++)
 			if (m->pois[i] != NULL)
-				(void)mdf_poi_flush(m->pois[i]);
+				mdf_poi_flush(m, m->pois[i]);
 		r = mdf_core_integrity(m->core, now, true);
 		if (r == CL_ERR_FULL)
 			cl_warn("spool full: the last IntegrityCheck "
@@ -1028,10 +1067,10 @@ tick(void *arg)
 	for (i = 0; i < MAX_POIS; i++)
 		if (m->pois[i] != NULL) {
 			mdf_poi_acks(m->pois[i], committed);
-			if (mdf_poi_flush(m->pois[i]) != 0)
-				mdf_poi_close(
-				    m, i, cl_conn_why(&m->pois[i]->c));
+			mdf_poi_flush(m, m->pois[i]);
 		}
+	if (m->front != NULL)
+		mdf_front_crl_check(m->front, now);
 	if (now >= ml->last_slow + 1000) {
 		unsigned nf;
 
@@ -1091,35 +1130,29 @@ tick(void *arg)
 		if (ml->sio[i] != NULL && cl_loop_io_set(ml->sio[i], w) != 0)
 			watch_fail("a LEMF connection");
 	}
+	/* POIs paused (spool full, flow share) are handled again once
+	 * the pause is over. */
 	for (i = 0; i < MAX_POIS; i++) {
-		struct poi *p = m->pois[i];
-		unsigned w = 0;
-
-		if (p == NULL)
+		if (m->pois[i] == NULL)
 			continue;
-		if (p->io == NULL) {
-			p->m = m;
-			if ((p->io = cl_loop_io_new(
-				 ml->l, p->c.fd, mdf_poi_io, p)) == NULL)
-				watch_fail("a POI connection");
-		}
-		if (p->paused_until != 0 && p->paused_until <= now) {
-			p->paused_until = 0;
-			cl_loop_io_kick(p->io, CL_LOOP_READ);
-		} else if (p->paused_until <= now && cl_conn_pending(&p->c)) {
-			/* Bytes TLS holds already (read with the
-			 * handshake): the descriptor does not show them. */
-			cl_loop_io_kick(p->io, CL_LOOP_READ);
-		}
-		if (p->paused_until <= now)
-			w = CL_LOOP_READ;
-		else if (p->paused_until < next)
-			next = p->paused_until;
-		if (p->out.len > 0 || (cl_conn_events(&p->c) & POLLOUT))
-			w |= CL_LOOP_WRITE;
-		if (cl_loop_io_set(p->io, w) != 0)
-			watch_fail("a POI connection");
+		mdf_poi_resume(m, i, now);
+		if (m->pois[i] != NULL && m->pois[i]->paused_until != 0 &&
+		    m->pois[i]->paused_until < next)
+			next = m->pois[i]->paused_until;
 	}
+	/* What this tick queued for the front (credit, acknowledgements,
+	 * a CRL) goes out now; the rest when its socket takes it. */
+	if (mdf_front_io(m, 0) != 0) {
+		cl_loop_io_free(ml->front_io);
+		ml->front_io = NULL;
+		front_lost(ml);
+		return;
+	}
+	if (cl_loop_io_set(ml->front_io,
+		CL_LOOP_READ |
+		    (cl_imsg_pending(mdf_front_ibuf(m->front)) ? CL_LOOP_WRITE
+							       : 0)) != 0)
+		watch_fail("the front role");
 	if (ml->deadline != 0 && ml->deadline < next)
 		next = ml->deadline;
 	now = cl_mono_ms();
@@ -1153,11 +1186,10 @@ run(struct mdf *m)
 		  ml.l, cl_spool_event_fd(m->sp), on_spool, &ml)) == NULL ||
 		cl_loop_io_set(ml.spool_io, CL_LOOP_READ) != 0))
 		watch_fail("the spool's sync worker");
-	if ((ml.front_ps = cl_loop_pollset_new(ml.l,
-		 cl_front_npollfds(m->front), front_fill, front_handle, &ml)) ==
-		NULL ||
-	    cl_loop_pollset_arm(ml.front_ps) != 0)
-		watch_fail("the X2/X3 listener");
+	if ((ml.front_io = cl_loop_io_new(
+		 ml.l, mdf_front_fd(m->front), on_front, &ml)) == NULL ||
+	    cl_loop_io_set(ml.front_io, CL_LOOP_READ) != 0)
+		watch_fail("the front role");
 	if (m->metrics != NULL &&
 	    ((ml.metrics_ps = cl_loop_pollset_new(ml.l, CL_METRICS_POLLFDS,
 		  metrics_fill, metrics_handle, &ml)) == NULL ||
@@ -1168,15 +1200,10 @@ run(struct mdf *m)
 	if (cl_loop_run(ml.l) != 0)
 		cl_fatal("event loop: %s", strerror(errno));
 	/* The watchers go before their descriptors (closed after this). */
-	for (i = 0; i < MAX_POIS; i++)
-		if (m->pois[i] != NULL) {
-			cl_loop_io_free(m->pois[i]->io);
-			m->pois[i]->io = NULL;
-		}
+	cl_loop_io_free(ml.front_io);
 	for (i = 0; i < MAX_DESTS; i++)
 		cl_loop_io_free(ml.sio[i]);
 	cl_loop_io_free(ml.spool_io);
-	cl_loop_pollset_free(ml.front_ps);
 	cl_loop_pollset_free(ml.metrics_ps);
 	cl_loop_timer_free(ml.tick);
 	cl_loop_free(ml.l);
@@ -1312,21 +1339,22 @@ main(int argc, char **argv)
 		r = run(&m);
 	if (m.core != NULL)
 		summary(&m);
+	/* The last acknowledgements go to the front, which writes them
+	 * and closes the POIs when its socket ends. */
 	for (i = 0; i < MAX_POIS; i++)
 		if (m.pois[i] != NULL) {
 			mdf_poi_acks(m.pois[i], cl_spool_durable(m.sp));
-			(void)mdf_poi_flush(m.pois[i]);
+			mdf_poi_flush(&m, m.pois[i]);
 			mdf_poi_close(&m, i, NULL);
 		}
+	mdf_front_free(m.front, false);
 	for (i = 0; i < m.nstreams; i++)
 		mdf_stream_free(m.streams[i]);
 	if (mdf_core_close(m.core) != 0 && r == 0)
 		r = 1;
 	mdf_signer_free(m.signer);
-	SSL_CTX_free(m.srv);
 	SSL_CTX_free(m.cli);
 	cl_taskset_free(m.tasks);
-	cl_front_free(m.front);
 	cl_metrics_free(m.metrics);
 	return r;
 }

@@ -18,6 +18,8 @@
 #include "buf.h"
 #include "conn.h"
 #include "front.h"
+#include "frontrole.h"
+#include "imsg.h"
 #include "log.h"
 #include "loop.h"
 #include "mdf.h"
@@ -28,9 +30,8 @@
 #include "task.h"
 
 #define MAX_DESTS      64
-#define MAX_POIS       256
-#define IN_MAX         (4u * 1024 * 1024)
-#define READ_CHUNK     (256u * 1024)
+#define MAX_POIS       MDF_FRONT_POIS
+#define IN_MAX         MDF_FRONT_CREDIT
 #define ACKQ_MAX       1024
 #define PAUSE_MS       100   /* retry after the spool was full */
 #define LIMIT_MS       1000  /* retry after a POI's flow share was used up */
@@ -73,8 +74,14 @@ struct ackw {
 struct mdf;
 struct mdf_loop;
 
+/*
+ * A POI as the MDF's own process sees it: a connection the front role
+ * holds (frontrole.h), known by its id; in holds the valid PDUs the front
+ * relayed and not handled yet, out the octets to send back.
+ */
 struct poi {
-	struct cl_conn c;            /* c.addrstr: "ADDR:PORT" */
+	uint32_t id;                 /* the front's connection id */
+	char addr[64];               /* "ADDR:PORT" */
 	char name[CL_CONN_NAME_MAX]; /* certificate CN (escaped), or
 					"plain:<address>" */
 	struct cl_buf in, out;
@@ -86,8 +93,6 @@ struct poi {
 	uint64_t consumed; /* stream octets handled before in.d[0] */
 	bool limited;      /* stopped at its share of --max-flows */
 	uint64_t limited_since;
-	struct mdf *m;
-	struct cl_loop_io *io; /* watcher; freed before fd is closed */
 };
 
 struct mdf {
@@ -95,8 +100,9 @@ struct mdf {
 	struct mdf_core *core;
 	struct cl_spool *sp;
 	struct cl_taskset *tasks;
-	SSL_CTX *srv, *cli;
-	struct cl_front *front; /* X2/X3 listener, until POIs authenticate */
+	SSL_CTX *cli;            /* HI client context (LEMFs) */
+	struct mdf_front *front; /* the front role: X2/X3 listener, TLS, POIs */
+	struct mdf_front_stats fstats; /* its counters, as last sent */
 	struct cl_metrics *metrics;
 	struct mdf_signer *signer; /* holds the IntegrityCheck key */
 	struct cl_log_rl slot_rl;
@@ -124,20 +130,26 @@ void mdf_wake(struct mdf *m);
 /* The LIID of task xid, or NULL (arg: the struct mdf). */
 const char *mdf_liid_of(void *arg, const uint8_t xid[16]);
 
-/* lib/front's up(): an authenticated POI gets a slot of its own. */
-int mdf_poi_up(void *arg, struct cl_front_conn *c);
-
-/* Closes POI slot i, logging why unless why is NULL. */
+/* Closes POI slot i: logs why and has the front close its connection;
+ * without why (at exit), forgets it only: the front writes what it was
+ * sent before it closes the connection at the end of its socket. */
 void mdf_poi_close(struct mdf *m, size_t i, const char *why);
 
-/* Writes what the POI's output buffer holds; -1 on a write error. */
-int mdf_poi_flush(struct poi *p);
+/* Sends what the POI's output buffer holds to the front, to write. */
+void mdf_poi_flush(struct mdf *m, struct poi *p);
 
 /* Queues the keepalive acks whose records are committed. */
 void mdf_poi_acks(struct poi *p, uint64_t committed);
 
-/* The loop's callback for a POI's socket (arg: the struct poi). */
-void mdf_poi_io(void *arg, int fd, unsigned what);
+/* Handles what a POI left when it was paused, once the pause is over. */
+void mdf_poi_resume(struct mdf *m, size_t i, uint64_t now);
+
+/*
+ * The front role's socket is readable (what & CL_LOOP_READ) or writable:
+ * reads and handles its messages, writes what is queued.  Returns 0, or
+ * -1 when the front is gone or broke the protocol (logged).
+ */
+int mdf_front_io(struct mdf *m, unsigned what);
 
 /* What made a spool call fail, for a log line. */
 const char *mdf_spool_why(const struct mdf *m, int r);

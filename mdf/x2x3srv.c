@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The MDF's X2/X3 server: a POI's connection from the moment lib/front
- * hands it over authenticated.  Reads X2/X3 PDUs, parses them strictly
- * (lib/x2x3), hands each to the mediation core, and acknowledges a
+ * The MDF's X2/X3 server: a POI from the moment the front role
+ * (frontrole.h) has it authenticated.  Takes the valid X2/X3 PDUs the
+ * front relays, hands each to the mediation core, and acknowledges a
  * POI's keepalive once every record it sent before it is committed to
  * the spool.  Pauses a POI while the spool is full or its share of
- * communications is used up, and closes it on a malformed PDU.
+ * communications is used up: it then gets no credit, and the front stops
+ * reading from it.  The front closes a POI that sends a malformed PDU.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,87 +36,74 @@ poi_free(struct poi *p)
 {
 	if (p == NULL)
 		return;
-	cl_loop_io_free(p->io);
-	cl_conn_close(&p->c);
 	cl_buf_release(&p->in);
 	cl_buf_release(&p->out);
 	free(p);
 }
 
-void
-mdf_poi_close(struct mdf *m, size_t i, const char *why)
+/* Forgets POI slot i; tell: the front must close its connection. */
+static void
+poi_drop(struct mdf *m, size_t i, const char *why, bool tell)
 {
 	struct poi *p = m->pois[i];
 
 	if (why != NULL)
 		cl_info("POI %s (%s): connection closed: %s (%llu PDUs, %llu "
 			"repeats dropped)",
-		    p->name[0] ? p->name : "?", p->c.addrstr, why,
+		    p->name[0] ? p->name : "?", p->addr, why,
 		    (unsigned long long)p->pdus, (unsigned long long)p->dups);
+	if (tell && m->front != NULL &&
+	    mdf_front_send(m->front, MDF_FRONT_CLOSE, p->id, NULL, 0) != 0)
+		cl_fatal("out of memory");
 	poi_free(p);
 	m->pois[i] = NULL;
 }
 
-/* A POI has authenticated (lib/front): it gets a slot of its own. */
-int
-mdf_poi_up(void *arg, struct cl_front_conn *fc)
+void
+mdf_poi_close(struct mdf *m, size_t i, const char *why)
 {
-	struct mdf *m = arg;
-	struct poi *p = NULL;
-	struct cl_conn c;
-	char name[sizeof(p->name)];
+	poi_drop(m, i, why, why != NULL);
+}
+
+/* The front has a POI authenticated: it gets a slot of its own. */
+static int
+poi_up(struct mdf *m, const struct mdf_front_up *up)
+{
+	struct poi *p;
 	size_t i;
 
-	if (cl_conn_from_front(&c, fc, "POI") != 0) {
-		cl_log_rl(&m->slot_rl, cl_mono_ms(), CL_LOG_WARN,
-		    "POI %s: certificate without a common name; closing",
-		    fc->peer);
-		return -1;
-	}
-	if (c.ssl == NULL) {
-		/* Named by its address, not its port: the name keys the
-		 * duplicate filter, the CIN and the share, which must outlive
-		 * a reconnection. */
-		const char *colon = strrchr(c.addrstr, ':');
-		int hl = colon != NULL ? (int)(colon - c.addrstr)
-				       : (int)strlen(c.addrstr);
-
-		snprintf(name, sizeof(name), "plain:%.*s", hl, c.addrstr);
-	} else
-		snprintf(name, sizeof(name), "%s", c.peer);
 	for (i = 0; i < MAX_POIS && m->pois[i] != NULL; i++)
 		;
 	if (i == MAX_POIS || (p = calloc(1, sizeof(*p))) == NULL) {
+		/* The front holds as many: not reached. */
 		cl_log_rl(&m->slot_rl, cl_mono_ms(), CL_LOG_ERR,
-		    "POI %s (%s) refused: %d POIs connected already", name,
-		    c.addrstr, MAX_POIS);
-		/* Back to the front, which closes it. */
-		fc->fd = c.fd;
-		fc->ssl = c.ssl;
-		return -1;
+		    "POI %.*s refused: %d POIs connected already",
+		    (int)strnlen(up->name, sizeof(up->name)), up->name,
+		    MAX_POIS);
+		return mdf_front_send(
+		    m->front, MDF_FRONT_CLOSE, up->id, NULL, 0);
 	}
-	p->c = c;
-	memcpy(p->name, name, sizeof(p->name));
+	p->id = up->id;
+	memcpy(p->addr, up->addr, sizeof(p->addr));
+	p->addr[sizeof(p->addr) - 1] = '\0';
+	memcpy(p->name, up->name, sizeof(p->name));
+	p->name[sizeof(p->name) - 1] = '\0';
+	/* The front sends at most its credit: in never overflows. */
 	cl_buf_init(&p->in, IN_MAX);
 	cl_buf_init(&p->out, 1024 * 1024);
-	if (p->c.ssl != NULL)
-		cl_info("POI %s (%s): connected (%s, %s; authenticated in "
-			"%llu ms)",
-		    p->name, p->c.addrstr, SSL_get_version(p->c.ssl),
-		    SSL_get_cipher_name(p->c.ssl),
-		    (unsigned long long)fc->elapsed_ms);
-	else
-		cl_info("POI %s: connected without TLS", p->c.addrstr);
 	m->pois[i] = p;
 	return 0;
 }
 
-int
-mdf_poi_flush(struct poi *p)
+void
+mdf_poi_flush(struct mdf *m, struct poi *p)
 {
-	if (p->out.len == 0)
-		return 0;
-	return cl_conn_flush(&p->c, &p->out) == CL_CONN_ERROR ? -1 : 0;
+	if (p->out.len == 0 || m->front == NULL)
+		return;
+	if (mdf_front_send(
+		m->front, MDF_FRONT_WRITE, p->id, p->out.d, p->out.len) != 0)
+		cl_fatal("out of memory");
+	cl_buf_reset(&p->out);
 }
 
 /* What made a spool call fail: the call, the path and the errno text
@@ -152,8 +141,7 @@ limit_refused(struct mdf *m, struct poi *p, uint64_t now)
 		       "they stay on the POI. Raise --max-flows-per-poi / "
 		       "--max-flows and restart (%llu refusals since the last "
 		       "line)",
-		    p->name, p->c.addrstr,
-		    (unsigned long long)st->max_flows_poi,
+		    p->name, p->addr, (unsigned long long)st->max_flows_poi,
 		    (unsigned long long)st->max_flows,
 		    (unsigned long long)(st->refused - m->limit_seen));
 		m->limit_logged_ms = now;
@@ -235,7 +223,7 @@ poi_handle(struct mdf *m, struct poi *p, uint64_t now)
 			m->malformed++;
 			cl_err("POI %s (%s): malformed X2/X3 PDU at stream "
 			       "offset %llu: %s (%s); closing the connection",
-			    p->name, p->c.addrstr,
+			    p->name, p->addr,
 			    (unsigned long long)(p->consumed + off), why,
 			    cl_err_str(r));
 			ret = -1;
@@ -278,8 +266,7 @@ poi_handle(struct mdf *m, struct poi *p, uint64_t now)
 				       "sequence number %u) cannot be stored: "
 				       "%s; closing the connection without "
 				       "acknowledging it",
-				    p->name, p->c.addrstr, pdu.seqno,
-				    cl_err_str(r));
+				    p->name, p->addr, pdu.seqno, cl_err_str(r));
 				ret = -1;
 				break;
 			}
@@ -320,32 +307,160 @@ poi_handle(struct mdf *m, struct poi *p, uint64_t now)
 	return ret;
 }
 
+/*
+ * Handles what p->in holds and returns the octets taken to the front as
+ * credit; a pause leaves the rest in p->in, without credit, so that the
+ * front stops reading from the POI.  Returns -1 if p must be closed.
+ */
 static int
-poi_read(struct mdf *m, struct poi *p, uint64_t now)
+poi_feed(struct mdf *m, struct poi *p, uint64_t now)
 {
+	struct mdf_front_credit cr;
+	uint64_t before = p->consumed;
 	int r;
 
-	if (p->paused_until > now)
-		return 0;
-	/* Leftovers from a pause first. */
-	if ((r = poi_handle(m, p, now)) != 0)
-		goto paused;
-	for (;;) {
-		enum cl_conn_res res;
-		size_t k;
-
-		res = cl_conn_read(&p->c, &p->in, READ_CHUNK, &k);
-		if (res == CL_CONN_AGAIN)
-			return 0;
-		if (res != CL_CONN_DATA)
-			return -1;
-		if ((r = poi_handle(m, p, now)) != 0)
-			goto paused;
+	r = poi_handle(m, p, now);
+	if (p->consumed > before) {
+		cr.id = p->id;
+		cr.n = (uint32_t)(p->consumed - before);
+		if (cl_imsg_compose(mdf_front_ibuf(m->front),
+			MDF_FRONT_CREDIT_MSG, -1, &cr, sizeof(cr)) != 0)
+			cl_fatal("out of memory");
 	}
-paused:
 	if (r < 0)
 		return -1;
-	p->paused_until = now + (r == 2 ? LIMIT_MS : PAUSE_MS);
+	if (r > 0)
+		p->paused_until = now + (r == 2 ? LIMIT_MS : PAUSE_MS);
+	return 0;
+}
+
+static const char *
+poi_why(const struct poi *p)
+{
+	return p->limited ? "at its flow share; nothing from the refused PDU "
+			    "on acknowledged"
+			  : "a PDU cannot be taken";
+}
+
+void
+mdf_poi_resume(struct mdf *m, size_t i, uint64_t now)
+{
+	struct poi *p = m->pois[i];
+
+	if (p->paused_until == 0 || p->paused_until > now)
+		return;
+	p->paused_until = 0;
+	if (poi_feed(m, p, now) != 0)
+		mdf_poi_close(m, i, poi_why(p));
+}
+
+static size_t
+poi_slot(struct mdf *m, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_POIS; i++)
+		if (m->pois[i] != NULL && m->pois[i]->id == id)
+			return i;
+	return MAX_POIS;
+}
+
+/* One message from the front.  Returns 0, or -1 on a protocol breach. */
+static int
+front_msg(struct mdf *m, const struct cl_imsg *msg, uint64_t now)
+{
+	struct mdf_front_gone g;
+	struct mdf_front_up up;
+	struct poi *p;
+	uint32_t id;
+	size_t i;
+
+	switch (msg->type) {
+	case MDF_FRONT_UP:
+		memcpy(&up, msg->data, sizeof(up));
+		if (poi_slot(m, up.id) != MAX_POIS) {
+			cl_err("front role: POI connection id %u given twice",
+			    up.id);
+			return -1;
+		}
+		if (poi_up(m, &up) != 0)
+			cl_fatal("out of memory");
+		return 0;
+	case MDF_FRONT_STATS:
+		memcpy(&m->fstats, msg->data, sizeof(m->fstats));
+		return 0;
+	case MDF_FRONT_GONE:
+		memcpy(&g, msg->data, sizeof(g));
+		g.why[sizeof(g.why) - 1] = '\0';
+		if ((i = poi_slot(m, g.id)) == MAX_POIS)
+			return 0; /* closed here meanwhile */
+		if (g.malformed)
+			m->malformed++;
+		poi_drop(m, i, g.why, false);
+		return 0;
+	case MDF_FRONT_DATA:
+		memcpy(&id, msg->data, 4);
+		if ((i = poi_slot(m, id)) == MAX_POIS)
+			return 0; /* closed here meanwhile */
+		p = m->pois[i];
+		if (cl_buf_put(&p->in, msg->data + 4, msg->len - 4) != 0) {
+			cl_err("front role: POI %s: more than its credit "
+			       "sent",
+			    p->name);
+			return -1;
+		}
+		if (p->paused_until == 0 && poi_feed(m, p, now) != 0)
+			mdf_poi_close(m, i, poi_why(p));
+		return 0;
+	}
+	return -1; /* not in the table */
+}
+
+int
+mdf_front_io(struct mdf *m, unsigned what)
+{
+	struct cl_imsgbuf *ib = mdf_front_ibuf(m->front);
+	uint64_t now = cl_mono_ms();
+	struct cl_imsg msg;
+	char err[512];
+	int r;
+
+	if (what & CL_LOOP_READ) {
+		r = cl_imsg_read(ib);
+		if (r == CL_ERR_CLOSED) {
+			cl_err("front role (pid %ld): its socket closed",
+			    (long)mdf_front_pid(m->front));
+			return -1;
+		}
+		if (r < 0 && r != CL_ERR_AGAIN) {
+			cl_err("front role (pid %ld): reading: %s",
+			    (long)mdf_front_pid(m->front),
+			    r == CL_ERR_SYSTEM ? strerror(errno)
+					       : cl_err_str(r));
+			return -1;
+		}
+		while ((r = cl_imsg_get(ib, &msg, err, sizeof(err))) == 1)
+			if (front_msg(m, &msg, now) != 0) {
+				snprintf(err, sizeof(err),
+				    "message %u out of "
+				    "turn",
+				    msg.type);
+				r = CL_ERR_FORMAT;
+				break;
+			}
+		if (r != 0) {
+			cl_err("front role (pid %ld): protocol violation: %s",
+			    (long)mdf_front_pid(m->front), err);
+			return -1;
+		}
+	}
+	r = cl_imsg_flush(ib);
+	if (r != 0 && r != CL_ERR_AGAIN) {
+		cl_err("front role (pid %ld): writing: %s",
+		    (long)mdf_front_pid(m->front),
+		    r == CL_ERR_SYSTEM ? strerror(errno) : cl_err_str(r));
+		return -1;
+	}
 	return 0;
 }
 
@@ -367,33 +482,4 @@ mdf_poi_acks(struct poi *p, uint64_t committed)
 		    p->acks, p->acks + i, (p->nacks - i) * sizeof(*p->acks));
 		p->nacks -= i;
 	}
-}
-
-void
-mdf_poi_io(void *arg, int fd, unsigned what)
-{
-	struct poi *p = arg;
-	struct mdf *m = p->m;
-	uint64_t now = cl_mono_ms();
-	size_t i;
-
-	(void)fd;
-	for (i = 0; i < MAX_POIS && m->pois[i] != p; i++)
-		;
-	if (i == MAX_POIS)
-		return;
-	mdf_wake(m);
-	if (what & CL_LOOP_READ) {
-		if (poi_read(m, p, now) != 0) {
-			mdf_poi_close(m, i,
-			    p->limited ? "at its flow share; nothing from the "
-					 "refused PDU on acknowledged"
-				: cl_conn_why(&p->c)[0] != '\0'
-				? cl_conn_why(&p->c)
-				: "closed");
-			return;
-		}
-	}
-	if ((what & CL_LOOP_WRITE) && mdf_poi_flush(p) != 0)
-		mdf_poi_close(m, i, cl_conn_why(&p->c));
 }

@@ -27,8 +27,8 @@ FLOOD_PID=$!
 PIDS+=("$FLOOD_PID")
 wait_for 60 test -s "$T/flood.ready" || fail "the flood did not start"
 
-# The flood as the daemons see it (descriptors open, in the daemon's
-# process and its roles: the LEMF's front holds its connections).
+# The flood as the daemons see it (descriptors open, in the process and
+# its roles: the MDF's and the LEMF's fronts hold the connections).
 nfds() {
 	local p kids
 	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
@@ -36,13 +36,15 @@ nfds() {
 		find "/proc/$p/fd" -mindepth 1 -maxdepth 1 2>/dev/null
 	done | wc -l
 }
+MDF_FRONT=$(role_pid "$MDF_PID" front)
+[ -n "$MDF_FRONT" ] || fail "the MDF has no front process"
 # Both daemons must hold 1,000 and more of them (not refuse them, which
 # is what locked the POIs out before).
-held() { [ "$(nfds "$MDF_PID")" -ge 1000 ] && [ "$(nfds "$LEMF_PID")" -ge 1000 ]; }
-wait_for 60 held || fail "the flood is not held: MDF $(nfds "$MDF_PID")," \
+held() { [ "$(nfds "$MDF_FRONT")" -ge 1000 ] && [ "$(nfds "$LEMF_PID")" -ge 1000 ]; }
+wait_for 60 held || fail "the flood is not held: MDF $(nfds "$MDF_FRONT")," \
     "LEMF $(nfds "$LEMF_PID") descriptors"
 echo "flood held: $(cat "$T/flood.ready") connections;" \
-    "MDF $(nfds "$MDF_PID"), LEMF $(nfds "$LEMF_PID") descriptors"
+    "MDF $(nfds "$MDF_FRONT"), LEMF $(nfds "$LEMF_PID") descriptors"
 
 # A real POI from 127.0.0.1, while the flood holds.
 run_poi poi --pace

@@ -4,7 +4,11 @@
 # signer is a child of clearli-mdf, sandboxed (seccomp filter, no new
 # privileges, no capabilities), not root and in an empty root directory
 # when the MDF starts as root, and with no descriptor but its socket and
-# the log.  The MDF's own process has no descriptor of the key file and
+# the log.  The other role, the front (X2/X3 listener, TLS, POIs), is
+# checked the same way by proccheck.py: its only sockets are its own
+# socketpair, the X2/X3 listener and the POIs' connections, and no
+# process holds a key file open.  (The parent has no seccomp filter yet:
+# proccheck --roles-only.)  The MDF's own process has no descriptor of the key file and
 # not the key in its memory (read through /proc/PID/mem, as root; the
 # same scan finds the key in the signer, which shows that it can find
 # it).  The IntegrityCheck PDUs it signs are verified by the LEMF.
@@ -32,9 +36,11 @@ start_mdf mdf 0 --tasks "$T/tasks" --integrity-interval 1 \
 
 kids=$(cat "/proc/$MDF_PID/task/$MDF_PID/children")
 set -- $kids
-[ $# -eq 1 ] || fail "clearli-mdf has $# children ($kids), not one signer"
-SIGNER=$1
-echo "clearli-mdf pid $MDF_PID, signer pid $SIGNER"
+[ $# -eq 2 ] || fail "clearli-mdf has $# children ($kids), not a signer and a front"
+SIGNER=$(role_pid "$MDF_PID" signer)
+FRONT=$(role_pid "$MDF_PID" front)
+[ -n "$SIGNER" ] && [ -n "$FRONT" ] || fail "children $kids: no signer or no front"
+echo "clearli-mdf pid $MDF_PID, signer pid $SIGNER, front pid $FRONT"
 
 field() { awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"; }
 [ "$(field "$SIGNER" Seccomp)" = 2 ] || fail "signer: Seccomp $(field "$SIGNER" Seccomp)"
@@ -114,8 +120,14 @@ if [ "$(id -u)" = 0 ]; then
 	echo "ok: the key is in the signer's memory, not in the MDF's"
 fi
 
-# Signing works through the signer: the LEMF verifies the checks.
+# Signing works through the signer: the LEMF verifies the checks.  While
+# the POI is connected, every role passes proccheck.py.
 run_poi poi
+wait_for 30 lemf_has lemf cc 1 || fail "nothing reached the LEMF"
+python3 "$CL_SRC/tests/integration/proccheck.py" "$MDF_PID" --roles-only \
+    --roles front,signer --key "$PKI/ic.key" --key "$PKI/mdf.key" \
+    --sockets "front=unix,tcp:$MDF_PORT" --sockets signer=unix ||
+    fail "the MDF's roles are not separated"
 wait "$POI_PID" || fail "clearli-poi failed"
 wait_for 30 lemf_has lemf cc 50 || fail "LEMF has $(lemf_count lemf cc) of 50"
 stop_pid "$MDF_PID"

@@ -15,7 +15,7 @@ DEST="lea1 127.0.0.1:$LEMF_PORT tls * name=localhost"
 start_mdf mdf 0 --tasks "$T/tasks" --integrity-interval 1 \
     --destination "$DEST"
 PORT=$MDF_PORT
-SIGNER=$(tr -d " " <"/proc/$MDF_PID/task/$MDF_PID/children")
+SIGNER=$(role_pid "$MDF_PID" signer)
 [ -n "$SIGNER" ] && [ -d "/proc/$SIGNER" ] || fail "no signer process"
 run_poi poi
 wait_for 60 lemf_has lemf cc 2000 || fail "nothing reached the LEMF"

@@ -293,6 +293,16 @@ fault_check() {
 	    --liid LIID-C "$T/in.pcap" 'ip.addr==10.9.0.3'
 }
 
+# role_pid PID NAME: the child process of PID called NAME (a role's
+# process name: "front", "signer"), or nothing.
+role_pid() {
+	local c
+	for c in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$2" ] && echo "$c"
+	done
+	true
+}
+
 # run_poi NAME [options]: clearli-poi on $T/in.pcap to the MDF at
 # $MDF_PORT (or POI_PORT if set), in the background; sets POI_PID.
 run_poi() {

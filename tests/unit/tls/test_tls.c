@@ -768,6 +768,81 @@ CL_TEST(revocation_in_memory)
 	SSL_CTX_free(srv);
 }
 
+/* The whole of file, into buf (at most len octets); its length. */
+static size_t
+slurp(const char *file, char *buf, size_t len)
+{
+	FILE *f;
+	size_t n;
+
+	CHECK((f = fopen(path(file), "r")) != NULL);
+	n = fread(buf, 1, len, f);
+	fclose(f);
+	CHECK(n > 0 && n < len);
+	return n;
+}
+
+/*
+ * A process without a file system (the MDF's front role) gets the lists
+ * as text from one that reads the file (cl_tls_crl_set): checked as the
+ * file is, with the same log line, and the file is not looked at again.
+ */
+CL_TEST(crl_pushed)
+{
+	const long revoked[] = {11, 99};
+	SSL_CTX *srv, *cli, *cli2, *plain;
+	char err[512], log[8192], pem[16384];
+	size_t len;
+
+	cl_log_init("test-tls", CL_LOG_INFO, false);
+	mkcrl("ca.crl", &ca, revoked, 2, -60, 86400, false);
+	srv = ctx(true, "mdf", CL_ROLE_MDF, CL_ROLE_POI, NULL, "ca.crl");
+	cli = ctx(false, "poi", CL_ROLE_POI, CL_ROLE_MDF, NULL, NULL);
+	cli2 = ctx(false, "poi2", CL_ROLE_POI, CL_ROLE_MDF, NULL, NULL);
+	plain = ctx(true, "mdf", CL_ROLE_MDF, CL_ROLE_POI, NULL, NULL);
+	CHECK(!cl_tls_crl_freeze(plain));
+	CHECK(cl_tls_crl_set(plain, "x", 1, err, sizeof(err)) != 0);
+	CHECK(cl_tls_crl_freeze(srv));
+	/* The file gone: not looked at (the first handshake of a context
+	 * would), the lists stay, and nothing is said. */
+	CHECK(unlink(path("ca.crl")) == 0);
+	log_watch();
+	CHECK(!handshake(srv, cli2, NULL).srv_ok);
+	CHECK(handshake(srv, cli, NULL).srv_ok);
+	log_take(log, sizeof(log));
+	CHECK(strstr(log, "No such file") == NULL);
+	/* New lists as text. */
+	mkcrl("new.crl", &ca, NULL, 0, -60, 86400, false);
+	len = slurp("new.crl", pem, sizeof(pem));
+	log_watch();
+	CHECK(cl_tls_crl_set(srv, pem, len, err, sizeof(err)) == 0);
+	log_take(log, sizeof(log));
+	CHECK(strstr(log,
+		  "ca.crl: read again: 1 lists, 0 revoked "
+		  "certificates") != NULL);
+	CHECK(handshake(srv, cli2, NULL).srv_ok);
+	/* Refused text leaves the last good lists in force. */
+	CHECK_INT_EQ(
+	    cl_tls_crl_set(srv, "junk", 4, err, sizeof(err)), CL_ERR_FORMAT);
+	CHECK(strstr(err, "no revocation list") != NULL);
+	mkcrl("new.crl", &ca2, NULL, 0, -60, 86400, false);
+	len = slurp("new.crl", pem, sizeof(pem));
+	CHECK_INT_EQ(
+	    cl_tls_crl_set(srv, pem, len, err, sizeof(err)), CL_ERR_FORMAT);
+	CHECK(strstr(err, "is not signed by a CA of") != NULL);
+	CHECK(handshake(srv, cli2, NULL).srv_ok);
+	mkcrl("new.crl", &ca, revoked, 2, -60, 86400, false);
+	len = slurp("new.crl", pem, sizeof(pem));
+	CHECK(cl_tls_crl_set(srv, pem, len, err, sizeof(err)) == 0);
+	CHECK(!handshake(srv, cli2, NULL).srv_ok);
+	CHECK(handshake(srv, cli, NULL).srv_ok);
+	unlink(path("new.crl"));
+	SSL_CTX_free(plain);
+	SSL_CTX_free(cli);
+	SSL_CTX_free(cli2);
+	SSL_CTX_free(srv);
+}
+
 static void
 cleanup(void)
 {
@@ -786,6 +861,7 @@ cleanup(void)
 	unlink(path("ca.crl"));
 	unlink(path("ca2.crl"));
 	unlink(path("old.crl"));
+	unlink(path("new.crl"));
 	unlink(path("log"));
 	if (rmdir(dir) != 0)
 		fprintf(stderr, "rmdir %s: %s\n", dir, strerror(errno));
@@ -811,6 +887,7 @@ main(void)
 	CL_RUN(expected_name);
 	CL_RUN(revocation);
 	CL_RUN(revocation_in_memory);
+	CL_RUN(crl_pushed);
 	freeid(&ca);
 	freeid(&ca2);
 	freeid(&poi);
