@@ -51,6 +51,37 @@ cl_sandbox_allow(struct cl_sandbox *sb, int nr, int fd)
 }
 
 int
+cl_sandbox_allow_masked(
+    struct cl_sandbox *sb, int nr, unsigned arg, uint64_t mask, uint64_t value)
+{
+	struct scmp_arg_cmp cmp = {
+	    arg, SCMP_CMP_MASKED_EQ, (scmp_datum_t)mask, (scmp_datum_t)value};
+	int r;
+
+	r = arg <= 5
+	    ? seccomp_rule_add_array(sb->ctx, SCMP_ACT_ALLOW, nr, 1, &cmp)
+	    : -EINVAL;
+	if (r != 0 && sb->err == 0) {
+		sb->err = r;
+		sb->err_nr = nr;
+	}
+	return r == 0 ? 0 : CL_ERR_SYSTEM;
+}
+
+int
+cl_sandbox_errno(struct cl_sandbox *sb, int nr, int e)
+{
+	int r;
+
+	r = seccomp_rule_add(sb->ctx, SCMP_ACT_ERRNO((uint16_t)e), nr, 0);
+	if (r != 0 && sb->err == 0) {
+		sb->err = r;
+		sb->err_nr = nr;
+	}
+	return r == 0 ? 0 : CL_ERR_SYSTEM;
+}
+
+int
 cl_sandbox_allow_open_rdonly(struct cl_sandbox *sb)
 {
 	const scmp_datum_t bad =

@@ -23,6 +23,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define CL_SANDBOX_SOCK 3
 
@@ -35,6 +36,18 @@ int cl_sandbox_new(struct cl_sandbox **out);
 /* Allows system call nr (__NR_*): with fd >= 0 only when its first
  * argument is fd.  Returns 0 or CL_ERR_SYSTEM. */
 int cl_sandbox_allow(struct cl_sandbox *sb, int nr, int fd);
+
+/*
+ * Allows nr only when its argument arg (0 to 5) has, under mask, the value
+ * value: (argN & mask) == value.  Returns 0 or CL_ERR_SYSTEM.
+ */
+int cl_sandbox_allow_masked(
+    struct cl_sandbox *sb, int nr, unsigned arg, uint64_t mask, uint64_t value);
+
+/* Makes nr fail with errno e instead of killing (a call the C library
+ * falls back from, such as clone3 to clone).  Returns 0 or
+ * CL_ERR_SYSTEM. */
+int cl_sandbox_errno(struct cl_sandbox *sb, int nr, int e);
 
 /* Allows opening a file for reading only: openat (and open where the
  * architecture has it) without O_WRONLY, O_RDWR, O_CREAT, O_TRUNC or

@@ -32,6 +32,7 @@
 #include "loop.h"
 #include "mdf.h"
 #include "mdfd.h"
+#include "mdfsandbox.h"
 #include "metrics.h"
 #include "net.h"
 #include "privsep.h"
@@ -1195,6 +1196,18 @@ run(struct mdf *m)
 		  metrics_fill, metrics_handle, &ml)) == NULL ||
 		cl_loop_pollset_arm(ml.metrics_ps) != 0))
 		watch_fail("the metrics listener");
+	/* Set up: from here the process needs no privilege.  Every
+	 * capability goes, and its seccomp filter (mdf/sandbox.c) holds it,
+	 * and the spool's worker thread, to what mediation and delivery
+	 * call. */
+	{
+		char err[256];
+
+		if (cl_privsep_drop_caps(err, sizeof(err)) != 0 ||
+		    mdf_sandbox_parent(err, sizeof(err)) != 0)
+			cl_fatal("privileges: %s", err);
+		m->sandboxed = true;
+	}
 	/* A signal that came before the loop watched it. */
 	cl_loop_timer_soon(ml.tick);
 	if (cl_loop_run(ml.l) != 0)
@@ -1356,5 +1369,11 @@ main(int argc, char **argv)
 	SSL_CTX_free(m.cli);
 	cl_taskset_free(m.tasks);
 	cl_metrics_free(m.metrics);
+	if (m.sandboxed) {
+		/* _exit: no atexit handler (a leak checker would need calls
+		 * the filter refuses). */
+		fflush(NULL);
+		_exit(r);
+	}
 	return r;
 }

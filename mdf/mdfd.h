@@ -117,6 +117,7 @@ struct mdf {
 	unsigned flow_alarm;  /* the same for communications tracked */
 	bool full_logged;
 	struct mdf_loop *ml; /* while run() runs */
+	bool sandboxed;      /* under its filter: it ends with _exit() */
 };
 
 /* Wall-clock time in ns (the records' time stamps). */

@@ -7,8 +7,10 @@
 # the log.  The other role, the front (X2/X3 listener, TLS, POIs), is
 # checked the same way by proccheck.py: its only sockets are its own
 # socketpair, the X2/X3 listener and the POIs' connections, and no
-# process holds a key file open.  (The parent has no seccomp filter yet:
-# proccheck --roles-only.)  The MDF's own process has no descriptor of the key file and
+# process holds a key file open.  The MDF's own process (mediation, the
+# spool, delivery) runs under a seccomp filter of its own, with no new
+# privileges and no capability, as root (its spool and task files are
+# root's).  It has no descriptor of the key file and
 # not the key in its memory (read through /proc/PID/mem, as root; the
 # same scan finds the key in the signer, which shows that it can find
 # it).  The IntegrityCheck PDUs it signs are verified by the LEMF.
@@ -124,10 +126,12 @@ fi
 # the POI is connected, every role passes proccheck.py.
 run_poi poi
 wait_for 30 lemf_has lemf cc 1 || fail "nothing reached the LEMF"
-python3 "$CL_SRC/tests/integration/proccheck.py" "$MDF_PID" --roles-only \
+root=
+[ "$(id -u)" = 0 ] && root=--root-parent
+python3 "$CL_SRC/tests/integration/proccheck.py" "$MDF_PID" $root \
     --roles front,signer --key "$PKI/ic.key" --key "$PKI/mdf.key" \
     --sockets "front=unix,tcp:$MDF_PORT" --sockets signer=unix ||
-    fail "the MDF's roles are not separated"
+    fail "the MDF's processes are not separated"
 wait "$POI_PID" || fail "clearli-poi failed"
 wait_for 30 lemf_has lemf cc 50 || fail "LEMF has $(lemf_count lemf cc) of 50"
 stop_pid "$MDF_PID"
