@@ -25,14 +25,8 @@ start(struct cl_sandbox **sb, char *err, size_t errlen)
 {
 	int r;
 
-	if ((r = cl_sandbox_new(sb)) != 0) {
-		snprintf(err, errlen, "seccomp: %s",
-		    r == CL_ERR_NOMEM ? "out of memory"
-				      : "no seccomp filter can be installed "
-					"(not in this kernel, or under "
-					"valgrind)");
+	if ((r = cl_sandbox_begin(sb, err, errlen)) != 0)
 		return r;
-	}
 	return 0;
 }
 

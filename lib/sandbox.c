@@ -179,6 +179,20 @@ cl_sandbox_new(struct cl_sandbox **out)
 	return 0;
 }
 
+int
+cl_sandbox_begin(struct cl_sandbox **out, char *err, size_t errlen)
+{
+	int r;
+
+	if ((r = cl_sandbox_new(out)) != 0)
+		snprintf(err, errlen, "seccomp: %s",
+		    r == CL_ERR_NOMEM ? "out of memory"
+				      : "no seccomp filter can be installed "
+					"(not in this kernel, or under "
+					"valgrind)");
+	return r;
+}
+
 void
 cl_sandbox_free(struct cl_sandbox *sb)
 {
@@ -236,14 +250,8 @@ cl_sandbox_signer(char *err, size_t errlen)
 	struct cl_sandbox *sb = NULL;
 	int r;
 
-	if ((r = cl_sandbox_new(&sb)) != 0) {
-		snprintf(err, errlen, "seccomp: %s",
-		    r == CL_ERR_NOMEM ? "out of memory"
-				      : "no seccomp filter can be installed "
-					"(not in this kernel, or under "
-					"valgrind)");
+	if ((r = cl_sandbox_begin(&sb, err, errlen)) != 0)
 		return r;
-	}
 	(void)cl_sandbox_allow(sb, SCMP_SYS(read), CL_SANDBOX_SOCK);
 	(void)cl_sandbox_allow(sb, SCMP_SYS(recvmsg), CL_SANDBOX_SOCK);
 	(void)cl_sandbox_allow(sb, SCMP_SYS(write), CL_SANDBOX_SOCK);

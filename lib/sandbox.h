@@ -33,6 +33,10 @@ struct cl_sandbox;
  * CL_ERR_UNSUPPORTED (no seccomp here: old kernel, or valgrind). */
 int cl_sandbox_new(struct cl_sandbox **out);
 
+/* cl_sandbox_new(), with the reason of a failure in err ("seccomp: no
+ * seccomp filter can be installed (...)"). */
+int cl_sandbox_begin(struct cl_sandbox **out, char *err, size_t errlen);
+
 /* Allows system call nr (__NR_*): with fd >= 0 only when its first
  * argument is fd.  Returns 0 or CL_ERR_SYSTEM. */
 int cl_sandbox_allow(struct cl_sandbox *sb, int nr, int fd);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fsutil.h"
 #include "front.h"
 #include "imsg.h"
 #include "log.h"
@@ -576,14 +577,8 @@ mdf_front_sandbox(char *err, size_t errlen)
 	size_t i;
 	int r;
 
-	if ((r = cl_sandbox_new(&sb)) != 0) {
-		snprintf(err, errlen, "seccomp: %s",
-		    r == CL_ERR_NOMEM ? "out of memory"
-				      : "no seccomp filter can be installed "
-					"(not in this kernel, or under "
-					"valgrind)");
+	if ((r = cl_sandbox_begin(&sb, err, errlen)) != 0)
 		return r;
-	}
 	for (i = 0; i < sizeof(any) / sizeof(any[0]); i++)
 		(void)cl_sandbox_allow(sb, any[i], -1);
 	(void)cl_sandbox_allow(sb, SCMP_SYS(accept4), LISTEN_FD);
@@ -598,8 +593,8 @@ struct mdf_front {
 	int fd;
 	struct cl_imsgbuf *ib;
 	const char *crl;
-	struct stat crl_seen;
-	bool crl_ok, crl_warned;
+	struct cl_file_seen crl_seen; /* as last sent to the front */
+	char crl_logged[256];         /* the last failure logged */
 	uint64_t crl_checked_ms;
 };
 
@@ -639,67 +634,36 @@ mdf_front_send(
 	return r;
 }
 
-static bool
-same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	    a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
 void
 mdf_front_crl_check(struct mdf_front *f, uint64_t now_ms)
 {
-	struct stat st;
 	uint8_t *d = NULL;
 	size_t len = 0;
-	ssize_t k;
-	int fd = -1;
+	char err[256];
+	int r;
 
 	if (f->crl == NULL ||
 	    (f->crl_checked_ms != 0 && now_ms < f->crl_checked_ms + 1000))
 		return;
 	f->crl_checked_ms = now_ms;
-	if (stat(f->crl, &st) != 0) {
-		if (!f->crl_warned)
+	r = cl_file_reread(f->crl, &f->crl_seen, MDF_FRONT_CRL_MAX, &d, &len,
+	    err, sizeof(err));
+	if (r < 0 || (r == 1 && len == 0)) {
+		if (r == 1)
+			snprintf(err, sizeof(err), "empty");
+		/* Logged when the reason changes, not every second. */
+		if (strcmp(err, f->crl_logged) != 0)
 			cl_warn("CRL %s: %s; the lists read before stay in "
 				"force",
-			    f->crl, strerror(errno));
-		f->crl_warned = true;
-		return;
+			    f->crl, err);
+		snprintf(f->crl_logged, sizeof(f->crl_logged), "%s", err);
+	} else {
+		f->crl_logged[0] = '\0';
+		if (r == 1 &&
+		    cl_imsg_compose(f->ib, MDF_FRONT_CRL, -1, d, len) != 0)
+			cl_warn("CRL %s: out of memory; not sent to the front",
+			    f->crl);
 	}
-	f->crl_warned = false;
-	if (f->crl_ok && same_file(&st, &f->crl_seen))
-		return;
-	if ((fd = open(f->crl, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &st) != 0)
-		goto fail;
-	if (st.st_size <= 0 || (uint64_t)st.st_size > MDF_FRONT_CRL_MAX) {
-		errno = EFBIG;
-		goto fail;
-	}
-	if ((d = malloc((size_t)st.st_size)) == NULL)
-		goto fail;
-	while (len < (size_t)st.st_size &&
-	    (k = read(fd, d + len, (size_t)st.st_size - len)) > 0)
-		len += (size_t)k;
-	if (len == 0)
-		goto fail;
-	close(fd);
-	f->crl_seen = st;
-	f->crl_ok = true;
-	if (cl_imsg_compose(f->ib, MDF_FRONT_CRL, -1, d, len) != 0)
-		cl_warn("CRL %s: out of memory; not sent to the front", f->crl);
-	free(d);
-	return;
-fail:
-	cl_warn("CRL %s: %s; the lists read before stay in force", f->crl,
-	    strerror(errno));
-	f->crl_seen = st;
-	f->crl_ok = true;
-	if (fd >= 0)
-		close(fd);
 	free(d);
 }
 
@@ -726,8 +690,15 @@ mdf_front_start(const struct mdf_front_cfg *cfg, struct mdf_front **out,
 	f->crl = cfg->crl;
 	/* Looked at before the role reads it: a change after this is sent
 	 * (perhaps once more than needed, never once too few). */
-	if (f->crl != NULL && stat(f->crl, &f->crl_seen) == 0)
-		f->crl_ok = true;
+	if (f->crl != NULL) {
+		uint8_t *d = NULL;
+		size_t len;
+		char why[256];
+
+		(void)cl_file_reread(f->crl, &f->crl_seen, MDF_FRONT_CRL_MAX,
+		    &d, &len, why, sizeof(why));
+		free(d);
+	}
 	f->crl_checked_ms = cl_mono_ms();
 	r = cl_privsep_start(
 	    &front_role, &fr, &lfd, 1, cfg->user, &f->pid, &f->fd, err, errlen);

@@ -64,14 +64,8 @@ mdf_sandbox_parent(char *err, size_t errlen)
 	size_t i;
 	int r;
 
-	if ((r = cl_sandbox_new(&sb)) != 0) {
-		snprintf(err, errlen, "seccomp: %s",
-		    r == CL_ERR_NOMEM ? "out of memory"
-				      : "no seccomp filter can be installed "
-					"(not in this kernel, or under "
-					"valgrind)");
+	if ((r = cl_sandbox_begin(&sb, err, errlen)) != 0)
 		return r;
-	}
 	for (i = 0; i < sizeof(any) / sizeof(any[0]); i++)
 		(void)cl_sandbox_allow(sb, any[i], -1);
 	for (i = 0; i < sizeof(domains) / sizeof(domains[0]); i++)

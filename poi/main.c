@@ -672,122 +672,114 @@ role_lost(
 	stop(c, 1);
 }
 
+typedef void role_msg_fn(struct ctx *c, const struct cl_imsg *im);
+
+/*
+ * A role's socket: writes what waits, reads what came and hands each
+ * message to fn; the socket's end or a message the table refuses ends
+ * the POI, naming the role.
+ */
 static void
-on_capture(void *arg, int fd, unsigned what)
+role_io(struct ctx *c, struct cl_imsgbuf *ib, struct cl_loop_io *io, pid_t pid,
+    const char *name, unsigned what, role_msg_fn *fn)
 {
-	struct ctx *c = arg;
 	struct cl_imsg im;
 	char err[256];
 	int r;
 
-	(void)fd;
 	if ((what & CL_LOOP_WRITE) != 0)
-		flush_role(c->cib, c->cio);
+		flush_role(ib, io);
 	if ((what & CL_LOOP_READ) == 0)
 		return;
-	if ((r = cl_imsg_read(c->cib)) == CL_ERR_AGAIN)
+	if ((r = cl_imsg_read(ib)) == CL_ERR_AGAIN)
 		return;
 	if (r < 0) {
-		role_lost(c, c->cap_pid, "capture", NULL, false);
+		role_lost(c, pid, name, NULL, false);
 		return;
 	}
-	while ((r = cl_imsg_get(c->cib, &im, err, sizeof(err))) == 1) {
-		memcpy(&c->cs, im.data, sizeof(c->cs));
-		if (im.type == POI_IMSG_CAPTURE_DONE)
-			c->cap_done = true;
-	}
+	while ((r = cl_imsg_get(ib, &im, err, sizeof(err))) == 1)
+		fn(c, &im);
 	if (r < 0) {
-		role_lost(c, c->cap_pid, "capture", err, false);
+		role_lost(c, pid, name, err, false);
 		return;
 	}
 	check_finish(c);
+}
+
+static void
+capture_msg(struct ctx *c, const struct cl_imsg *im)
+{
+	memcpy(&c->cs, im->data, sizeof(c->cs));
+	if (im->type == POI_IMSG_CAPTURE_DONE)
+		c->cap_done = true;
+}
+
+static void
+match_msg(struct ctx *c, const struct cl_imsg *im)
+{
+	switch (im->type) {
+	case POI_IMSG_MATCH_STATS:
+		memcpy(&c->ms, im->data, sizeof(c->ms));
+		break;
+	case POI_IMSG_TASK_STATS:
+		free(c->tstats);
+		c->ntstats = im->len / sizeof(*c->tstats);
+		if ((c->tstats = malloc(im->len)) == NULL)
+			c->ntstats = 0;
+		else
+			memcpy(c->tstats, im->data, im->len);
+		break;
+	case POI_IMSG_TASKS_OK:
+	case POI_IMSG_TASKS_BAD:
+		(void)tasks_answer(c, im, false);
+		break;
+	case POI_IMSG_MATCH_DONE:
+		memcpy(&c->ms, im->data, sizeof(c->ms));
+		c->match_done = true;
+		break;
+	}
+}
+
+static void
+output_msg(struct ctx *c, const struct cl_imsg *im)
+{
+	switch (im->type) {
+	case POI_IMSG_OUT_STATS:
+		memcpy(&c->os, im->data, sizeof(c->os));
+		break;
+	case POI_IMSG_OUT_DONE:
+		memcpy(&c->od, im->data, sizeof(c->od));
+		c->os = c->od.os;
+		c->out_done = true;
+		break;
+	}
+}
+
+static void
+on_capture(void *arg, int fd, unsigned what)
+{
+	struct ctx *c = arg;
+
+	(void)fd;
+	role_io(c, c->cib, c->cio, c->cap_pid, "capture", what, capture_msg);
 }
 
 static void
 on_match(void *arg, int fd, unsigned what)
 {
 	struct ctx *c = arg;
-	struct cl_imsg im;
-	char err[256];
-	int r;
 
 	(void)fd;
-	if ((what & CL_LOOP_WRITE) != 0)
-		flush_role(c->mib, c->mio);
-	if ((what & CL_LOOP_READ) == 0)
-		return;
-	if ((r = cl_imsg_read(c->mib)) == CL_ERR_AGAIN)
-		return;
-	if (r < 0) {
-		role_lost(c, c->match_pid, "match", NULL, false);
-		return;
-	}
-	while ((r = cl_imsg_get(c->mib, &im, err, sizeof(err))) == 1) {
-		switch (im.type) {
-		case POI_IMSG_MATCH_STATS:
-			memcpy(&c->ms, im.data, sizeof(c->ms));
-			break;
-		case POI_IMSG_TASK_STATS:
-			free(c->tstats);
-			c->ntstats = im.len / sizeof(*c->tstats);
-			if ((c->tstats = malloc(im.len)) == NULL)
-				c->ntstats = 0;
-			else
-				memcpy(c->tstats, im.data, im.len);
-			break;
-		case POI_IMSG_TASKS_OK:
-		case POI_IMSG_TASKS_BAD:
-			(void)tasks_answer(c, &im, false);
-			break;
-		case POI_IMSG_MATCH_DONE:
-			memcpy(&c->ms, im.data, sizeof(c->ms));
-			c->match_done = true;
-			break;
-		}
-	}
-	if (r < 0) {
-		role_lost(c, c->match_pid, "match", err, false);
-		return;
-	}
-	check_finish(c);
+	role_io(c, c->mib, c->mio, c->match_pid, "match", what, match_msg);
 }
 
 static void
 on_output(void *arg, int fd, unsigned what)
 {
 	struct ctx *c = arg;
-	struct cl_imsg im;
-	char err[256];
-	int r;
 
 	(void)fd;
-	if ((what & CL_LOOP_WRITE) != 0)
-		flush_role(c->oib, c->oio);
-	if ((what & CL_LOOP_READ) == 0)
-		return;
-	if ((r = cl_imsg_read(c->oib)) == CL_ERR_AGAIN)
-		return;
-	if (r < 0) {
-		role_lost(c, c->out_pid, "output", NULL, false);
-		return;
-	}
-	while ((r = cl_imsg_get(c->oib, &im, err, sizeof(err))) == 1) {
-		switch (im.type) {
-		case POI_IMSG_OUT_STATS:
-			memcpy(&c->os, im.data, sizeof(c->os));
-			break;
-		case POI_IMSG_OUT_DONE:
-			memcpy(&c->od, im.data, sizeof(c->od));
-			c->os = c->od.os;
-			c->out_done = true;
-			break;
-		}
-	}
-	if (r < 0) {
-		role_lost(c, c->out_pid, "output", err, false);
-		return;
-	}
-	check_finish(c);
+	role_io(c, c->oib, c->oio, c->out_pid, "output", what, output_msg);
 }
 
 static void
